@@ -1,0 +1,27 @@
+"""The `tandem` application: command groups wired together."""
+
+from __future__ import annotations
+
+import typer
+
+from connector.cli import catalogue, config_cmd, db_cmd, exceptions_cmd, orders, plan, po, stock
+
+app = typer.Typer(
+    name="tandem",
+    help="Tandem: storefront orders in, purchase orders to suppliers out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(orders.app, name="orders")
+app.add_typer(catalogue.app, name="catalogue")
+app.add_typer(stock.app, name="stock")
+app.add_typer(po.app, name="po")
+app.add_typer(exceptions_cmd.app, name="exceptions")
+app.add_typer(db_cmd.app, name="db")
+plan.register(app)
+
+
+def main() -> None:
+    app()

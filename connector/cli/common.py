@@ -1,0 +1,90 @@
+"""What every command shares: the --config option, loading, error reporting, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from connector.configuration import TandemConfig, load_config
+from connector.errors import ConfigError, TandemError
+from connector.store import Database, open_database
+
+console = Console()
+errors = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="TANDEM_CONFIG",
+        help="Configuration file (tandem.yaml).",
+        show_default=True,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+DEFAULT_CONFIG = Path("tandem.yaml")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    errors.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def get_config(path: Path) -> TandemConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for line in exc.lines():
+            errors.print(line, highlight=False, markup=False, soft_wrap=True)
+        errors.print(f"{len(exc.problems)} problem(s) in {path}", style="red", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn Tandem's errors into a message and exit code 1 (config errors: 2)."""
+    try:
+        yield
+    except ConfigError as exc:
+        for line in exc.lines():
+            errors.print(line, highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except TandemError as exc:
+        fail(str(exc).replace("[", "\\["))
+
+
+def get_database(config: TandemConfig) -> Database:
+    with reported():
+        return open_database(config.database_url)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, default=_default, indent=2, ensure_ascii=False) + "\n")
+
+
+def is_terminal() -> bool:
+    return console.is_terminal and not os.environ.get("CI")
+
+
+ProgressCallback = Callable[[int, int], None]

@@ -1,0 +1,48 @@
+"""`tandem config check`: validate a configuration and explain what it sets up."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from connector.cli.common import DEFAULT_CONFIG, ConfigOption, console, get_config
+
+app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
+
+
+@app.command("check")
+def check(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Validate the configuration; list every problem with its file, line and key."""
+    config = get_config(config_path)
+    console.print(f"[green]{config_path}: configuration is valid[/green]", highlight=False)
+    console.print(
+        f"database {config.database_url.split('@')[-1]} · store {config.store.platform}"
+        f" · default mode {config.rules.default_mode} · strategy"
+        f" {config.rules.supplier_strategy} · quantity basis {config.rules.quantity_basis}",
+        highlight=False,
+    )
+    table = Table("supplier", "mode", "priority", "transport", "release", "catalogue")
+    for s in config.suppliers:
+        policy = s.release.policy(config.timezone)
+        release = (
+            "immediate"
+            if not policy.waits
+            else ", ".join(
+                part
+                for part in (
+                    f"cron {s.release.cron}" if s.release.cron else "",
+                    f"min {s.release.min_order_value}" if s.release.min_order_value else "",
+                    f"max wait {s.release.max_wait}" if s.release.max_wait else "",
+                )
+                if part
+            )
+        )
+        table.add_row(
+            f"{s.id}{'' if s.active else ' (inactive)'}",
+            "/".join(sorted(m.value for m in s.accepted_modes())),
+            str(s.priority),
+            s.transport.type,
+            release,
+            str(s.catalogue.path or "-"),
+        )
+    console.print(table)

@@ -1,0 +1,59 @@
+"""`tandem exceptions list|resolve`: what needs a person, and closing it."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Annotated
+
+import typer
+
+from connector.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    JsonOption,
+    console,
+    fail,
+    get_config,
+    get_database,
+    print_json,
+)
+from connector.cli.output import exceptions_table
+from connector.clock import utcnow
+from connector.store.exceptions import resolve
+from connector.store.views import list_exceptions
+
+app = typer.Typer(help="The exceptions queue.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_command(
+    config_path: ConfigOption = DEFAULT_CONFIG,
+    as_json: JsonOption = False,
+    all_: Annotated[bool, typer.Option("--all", help="Include resolved ones.")] = False,
+    kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
+) -> None:
+    """List open exceptions with the reason in plain words."""
+    config = get_config(config_path)
+    db = get_database(config)
+    with db.read() as conn:
+        items = list_exceptions(conn, status=None if all_ else "open", kind=kind)
+    if as_json:
+        print_json(items)
+    else:
+        console.print(exceptions_table(items))
+
+
+@app.command("resolve")
+def resolve_command(
+    exception_id: Annotated[int, typer.Argument(help="Exception id (see `exceptions list`).")],
+    note: Annotated[str, typer.Option(help="What was done about it.")] = "resolved by hand",
+    config_path: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Mark an exception resolved, with who and what."""
+    config = get_config(config_path)
+    db = get_database(config)
+    with db.write() as conn:
+        done = resolve(conn, exception_id, getpass.getuser(), note, utcnow())
+    if not done:
+        fail(f"no open exception with id {exception_id}")
+    console.print(f"exception {exception_id} resolved")

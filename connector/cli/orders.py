@@ -1,0 +1,55 @@
+"""`tandem orders import`: read orders from a JSON file (the file store platform)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adapters.file import read_orders_file
+from connector.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    console,
+    errors,
+    get_config,
+    get_database,
+    reported,
+)
+from connector.clock import utcnow
+from connector.services.ingest import ingest_orders
+
+app = typer.Typer(help="Bring orders in.", no_args_is_help=True)
+
+FILE_SHOP = "file"
+
+
+@app.command("import")
+def import_orders(
+    file: Annotated[Path, typer.Argument(help="JSON file of orders.")],
+    config_path: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Store the orders of a JSON file; the same file again changes nothing."""
+    config = get_config(config_path)
+    db = get_database(config)
+    with reported():
+        parsed = read_orders_file(file)
+        with db.write() as conn:
+            report = ingest_orders(
+                conn, FILE_SHOP, parsed.orders, config.store.planned_financial_statuses, utcnow()
+            )
+    console.print(
+        f"{file}: {report.created} new, {report.updated} updated, {report.unchanged} unchanged,"
+        f" {report.stale} older than stored",
+        highlight=False,
+    )
+    for problem in parsed.problems:
+        errors.print(f"{file}: {problem}", highlight=False, markup=False)
+    if parsed.problems:
+        errors.print(
+            f"{len(parsed.problems)} order(s) rejected; the others were stored",
+            style="red",
+            highlight=False,
+        )
+        raise typer.Exit(1)

@@ -1,0 +1,85 @@
+"""Rich renderings shared by commands: PO tables, PO details, exception tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from connector.services.release import describe_address
+
+
+def ship_to_text(po: dict[str, Any]) -> str:
+    if po["mode"] == "drop_ship":
+        return f"{po['order'] or ''} {describe_address(po['ship_to'])}".strip()
+    company = (po["ship_to"] or {}).get("company")
+    return f"warehouse ({company})" if company else "warehouse"
+
+
+def po_table(pos: list[dict[str, Any]]) -> Table:
+    table = Table(
+        "PO",
+        "supplier",
+        "mode",
+        "status",
+        "ship to",
+        "lines",
+        "units",
+        "total",
+        "orders",
+        title=f"{len(pos)} purchase order(s)",
+    )
+    for po in pos:
+        orders = sorted({s["order"] for line in po["lines"] for s in line["serves"]})
+        table.add_row(
+            po["number"] or f"draft-{po['id']}",
+            po["supplier"],
+            po["mode"].replace("_", "-"),
+            po["status"],
+            ship_to_text(po),
+            str(len(po["lines"])),
+            str(sum(line["units"] for line in po["lines"])),
+            f"{po['total']:.2f} {po['currency']}",
+            ", ".join(orders[:4]) + (f" +{len(orders) - 4}" if len(orders) > 4 else ""),
+        )
+    return table
+
+
+def po_lines_table(po: dict[str, Any]) -> Table:
+    table = Table("SKU", "supplier SKU", "name", "qty", "pack", "unit cost", "received", "serves")
+    for line in po["lines"]:
+        table.add_row(
+            line["sku"],
+            line["supplier_sku"],
+            line["name"],
+            str(line["quantity"]),
+            str(line["pack_size"]),
+            f"{line['unit_cost']:.2f}",
+            str(line["received_units"]),
+            ", ".join(f"{s['order']} ×{s['quantity']}" for s in line["serves"]),
+        )
+    return table
+
+
+def exceptions_table(items: list[dict[str, Any]]) -> Table:
+    table = Table(
+        "id",
+        "kind",
+        "order",
+        "SKU",
+        "PO",
+        "what happened",
+        "since",
+        title=f"{len(items)} exception(s)",
+    )
+    for e in items:
+        table.add_row(
+            str(e["id"]),
+            e["kind"],
+            e["order"] or "",
+            e["sku"] or "",
+            e["po"] or "",
+            e["message"],
+            e["created_at"].strftime("%Y-%m-%d %H:%M"),
+        )
+    return table

@@ -1,0 +1,112 @@
+"""`tandem po list|show|receive|release`: purchase orders."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from connector.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    JsonOption,
+    console,
+    get_config,
+    get_database,
+    print_json,
+    reported,
+)
+from connector.cli.output import po_lines_table, po_table, ship_to_text
+from connector.clock import utcnow
+from connector.services.receive import receive
+from connector.services.release import release_due
+from connector.store.views import find_po, list_pos, show_po
+
+app = typer.Typer(help="Purchase orders.", no_args_is_help=True)
+
+PoArgument = Annotated[str, typer.Argument(help="PO number (or draft-<id> for a draft).")]
+
+
+@app.command("list")
+def list_command(
+    config_path: ConfigOption = DEFAULT_CONFIG,
+    as_json: JsonOption = False,
+    status: Annotated[str | None, typer.Option(help="Only POs in this status.")] = None,
+    supplier: Annotated[str | None, typer.Option(help="Only this supplier's POs.")] = None,
+) -> None:
+    """List purchase orders with their lines and the orders they serve."""
+    config = get_config(config_path)
+    db = get_database(config)
+    with db.read() as conn:
+        pos = list_pos(conn, status=status, supplier=supplier)
+    if as_json:
+        print_json(pos)
+    else:
+        console.print(po_table(pos))
+
+
+@app.command("show")
+def show_command(
+    po: PoArgument, config_path: ConfigOption = DEFAULT_CONFIG, as_json: JsonOption = False
+) -> None:
+    """One PO: lines, orders served, changes and its timeline."""
+    config = get_config(config_path)
+    db = get_database(config)
+    with reported(), db.read() as conn:
+        data = show_po(conn, po)
+    if as_json:
+        print_json(data)
+        return
+    title = data["number"] or f"draft-{data['id']}"
+    console.print(
+        f"[bold]{title}[/bold] · {data['supplier_name']} ({data['supplier']}) ·"
+        f" {data['mode'].replace('_', '-')} · {data['status']} · revision {data['revision']}",
+        highlight=False,
+    )
+    console.print(f"ship to: {ship_to_text(data)}", highlight=False)
+    console.print(po_lines_table(data))
+    console.print(f"total {data['total']:.2f} {data['currency']}", highlight=False)
+    for change in data["changes"]:
+        console.print(
+            f"rev {change['revision']}: {change['kind']} {change['supplier_sku'] or ''}"
+            f" {change['old_quantity'] or ''} → {change['new_quantity'] or ''}"
+            f" ({change['reason']})",
+            highlight=False,
+        )
+    for event in data["events"]:
+        console.print(f"{event['at']:%Y-%m-%d %H:%M}  {event['message']}", highlight=False)
+
+
+@app.command("receive")
+def receive_command(
+    po: PoArgument,
+    sku: Annotated[str, typer.Option(help="Store SKU or supplier SKU of the line.")],
+    quantity: Annotated[int, typer.Option(help="Supplier units that arrived.")],
+    config_path: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Record goods arriving at the warehouse; the oldest waiting orders get them first."""
+    config = get_config(config_path)
+    db = get_database(config)
+    with reported():
+        receipt = receive(db, po, sku, quantity, utcnow())
+    served = ", ".join(f"{name} ×{units}" for name, units in receipt.served) or "no order"
+    console.print(
+        f"{receipt.po_number}: received {receipt.units} × {receipt.sku} → {served}"
+        + (f"; {receipt.surplus} to stock" if receipt.surplus else "")
+        + f" (PO now {receipt.po_status})",
+        highlight=False,
+    )
+
+
+@app.command("release")
+def release_command(po: PoArgument, config_path: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Release a draft now, without waiting for its supplier's cut-off or minimum."""
+    config = get_config(config_path)
+    db = get_database(config)
+    with reported(), db.write() as conn:
+        db.lock(conn, "planner")
+        released = release_due(conn, config, utcnow(), force={find_po(conn, po)})
+    if not any(r.po_id for r in released):
+        console.print("nothing released")
+    for r in released:
+        console.print(f"released {r.number} to {r.supplier_id}: {r.reason}", highlight=False)

@@ -1,0 +1,239 @@
+"""Reading `tandem.yaml`: YAML with line numbers, `${ENV_VAR}` interpolation, clear errors.
+
+Every problem found is reported at once, one line each, as `file:line: key.path: what is wrong`,
+so a user fixes a configuration in one round. `${NAME}` takes an environment variable,
+`${NAME:-fallback}` gives a fallback, `$$` writes a plain `$`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from connector.configuration.model import TandemConfig
+from connector.errors import ConfigError
+
+KeyPath = tuple[str | int, ...]
+_ENV = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    path: KeyPath
+    message: str
+
+
+def format_path(path: KeyPath) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+class _Reader:
+    def __init__(self, text: str, env: Mapping[str, str]) -> None:
+        self.loader = yaml.SafeLoader(text)
+        self.env = env
+        self.lines: dict[KeyPath, int] = {}
+        self.problems: list[Problem] = []
+
+    def read(self) -> Any:
+        try:
+            node = self.loader.get_single_node()
+            return {} if node is None else self.build(node, ())
+        finally:
+            self.loader.dispose()
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            self.loader.flatten_mapping(node)
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.loader.construct_object(key_node)
+                if not isinstance(key, str | int):
+                    key = str(key)
+                line = key_node.start_mark.line + 1
+                if key in result:
+                    self.problems.append(Problem(line, (*path, key), "key given twice"))
+                self.lines[(*path, key)] = line
+                result[key] = self.build(value_node, (*path, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        value = self.loader.construct_object(node)
+        if isinstance(value, str) and "$" in value:
+            return self.interpolate(value, path, node.start_mark.line + 1)
+        return value
+
+    def interpolate(self, value: str, path: KeyPath, line: int) -> str:
+        def replace(match: re.Match[str]) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            name, fallback = match.group(1), match.group(2)
+            if name in self.env:
+                return self.env[name]
+            if fallback is not None:
+                return fallback
+            self.problems.append(Problem(line, path, f"environment variable {name} is not set"))
+            return ""
+
+        return _ENV.sub(replace, value)
+
+
+def _line_for(path: KeyPath, lines: Mapping[KeyPath, int]) -> int | None:
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+def _data_path(loc: tuple[str | int, ...], data: Any) -> KeyPath:
+    """Pydantic's error location, without the union-tag parts that are not keys in the file."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        in_mapping = isinstance(node, Mapping) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_mapping or in_list:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, Mapping | list):
+            # The key is missing (or a tag like `email` that names a union member).
+            if isinstance(part, str) and part not in _UNION_TAGS:
+                path.append(part)
+                node = None
+        else:
+            break
+    return tuple(path)
+
+
+# Transport types: pydantic puts the chosen union member in the error location.
+_UNION_TAGS = {"email", "manual", "rest", "sftp"}
+
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    keys: list[str] = []
+    for name, field in model.model_fields.items():
+        keys.append(field.alias or name)
+    return keys
+
+
+def _describe(error: Mapping[str, Any], path: KeyPath) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return _unknown_key_message(path)
+    if kind == "missing":
+        return "required but missing"
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    given = error.get("input")
+    shows_input = kind in {"enum", "literal_error"} or kind.endswith(("_parsing", "_type"))
+    if shows_input and given is not None and not isinstance(given, dict | list):
+        message = f"{message} (got {given!r})"
+    return message
+
+
+def _unknown_key_message(path: KeyPath) -> str:
+    from connector.configuration import model as m
+
+    section_models: dict[str, type[BaseModel]] = {
+        "": m.TandemConfig,
+        "store": m.StoreConfig,
+        "smtp": m.SmtpConfig,
+        "warehouse": m.WarehouseConfig,
+        "rules": m.RulesConfig,
+        "suppliers": m.SupplierConfig,
+        "release": m.ReleaseConfig,
+        "catalogue": m.CatalogueConfig,
+        "columns": m.CatalogueColumns,
+        "transport": m.EmailTransport,
+    }
+    parents = [p for p in path[:-1] if isinstance(p, str)]
+    owner = section_models.get(parents[-1] if parents else "")
+    key = str(path[-1])
+    if owner is not None:
+        close = difflib.get_close_matches(key, _known_keys(owner), n=1)
+        if close:
+            return f"unknown key (did you mean {close[0]!r}?)"
+    return "unknown key"
+
+
+def _cross_checks(data: Mapping[str, Any], lines: Mapping[KeyPath, int]) -> list[Problem]:
+    """Checks across sections, run on the raw data so they are reported together with field
+    errors (pydantic skips model-level checks while fields are invalid)."""
+    found: list[Problem] = []
+    suppliers = data.get("suppliers")
+    if not isinstance(suppliers, list):
+        return found
+    seen: set[str] = set()
+    emailing: list[str] = []
+    for i, supplier in enumerate(suppliers):
+        if not isinstance(supplier, Mapping):
+            continue
+        supplier_id = str(supplier.get("id"))
+        if supplier_id in seen:
+            path: KeyPath = ("suppliers", i, "id")
+            found.append(
+                Problem(lines.get(path), path, f"supplier id {supplier_id!r} is used twice")
+            )
+        seen.add(supplier_id)
+        transport = supplier.get("transport")
+        if isinstance(transport, Mapping) and transport.get("type") == "email":
+            emailing.append(supplier_id)
+    if emailing and data.get("smtp") is None:
+        found.append(
+            Problem(
+                None,
+                ("smtp",),
+                f"required, since supplier {', '.join(emailing)} receives POs by email",
+            )
+        )
+    return found
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> TandemConfig:
+    """Read and validate a configuration file; raise ConfigError listing every problem."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(file, [Problem(None, (), "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(file, [Problem(None, (), f"cannot read: {exc}")]) from None
+    reader = _Reader(text, os.environ if env is None else env)
+    try:
+        data = reader.read()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(file, [Problem(line, (), f"not valid YAML: {problem}")]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(file, [Problem(1, (), "the file must hold a mapping of keys")])
+    problems = list(reader.problems) + _cross_checks(data, reader.lines)
+    try:
+        config = TandemConfig.model_validate(data, context={"base_dir": file.resolve().parent})
+    except ValidationError as exc:
+        known = {(p.path, p.message) for p in problems}
+        for error in exc.errors():
+            key_path = _data_path(tuple(error["loc"]), data)
+            message = _describe(error, key_path)
+            if any(message.endswith(m) or m.endswith(message) for _, m in known):
+                continue  # a cross-check said it already, with a better line
+            problems.append(Problem(_line_for(key_path, reader.lines), key_path, message))
+        config = None
+    if problems or config is None:
+        problems.sort(key=lambda p: (p.line or 0, format_path(p.path)))
+        raise ConfigError(file, problems)
+    return config

@@ -1,0 +1,243 @@
+"""Tandem's vocabulary as types: orders and their lines, addresses, fulfilment modes and offers.
+
+Orders arrive from a store adapter (Shopify, a JSON file, ...) already mapped to these models;
+the core never sees a platform's own shapes. Offers are supplier catalogue rows as the planner
+sees them. Quantities on order lines are in the store's units; an offer's `pack_size` says how
+many store units one supplier unit holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Mode(StrEnum):
+    """How an order line is supplied."""
+
+    STOCK = "stock"
+    BACK_TO_BACK = "back_to_back"
+    DROP_SHIP = "drop_ship"
+
+
+MODE_SYNONYMS: dict[str, Mode] = {
+    "stock": Mode.STOCK,
+    "in_stock": Mode.STOCK,
+    "warehouse": Mode.STOCK,
+    "back_to_back": Mode.BACK_TO_BACK,
+    "back-to-back": Mode.BACK_TO_BACK,
+    "backtoback": Mode.BACK_TO_BACK,
+    "b2b": Mode.BACK_TO_BACK,
+    "drop_ship": Mode.DROP_SHIP,
+    "drop-ship": Mode.DROP_SHIP,
+    "dropship": Mode.DROP_SHIP,
+    "drop ship": Mode.DROP_SHIP,
+}
+
+
+def parse_mode(value: str) -> Mode | None:
+    """Read a mode from free text (a line property, a metafield); None when it is not one."""
+    return MODE_SYNONYMS.get(value.strip().lower())
+
+
+class Strategy(StrEnum):
+    """How the supplier for a line is chosen among those that list its SKU."""
+
+    PREFERRED = "preferred"
+    CHEAPEST = "cheapest"
+    FASTEST = "fastest"
+    IN_STOCK_FIRST = "in_stock_first"
+
+
+class QuantityBasis(StrEnum):
+    """Order the whole line, or only what warehouse stock and open POs do not cover."""
+
+    FULL = "full"
+    SHORTFALL = "shortfall"
+
+
+class POStatus(StrEnum):
+    DRAFT = "draft"
+    RELEASED = "released"
+    SENT = "sent"
+    ACKNOWLEDGED = "acknowledged"
+    PARTIALLY_RECEIVED = "partially_received"
+    RECEIVED = "received"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+# POs whose goods may still arrive: their unallocated quantity can cover new demand.
+OPEN_PO_STATUSES = frozenset(
+    {POStatus.RELEASED, POStatus.SENT, POStatus.ACKNOWLEDGED, POStatus.PARTIALLY_RECEIVED}
+)
+
+
+class ExceptionKind(StrEnum):
+    """Why Tandem stopped and asks a person: the planner's and the channels' reasons."""
+
+    NO_SKU = "no_sku"
+    NO_ADDRESS = "no_address"
+    UNMAPPED_SKU = "unmapped_sku"
+    SUPPLIER_INACTIVE = "supplier_inactive"
+    NO_SUPPLIER_FOR_MODE = "no_supplier_for_mode"
+    PACK_SIZE = "pack_size"
+    NO_STOCK = "no_stock"
+    CHANGED_AFTER_SEND = "changed_after_send"
+    PO_CHANGE_REQUESTED = "po_change_requested"
+    RECEIPT_SURPLUS = "receipt_surplus"
+
+
+# Exceptions the planner owns: it raises them and closes them again when a later run
+# finds the line served. The others stay open until a person resolves them.
+PLANNING_EXCEPTIONS = frozenset(
+    {
+        ExceptionKind.NO_SKU,
+        ExceptionKind.NO_ADDRESS,
+        ExceptionKind.UNMAPPED_SKU,
+        ExceptionKind.SUPPLIER_INACTIVE,
+        ExceptionKind.NO_SUPPLIER_FOR_MODE,
+        ExceptionKind.PACK_SIZE,
+        ExceptionKind.NO_STOCK,
+    }
+)
+
+
+class Address(BaseModel):
+    """A postal address: the customer's for drop-ship, the warehouse's for back-to-back."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str | None = None
+    company: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    province: str | None = None
+    zip: str | None = None
+    country: str | None = None
+    country_code: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+    def key(self) -> str:
+        """A short stable fingerprint: equal addresses (ignoring case and spacing) match."""
+        parts = [
+            self.name,
+            self.company,
+            self.address1,
+            self.address2,
+            self.city,
+            self.province,
+            self.zip,
+            self.country_code or self.country,
+        ]
+        text = "|".join(" ".join((p or "").lower().split()) for p in parts)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def lines(self) -> list[str]:
+        """The address as printed on a label, one part per line."""
+        city_line = " ".join(p for p in (self.zip, self.city) if p)
+        parts = [
+            self.name,
+            self.company,
+            self.address1,
+            self.address2,
+            city_line,
+            self.province,
+            self.country or self.country_code,
+        ]
+        return [p for p in parts if p]
+
+    def masked(self) -> str:
+        """The address as logs may show it: country and the first letters of the city only."""
+        city = (self.city or "")[:2]
+        return f"{city}*** {self.country_code or self.country or ''}".strip()
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str | None = None
+    email: str | None = None
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+class OrderLine(BaseModel):
+    """One line of a storefront order, as the store reports it now (after edits)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    sku: str | None = None
+    title: str = ""
+    quantity: int = Field(ge=0)
+    price: Decimal | None = None
+    properties: dict[str, str] = Field(default_factory=dict)
+    product_tags: tuple[str, ...] = ()
+    # A mode set on the product or variant through a metafield (its raw text).
+    product_mode: str | None = None
+    variant_id: str | None = None
+    product_id: str | None = None
+
+
+class Order(BaseModel):
+    """A storefront order. `lines` holds every line still on the order."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    financial_status: str | None = None
+    cancelled_at: datetime | None = None
+    currency: str | None = None
+    tags: tuple[str, ...] = ()
+    customer: Customer = Field(default_factory=Customer)
+    shipping_address: Address | None = None
+    lines: tuple[OrderLine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A supplier catalogue row: what one supplier sells under a store SKU, and on what terms."""
+
+    id: int
+    supplier_id: str
+    sku: str
+    supplier_sku: str
+    name: str
+    cost: Decimal
+    currency: str
+    stock: int | None  # in supplier units; None when the supplier does not report stock
+    lead_time_days: int | None
+    pack_size: int = 1  # store units per supplier unit
+    min_quantity: int = 1  # supplier units per PO line at least
+
+    def available_units(self) -> int | None:
+        return None if self.stock is None else self.stock * self.pack_size
+
+    def unit_cost(self) -> Decimal:
+        """Cost of one store unit."""
+        return self.cost / self.pack_size
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierTerms:
+    """What the planner needs to know of a supplier (the rest lives in configuration)."""
+
+    id: str
+    active: bool
+    default_mode: Mode
+    modes: frozenset[Mode]
+    priority: int
+    drop_ship_fee: Decimal
+    consolidate: bool = True

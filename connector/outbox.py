@@ -1,0 +1,246 @@
+"""The transactional outbox: side effects recorded with the state change that calls for them.
+
+A service enqueues an item in the same transaction as its state change (DESIGN.md §3, 5); a
+worker later claims it under a lease, performs it, and completes it. Each item carries an
+idempotency key made once, at enqueue time, and sent on every attempt (§3, 4).
+
+Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL so several workers share the work; on
+SQLite the IMMEDIATE write transaction serialises claims. A worker only completes or fails an
+item it still holds the lease on. An item whose lease expired while in progress comes back
+`in_doubt`: the earlier attempt may have happened, so the channel must look before it acts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from connector.store import schema as t
+
+PENDING, IN_PROGRESS, DONE, DEAD = "pending", "in_progress", "done", "dead"
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A side effect to perform after commit."""
+
+    kind: str
+    dedupe_key: str
+    payload: dict[str, Any]
+    po_id: int | None = None
+    supplier_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    kind: str
+    dedupe_key: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    attempts: int  # including the current one
+    po_id: int | None
+    supplier_id: str | None
+    in_doubt: bool  # an earlier attempt's outcome is unknown
+
+
+def enqueue(
+    conn: Connection, effects: Sequence[Effect], now: datetime, available_at: datetime | None = None
+) -> int:
+    """Add the effects not enqueued before (by dedupe key); returns how many were added."""
+    if not effects:
+        return 0
+    keys = [e.dedupe_key for e in effects]
+    known: set[str] = set()
+    for start in range(0, len(keys), 900):
+        known.update(
+            conn.execute(
+                select(t.outbox.c.dedupe_key).where(
+                    t.outbox.c.dedupe_key.in_(keys[start : start + 900])
+                )
+            ).scalars()
+        )
+    rows = []
+    for effect in effects:
+        if effect.dedupe_key in known:
+            continue
+        known.add(effect.dedupe_key)
+        rows.append(
+            {
+                "kind": effect.kind,
+                "dedupe_key": effect.dedupe_key,
+                "idempotency_key": str(uuid.uuid4()),
+                "payload": effect.payload,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": available_at or now,
+                "po_id": effect.po_id,
+                "supplier_id": effect.supplier_id,
+                "created_at": now,
+            }
+        )
+    if rows:
+        conn.execute(t.outbox.insert(), rows)
+    return len(rows)
+
+
+def _due(now: datetime) -> Any:
+    o = t.outbox.c
+    return or_(
+        and_(o.status == PENDING, o.next_attempt_at <= now),
+        and_(o.status == IN_PROGRESS, o.lease_expires_at < now),
+    )
+
+
+def claim(
+    conn: Connection,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 10,
+    kinds: Collection[str] | None = None,
+) -> list[OutboxItem]:
+    """Take up to `limit` due items under a lease for `worker`. Commit right after, so other
+    workers see the lease, and perform the items outside the transaction."""
+    o = t.outbox.c
+    query = (
+        select(t.outbox)
+        .where(_due(now))
+        .order_by(o.next_attempt_at, o.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if kinds is not None:
+        query = query.where(o.kind.in_(list(kinds)))
+    rows = conn.execute(query).all()
+    if not rows:
+        return []
+    conn.execute(
+        t.outbox.update()
+        .where(o.id.in_([r.id for r in rows]))
+        .values(
+            status=IN_PROGRESS,
+            lease_owner=worker,
+            lease_expires_at=now + lease,
+            attempts=o.attempts + 1,
+        )
+    )
+    return [
+        OutboxItem(
+            id=r.id,
+            kind=r.kind,
+            dedupe_key=r.dedupe_key,
+            idempotency_key=r.idempotency_key,
+            payload=r.payload,
+            attempts=r.attempts + 1,
+            po_id=r.po_id,
+            supplier_id=r.supplier_id,
+            in_doubt=r.status == IN_PROGRESS,
+        )
+        for r in rows
+    ]
+
+
+def _held_by(item_id: int, worker: str) -> Any:
+    o = t.outbox.c
+    return and_(o.id == item_id, o.status == IN_PROGRESS, o.lease_owner == worker)
+
+
+def complete(conn: Connection, item_id: int, worker: str, now: datetime) -> bool:
+    """Mark done; False when the lease was lost (another worker owns the item now)."""
+    result = conn.execute(
+        t.outbox.update()
+        .where(_held_by(item_id, worker))
+        .values(
+            status=DONE, completed_at=now, lease_owner=None, lease_expires_at=None, last_error=None
+        )
+    )
+    return result.rowcount == 1
+
+
+def retry(conn: Connection, item_id: int, worker: str, error: str, at: datetime) -> bool:
+    """Give the item back for another attempt at `at`, recording why this one failed."""
+    result = conn.execute(
+        t.outbox.update()
+        .where(_held_by(item_id, worker))
+        .values(
+            status=PENDING,
+            next_attempt_at=at,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=error[:4000],
+        )
+    )
+    return result.rowcount == 1
+
+
+def dead_letter(conn: Connection, item_id: int, worker: str, error: str, now: datetime) -> bool:
+    """Stop trying: the item needs a person (the caller raises the exception that says so)."""
+    result = conn.execute(
+        t.outbox.update()
+        .where(_held_by(item_id, worker))
+        .values(
+            status=DEAD,
+            completed_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=error[:4000],
+        )
+    )
+    return result.rowcount == 1
+
+
+def release_leases(conn: Connection, worker: str, now: datetime) -> int:
+    """On shutdown: hand back what `worker` claimed and did not start; due again at once."""
+    o = t.outbox.c
+    result = conn.execute(
+        t.outbox.update()
+        .where(o.status == IN_PROGRESS, o.lease_owner == worker)
+        .values(
+            status=PENDING,
+            lease_owner=None,
+            lease_expires_at=None,
+            next_attempt_at=now,
+            attempts=o.attempts - 1,
+        )
+    )
+    return result.rowcount
+
+
+def requeue(conn: Connection, dedupe_key: str, now: datetime) -> bool:
+    """Make a finished or dead item due again, keeping its idempotency key."""
+    o = t.outbox.c
+    result = conn.execute(
+        t.outbox.update()
+        .where(o.dedupe_key == dedupe_key, o.status.in_([DONE, DEAD]))
+        .values(status=PENDING, next_attempt_at=now, completed_at=None, attempts=0)
+    )
+    return result.rowcount == 1
+
+
+def depth(conn: Connection, now: datetime) -> dict[str, Any]:
+    """Items waiting (pending or in progress), dead items, and the age of the oldest waiting."""
+    o = t.outbox.c
+    rows = conn.execute(
+        select(o.status, func.count(), func.min(o.created_at)).group_by(o.status)
+    ).all()
+    counts = {status: count for status, count, _ in rows}
+    oldest = min(
+        (first for status, _, first in rows if status in (PENDING, IN_PROGRESS) and first),
+        default=None,
+    )
+    if isinstance(oldest, str):
+        oldest = datetime.fromisoformat(oldest)
+    return {
+        "waiting": counts.get(PENDING, 0) + counts.get(IN_PROGRESS, 0),
+        "dead": counts.get(DEAD, 0),
+        "done": counts.get(DONE, 0),
+        "oldest_waiting_seconds": (now - oldest.replace(tzinfo=now.tzinfo)).total_seconds()
+        if oldest
+        else 0.0,
+    }

@@ -1,0 +1,1 @@
+"""Use cases: plain functions over a Database and the configuration (cosmicpython style)."""

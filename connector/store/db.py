@@ -1,0 +1,109 @@
+"""The database: engine set-up for SQLite (WAL) or PostgreSQL, transactions, migrations.
+
+`Database.write()` is the unit of work: one transaction, committed on success, rolled back on
+any error. On SQLite it begins IMMEDIATE so that two processes never deadlock upgrading a read
+lock; on PostgreSQL writers that must not overlap take advisory locks (`lock`).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from connector.errors import TandemError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's `begin` event issue BEGIN itself (pysqlite would defer it).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("tandem_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, poolclass=NullPool if not database else None)
+        _sqlite_setup(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    raise TandemError(
+        f"database_url: unsupported database {parsed.get_backend_name()!r}"
+        " (use sqlite:/// or postgresql+psycopg://)"
+    )
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def write(self, rollback: bool = False) -> Iterator[Connection]:
+        """One transaction: committed when the block ends (rolled back with `rollback`, for
+        dry runs), rolled back on any error."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.execution_options(tandem_begin="IMMEDIATE")
+            transaction = conn.begin()
+            try:
+                yield conn
+            except BaseException:
+                transaction.rollback()
+                raise
+            if rollback:
+                transaction.rollback()
+            else:
+                transaction.commit()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def lock(self, conn: Connection, name: str) -> None:
+        """Serialise writers on `name` until the transaction ends (PostgreSQL; SQLite's
+        IMMEDIATE transactions are serial already)."""
+        if not self.is_sqlite:
+            key = zlib.crc32(f"tandem:{name}".encode()) - 2**31
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+    def upgrade(self) -> None:
+        from connector.store.migrate import upgrade
+
+        upgrade(self)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str, migrate: bool = True) -> Database:
+    db = Database(url)
+    if migrate:
+        db.upgrade()
+    return db

@@ -1,0 +1,116 @@
+"""The exceptions queue: what Tandem will not decide alone, explained, and how it was resolved.
+
+Each exception has a `dedupe_key`; at most one exception per key is open at a time, so raising
+the same problem again (a replan, a retry) never piles up duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from connector.domain import PLANNING_EXCEPTIONS, ExceptionKind
+from connector.store import schema as t
+from connector.store.planning_input import chunks
+
+
+@dataclass(frozen=True)
+class NewException:
+    kind: ExceptionKind
+    dedupe_key: str
+    message: str
+    order_id: int | None = None
+    order_line_id: int | None = None
+    po_id: int | None = None
+    supplier_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def raise_exceptions(conn: Connection, items: Sequence[NewException], now: datetime) -> int:
+    """Open each exception unless one with its key is open; refresh the message if so.
+    Returns how many were opened."""
+    if not items:
+        return 0
+    open_rows: dict[str, tuple[int | None, str]] = {}  # key -> (id, message)
+    for part in chunks([i.dedupe_key for i in items]):
+        for row in conn.execute(
+            select(t.exceptions.c.id, t.exceptions.c.dedupe_key, t.exceptions.c.message).where(
+                t.exceptions.c.status == "open", t.exceptions.c.dedupe_key.in_(part)
+            )
+        ):
+            open_rows[row.dedupe_key] = (row.id, row.message)
+    new: list[dict[str, Any]] = []
+    for item in items:
+        found = open_rows.get(item.dedupe_key)
+        if found is None:
+            new.append(
+                {
+                    "kind": item.kind.value,
+                    "status": "open",
+                    "dedupe_key": item.dedupe_key,
+                    "order_id": item.order_id,
+                    "order_line_id": item.order_line_id,
+                    "po_id": item.po_id,
+                    "supplier_id": item.supplier_id,
+                    "message": item.message,
+                    "details": item.details,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            open_rows[item.dedupe_key] = (None, item.message)
+        elif found[0] is not None and found[1] != item.message:
+            conn.execute(
+                t.exceptions.update()
+                .where(t.exceptions.c.id == found[0])
+                .values(message=item.message, updated_at=now)
+            )
+    if new:
+        conn.execute(t.exceptions.insert(), new)
+    return len(new)
+
+
+def resolve_planning_exceptions(
+    conn: Connection, line_ids: Iterable[int], keep: set[str], now: datetime
+) -> int:
+    """Close the planner's open exceptions on these lines whose key is not in `keep`."""
+    closed = 0
+    kinds = [k.value for k in PLANNING_EXCEPTIONS]
+    for part in chunks(sorted(set(line_ids))):
+        rows = conn.execute(
+            select(t.exceptions.c.id, t.exceptions.c.dedupe_key).where(
+                t.exceptions.c.status == "open",
+                t.exceptions.c.kind.in_(kinds),
+                t.exceptions.c.order_line_id.in_(part),
+            )
+        ).all()
+        done = [r.id for r in rows if r.dedupe_key not in keep]
+        if done:
+            conn.execute(
+                t.exceptions.update()
+                .where(t.exceptions.c.id.in_(done))
+                .values(
+                    status="resolved",
+                    resolved_at=now,
+                    resolved_by="tandem",
+                    resolution="planned again: the line is served or needs nothing now",
+                    updated_at=now,
+                )
+            )
+            closed += len(done)
+    return closed
+
+
+def resolve(conn: Connection, exception_id: int, who: str, note: str, now: datetime) -> bool:
+    result = conn.execute(
+        t.exceptions.update()
+        .where(t.exceptions.c.id == exception_id, t.exceptions.c.status == "open")
+        .values(
+            status="resolved", resolved_at=now, resolved_by=who, resolution=note, updated_at=now
+        )
+    )
+    return result.rowcount == 1

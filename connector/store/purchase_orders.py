@@ -1,0 +1,275 @@
+"""Purchase orders on disk: drafts per consolidation group, PO lines per offer, allocations.
+
+A PO line's quantity follows from what its allocations hold: the units rounded up to whole
+supplier units (pack size), at least the supplier's minimum. On a draft that is the whole story;
+on a released PO a lower quantity is a change the supplier must hear about (see services.plan).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, select, update
+
+from connector.domain import Mode, Offer, POStatus
+from connector.store import schema as t
+from connector.store.planning_input import chunks
+
+
+@dataclass(frozen=True)
+class DraftSpec:
+    supplier_id: str
+    mode: Mode
+    ship_to_key: str
+    order_id: int | None
+    currency: str
+    ship_to: dict[str, Any] | None
+
+
+def draft_ids(conn: Connection, specs: Mapping[str, DraftSpec], now: datetime) -> dict[str, int]:
+    """The open draft of each group, created when there is none."""
+    po = t.purchase_orders
+    found: dict[str, int] = {}
+    keys = sorted(specs)
+    for part in chunks(keys):
+        for row in conn.execute(
+            select(po.c.id, po.c.group_key).where(
+                po.c.status == POStatus.DRAFT.value, po.c.group_key.in_(part)
+            )
+        ):
+            found[row.group_key] = row.id
+    missing = [k for k in keys if k not in found]
+    if missing:
+        rows = [
+            {
+                "supplier_id": specs[k].supplier_id,
+                "mode": specs[k].mode.value,
+                "status": POStatus.DRAFT.value,
+                "group_key": k,
+                "ship_to_key": specs[k].ship_to_key,
+                "order_id": specs[k].order_id,
+                "currency": specs[k].currency,
+                "ship_to": specs[k].ship_to,
+                "revision": 0,
+                "opened_at": now,
+                "updated_at": now,
+            }
+            for k in missing
+        ]
+        result = conn.execute(
+            po.insert().returning(po.c.id, po.c.group_key, sort_by_parameter_order=True), rows
+        )
+        found.update({r.group_key: r.id for r in result})
+    return found
+
+
+def po_line_ids(
+    conn: Connection, wanted: Mapping[tuple[int, str], Offer]
+) -> dict[tuple[int, str], int]:
+    """(PO id, supplier SKU) -> PO line id, creating the lines that do not exist yet."""
+    pl = t.po_lines
+    found: dict[tuple[int, str], int] = {}
+    po_ids = sorted({po_id for po_id, _ in wanted})
+    for part in chunks(po_ids):
+        for row in conn.execute(
+            select(pl.c.id, pl.c.po_id, pl.c.supplier_sku).where(pl.c.po_id.in_(part))
+        ):
+            if (row.po_id, row.supplier_sku) in wanted:
+                found[(row.po_id, row.supplier_sku)] = row.id
+    missing = [k for k in wanted if k not in found]
+    if missing:
+        rows = [
+            {
+                "po_id": po_id,
+                "sku": wanted[(po_id, sku)].sku,
+                "supplier_sku": sku,
+                "name": wanted[(po_id, sku)].name[:500],
+                "unit_cost": wanted[(po_id, sku)].cost,
+                "pack_size": wanted[(po_id, sku)].pack_size,
+                "min_quantity": wanted[(po_id, sku)].min_quantity,
+                "quantity": 0,
+                "received_units": 0,
+            }
+            for po_id, sku in missing
+        ]
+        result = conn.execute(
+            pl.insert().returning(
+                pl.c.id, pl.c.po_id, pl.c.supplier_sku, sort_by_parameter_order=True
+            ),
+            rows,
+        )
+        found.update({(r.po_id, r.supplier_sku): r.id for r in result})
+    return found
+
+
+def add_allocations(
+    conn: Connection, items: Iterable[tuple[int, int | None, int]], now: datetime
+) -> None:
+    """Add (order line, PO line or None for stock, units), merging with what the line holds."""
+    a = t.allocations
+    wanted: dict[tuple[int, int | None], int] = defaultdict(int)
+    for line_id, po_line_id, units in items:
+        wanted[(line_id, po_line_id)] += units
+    if not wanted:
+        return
+    existing: dict[tuple[int, int | None], tuple[int, int]] = {}
+    for part in chunks(sorted({line for line, _ in wanted})):
+        for row in conn.execute(
+            select(a.c.id, a.c.order_line_id, a.c.po_line_id, a.c.quantity).where(
+                a.c.order_line_id.in_(part)
+            )
+        ):
+            existing[(row.order_line_id, row.po_line_id)] = (row.id, row.quantity)
+    inserts, updates = [], []
+    for key, units in wanted.items():
+        if key in existing:
+            alloc_id, quantity = existing[key]
+            updates.append({"a_id": alloc_id, "a_quantity": quantity + units})
+        else:
+            inserts.append(
+                {
+                    "order_line_id": key[0],
+                    "po_line_id": key[1],
+                    "quantity": units,
+                    "received": 0,
+                    "created_at": now,
+                }
+            )
+    if inserts:
+        conn.execute(a.insert(), inserts)
+    if updates:
+        conn.execute(
+            update(a).where(a.c.id == bindparam("a_id")).values(quantity=bindparam("a_quantity")),
+            updates,
+        )
+
+
+def set_allocation(conn: Connection, allocation_id: int, units: int, received: int) -> None:
+    """Shrink an allocation to `units` (gone at 0); what was received stays received, up to it."""
+    a = t.allocations
+    if units <= 0:
+        conn.execute(delete(a).where(a.c.id == allocation_id))
+    else:
+        conn.execute(
+            update(a)
+            .where(a.c.id == allocation_id)
+            .values(quantity=units, received=min(received, units))
+        )
+
+
+@dataclass(frozen=True)
+class LineChange:
+    po_id: int
+    po_line_id: int
+    status: str
+    sku: str
+    supplier_sku: str
+    old: int
+    new: int
+
+
+def needed_quantity(units: int, pack_size: int, min_quantity: int) -> int:
+    """Supplier units to order for `units` store units."""
+    if units <= 0:
+        return 0
+    return max(min_quantity, -(-units // pack_size))
+
+
+def recompute_lines(
+    conn: Connection, po_line_ids: Iterable[int], now: datetime
+) -> list[LineChange]:
+    """Make each PO line's quantity follow its allocations. Drafts change freely (empty lines
+    and drafts go away); released POs only shrink, never below what already arrived.
+    Returns the changes to released POs."""
+    pl, po, a = t.po_lines, t.purchase_orders, t.allocations
+    ids = sorted(set(po_line_ids))
+    rows: list[Any] = []
+    for part in chunks(ids):
+        held = (
+            select(a.c.po_line_id, func.sum(a.c.quantity).label("units"))
+            .where(a.c.po_line_id.in_(part))
+            .group_by(a.c.po_line_id)
+            .subquery()
+        )
+        rows.extend(
+            conn.execute(
+                select(
+                    pl.c.id,
+                    pl.c.po_id,
+                    pl.c.sku,
+                    pl.c.supplier_sku,
+                    pl.c.quantity,
+                    pl.c.pack_size,
+                    pl.c.min_quantity,
+                    pl.c.received_units,
+                    po.c.status,
+                    func.coalesce(held.c.units, 0).label("units"),
+                )
+                .join(po, po.c.id == pl.c.po_id)
+                .outerjoin(held, held.c.po_line_id == pl.c.id)
+                .where(pl.c.id.in_(part))
+            )
+        )
+    updates: list[dict[str, int]] = []
+    drop: list[int] = []
+    released: list[LineChange] = []
+    draft_pos: set[int] = set()
+    for r in rows:
+        new = needed_quantity(int(r.units), r.pack_size, r.min_quantity)
+        if r.status == POStatus.DRAFT.value:
+            draft_pos.add(r.po_id)
+            if new == 0:
+                drop.append(r.id)
+            elif new != r.quantity:
+                updates.append({"l_id": r.id, "l_quantity": new})
+            continue
+        arrived = -(-r.received_units // r.pack_size)
+        new = max(new, arrived)
+        if new < r.quantity and r.status not in (
+            POStatus.CANCELLED.value,
+            POStatus.REJECTED.value,
+        ):
+            updates.append({"l_id": r.id, "l_quantity": new})
+            released.append(
+                LineChange(r.po_id, r.id, r.status, r.sku, r.supplier_sku, r.quantity, new)
+            )
+    if updates:
+        conn.execute(
+            update(pl).where(pl.c.id == bindparam("l_id")).values(quantity=bindparam("l_quantity")),
+            updates,
+        )
+    for part in chunks(drop):
+        conn.execute(delete(pl).where(pl.c.id.in_(part)))
+    _drop_empty_drafts(conn, draft_pos, now)
+    return released
+
+
+def _drop_empty_drafts(conn: Connection, po_ids: Iterable[int], now: datetime) -> None:
+    pl, po = t.po_lines, t.purchase_orders
+    for part in chunks(sorted(po_ids)):
+        still_used = select(pl.c.po_id).where(pl.c.po_id.in_(part)).distinct()
+        conn.execute(
+            delete(po).where(
+                po.c.id.in_(part),
+                po.c.status == POStatus.DRAFT.value,
+                po.c.id.not_in(still_used),
+            )
+        )
+        conn.execute(
+            update(po)
+            .where(po.c.id.in_(part), po.c.status == POStatus.DRAFT.value)
+            .values(updated_at=now)
+        )
+
+
+def po_numbers(conn: Connection, po_ids: Sequence[int]) -> dict[int, str | None]:
+    po = t.purchase_orders
+    result: dict[int, str | None] = {}
+    for part in chunks(sorted(set(po_ids))):
+        for row in conn.execute(select(po.c.id, po.c.number).where(po.c.id.in_(part))):
+            result[row.id] = row.number
+    return result

@@ -1,0 +1,306 @@
+"""Tandem's tables (SQLAlchemy Core). Alembic migrations under `migrations/` create them.
+
+Orders and lines mirror the store; offers are the imported catalogues; purchase orders, their
+lines and the allocations linking order lines to PO lines are Tandem's own. The outbox holds
+side effects to perform after commit; events are the timeline shown to people.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from connector.store.types import Money, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop", String(255), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("financial_status", String(40)),
+    Column("cancelled_at", UTCDateTime),
+    Column("eligible_at", UTCDateTime),
+    Column("currency", String(3)),
+    Column("tags", JSON, nullable=False),
+    Column("customer", JSON, nullable=False),
+    Column("shipping_address", JSON),
+    Column("address_key", String(32)),
+    Column("content_hash", String(64), nullable=False),
+    Column("ingested_at", UTCDateTime, nullable=False),
+    UniqueConstraint("shop", "external_id"),
+    Index("ix_orders_created", "created_at", "id"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("sku", String(255)),
+    Column("title", String(500), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("price", Money),
+    Column("properties", JSON, nullable=False),
+    Column("product_tags", JSON, nullable=False),
+    Column("product_mode", String(100)),
+    Column("variant_id", String(255)),
+    Column("product_id", String(255)),
+    Column("removed", Boolean, nullable=False, default=False),
+    # The planner's last verdict, kept so people can see why a line is where it is.
+    Column("mode", String(20)),
+    Column("mode_source", String(300)),
+    Column("needed", Integer, nullable=False, default=0),
+    Column("status", String(24), nullable=False, default="new"),
+    Column("needs_planning", Boolean, nullable=False, default=True),
+    Column("supplier_override", String(64)),
+    Column("planned_at", UTCDateTime),
+    UniqueConstraint("order_id", "external_id"),
+    Index("ix_order_lines_sku", "sku"),
+    Index("ix_order_lines_needs_planning", "needs_planning"),
+)
+
+suppliers = Table(
+    "suppliers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("mode", String(20), nullable=False),
+    # When the current catalogue became active: its stock figures date from then.
+    Column("catalogue_switched_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+offers = Table(
+    "offers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("supplier_id", ForeignKey("suppliers.id"), nullable=False),
+    Column("sku", String(255), nullable=False),
+    Column("supplier_sku", String(255), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("cost", Money, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("stock", Integer),
+    Column("lead_time_days", Integer),
+    Column("pack_size", Integer, nullable=False),
+    Column("min_quantity", Integer, nullable=False),
+    UniqueConstraint("supplier_id", "supplier_sku"),
+    Index("ix_offers_sku", "sku"),
+)
+
+catalogue_imports = Table(
+    "catalogue_imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("supplier_id", ForeignKey("suppliers.id"), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rows_total", Integer, nullable=False),
+    Column("rows_imported", Integer, nullable=False),
+    Column("rows_rejected", Integer, nullable=False),
+    Column("problems", JSON, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Index("ix_catalogue_imports_supplier", "supplier_id", "id"),
+)
+
+stock_levels = Table(
+    "stock_levels",
+    metadata,
+    Column("sku", String(255), primary_key=True),
+    Column("on_hand", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+stock_imports = Table(
+    "stock_imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+)
+
+purchase_orders = Table(
+    "purchase_orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(40), unique=True),
+    Column("supplier_id", ForeignKey("suppliers.id"), nullable=False),
+    Column("mode", String(20), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("group_key", String(400), nullable=False),
+    Column("ship_to_key", String(32), nullable=False),
+    Column("ship_to", JSON),
+    Column("order_id", ForeignKey("orders.id")),
+    Column("currency", String(3), nullable=False),
+    Column("revision", Integer, nullable=False, default=0),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("released_at", UTCDateTime),
+    Column("release_reason", String(200)),
+    Column("cancelled_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Column("supplier_reference", String(200)),
+    Column("expected_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_purchase_orders_status", "status", "supplier_id"),
+    # One open draft per consolidation group, even with several planners at once.
+    Index(
+        "uq_purchase_orders_draft_group",
+        "group_key",
+        unique=True,
+        sqlite_where=text("status = 'draft'"),
+        postgresql_where=text("status = 'draft'"),
+    ),
+)
+
+po_lines = Table(
+    "po_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("po_id", ForeignKey("purchase_orders.id", ondelete="CASCADE"), nullable=False),
+    Column("sku", String(255), nullable=False),
+    Column("supplier_sku", String(255), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("unit_cost", Money, nullable=False),
+    Column("pack_size", Integer, nullable=False),
+    Column("min_quantity", Integer, nullable=False),
+    Column("quantity", Integer, nullable=False),  # supplier units requested
+    Column("received_units", Integer, nullable=False, default=0),  # store units received
+    UniqueConstraint("po_id", "supplier_sku"),
+    Index("ix_po_lines_sku", "sku"),
+)
+
+allocations = Table(
+    "allocations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_line_id", ForeignKey("order_lines.id", ondelete="CASCADE"), nullable=False),
+    Column("po_line_id", ForeignKey("po_lines.id", ondelete="CASCADE")),  # None: stock
+    Column("quantity", Integer, nullable=False),  # store units
+    Column("received", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_allocations_order_line_id", "order_line_id"),
+    Index("ix_allocations_po_line_id", "po_line_id"),
+)
+
+po_changes = Table(
+    "po_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("po_id", ForeignKey("purchase_orders.id"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("po_line_id", ForeignKey("po_lines.id")),
+    Column("kind", String(20), nullable=False),  # reduce | cancel_line | cancel_po
+    Column("sku", String(255)),
+    Column("supplier_sku", String(255)),
+    Column("old_quantity", Integer),
+    Column("new_quantity", Integer),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_po_changes_po", "po_id", "revision"),
+)
+
+exceptions = Table(
+    "exceptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("status", String(16), nullable=False),  # open | resolved
+    Column("dedupe_key", String(400), nullable=False),
+    Column("order_id", ForeignKey("orders.id", ondelete="SET NULL")),
+    Column("order_line_id", ForeignKey("order_lines.id", ondelete="SET NULL")),
+    Column("po_id", ForeignKey("purchase_orders.id", ondelete="SET NULL")),
+    Column("supplier_id", String(64)),
+    Column("message", Text, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    Column("resolved_by", String(200)),
+    Column("resolution", Text),
+    Index("ix_exceptions_status", "status", "kind"),
+    Index("ix_exceptions_order_line_id", "order_line_id"),
+    Index(
+        "uq_exceptions_open_key",
+        "dedupe_key",
+        unique=True,
+        sqlite_where=text("status = 'open'"),
+        postgresql_where=text("status = 'open'"),
+    ),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE")),
+    Column("po_id", ForeignKey("purchase_orders.id", ondelete="CASCADE")),
+    Column("supplier_id", String(64)),
+    Column("message", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_events_order_id", "order_id"),
+    Index("ix_events_po_id", "po_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(40), nullable=False),
+    # One logical effect, one row: enqueueing the same effect twice is a no-op.
+    Column("dedupe_key", String(400), nullable=False, unique=True),
+    # Made before the first attempt and sent on every retry (DESIGN.md §3, 4).
+    Column("idempotency_key", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | in_progress | done | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_owner", String(100)),
+    Column("lease_expires_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("po_id", ForeignKey("purchase_orders.id", ondelete="SET NULL")),
+    Column("supplier_id", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("completed_at", UTCDateTime),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)

@@ -1,0 +1,69 @@
+"""Shared fixtures: a fresh database per test (SQLite always; PostgreSQL as well when
+TANDEM_TEST_POSTGRES_URL names one), configurations built from plain dicts, the shared data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from connector.configuration.model import TandemConfig
+from connector.store import Database, open_database
+from connector.store.schema import metadata
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+POSTGRES_URL = os.environ.get("TANDEM_TEST_POSTGRES_URL")
+
+_pg_db: Database | None = None
+
+
+def _postgres() -> Database:
+    global _pg_db
+    if _pg_db is None:
+        assert POSTGRES_URL
+        _pg_db = Database(POSTGRES_URL)
+        with _pg_db.write() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        _pg_db.upgrade()
+    names = ", ".join(table.name for table in metadata.sorted_tables)
+    with _pg_db.write() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    return _pg_db
+
+
+DATABASES = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(params=DATABASES)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty database: SQLite in a temp dir, and PostgreSQL when configured."""
+    if request.param == "sqlite":
+        database = open_database(f"sqlite:///{tmp_path / 'tandem.db'}")
+        yield database
+        database.dispose()
+    else:
+        yield _postgres()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path / 'tandem.db'}")
+    yield database
+    database.dispose()
+
+
+def make_config(data: dict[str, Any] | None = None, base_dir: Path | None = None) -> TandemConfig:
+    """A configuration from a dict, as if read from a file in `base_dir`."""
+    return TandemConfig.model_validate(data or {}, context={"base_dir": base_dir or Path.cwd()})
+
+
+@pytest.fixture
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"shared data not found at {SHARED} (checkout ../shared beside the project)")
+    return SHARED

@@ -1,0 +1,112 @@
+"""Configuration: every problem at once, each with file, line and key; secrets stay secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from connector.configuration import load_config
+from connector.errors import ConfigError
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "tandem.yaml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "tandem.yaml"
+    path.write_text(text)
+    return path
+
+
+def problems(path: Path, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env=env or {})
+    return caught.value.lines()
+
+
+def test_the_bundled_example_is_valid() -> None:
+    config = load_config(EXAMPLE, env={})
+    assert config.database_url == "sqlite:///tandem.db"
+    assert [s.id for s in config.suppliers] == ["acme", "northwind", "greenline"]
+    assert config.store.orders_file == EXAMPLE.parent / "example-orders.json"
+    assert config.supplier("acme").catalogue.path == EXAMPLE.parent / "catalogues/acme.csv"
+
+
+def test_environment_variables_fill_in_and_secrets_are_masked(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+database_url: ${DB:-sqlite:///x.db}
+store:
+  platform: shopify
+  shop_url: https://demo.myshopify.com
+  access_token: ${TOKEN}
+  webhook_secret: pa$$word
+""")
+    config = load_config(path, env={"TOKEN": "shpat_secret"})
+    assert config.database_url == "sqlite:///x.db"
+    assert config.store.access_token is not None
+    assert config.store.access_token.get_secret_value() == "shpat_secret"
+    assert config.store.webhook_secret.get_secret_value() == "pa$word"  # type: ignore[union-attr]
+    assert "shpat_secret" not in repr(config) and "shpat_secret" not in str(config.store)
+
+
+def test_every_problem_is_reported_with_file_line_and_key(tmp_path: Path) -> None:
+    path = write(tmp_path, """\
+database_url: sqlite:///x.db
+store:
+  platform: shopify
+  access_token: ${MISSING_TOKEN}
+rules:
+  supplier_strategy: cheapest_first
+  quantity_basis: full
+suppliers:
+  - id: acme
+    name: Acme
+    prority: 1
+    release:
+      cron: "0 25 * * *"
+      max_wait: soon
+  - id: acme
+    name: Acme again
+    transport:
+      type: email
+      to: not-an-address
+""")
+    lines = problems(path)
+    text = "\n".join(lines)
+    assert f"{path}:2: store: platform shopify needs shop_url" in text
+    assert f"{path}:4: store.access_token: environment variable MISSING_TOKEN is not set" in text
+    assert f"{path}:6: rules.supplier_strategy: Input should be 'preferred', 'cheapest'," in text
+    assert "(got 'cheapest_first')" in text
+    assert f"{path}:11: suppliers[0].prority: unknown key (did you mean 'priority'?)" in text
+    assert f"{path}:13: suppliers[0].release.cron: '0 25 * * *' is not a cron expression" in text
+    assert f"{path}:14: suppliers[0].release.max_wait:" in text
+    assert f"{path}:19: suppliers[1].transport.to: 'not-an-address' is not an email" in text
+    assert "supplier id 'acme' is used twice" in text
+    assert "smtp: required, since supplier acme receives POs by email" in text
+
+
+def test_yaml_syntax_errors_name_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "store:\n  platform: file\n bad: [\n")
+    [line] = problems(path)
+    assert line.startswith(f"{path}:3: not valid YAML")
+
+
+def test_missing_file_and_wrong_top_level(tmp_path: Path) -> None:
+    assert problems(tmp_path / "nope.yaml") == [f"{tmp_path / 'nope.yaml'}: file not found"]
+    assert problems(write(tmp_path, "- a\n- b\n")) == [
+        f"{tmp_path / 'tandem.yaml'}:1: the file must hold a mapping of keys"
+    ]
+
+
+def test_config_check_exits_2_with_messages_and_no_traceback(tmp_path: Path) -> None:
+    from connector.cli import app
+
+    path = write(tmp_path, "rules:\n  default_mode: sometimes\n")
+    result = CliRunner().invoke(app, ["config", "check", "--config", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:2: rules.default_mode: Input should be" in result.output
+    assert "Traceback" not in result.output
+    ok = CliRunner().invoke(app, ["config", "check", "--config", str(EXAMPLE)])
+    assert ok.exit_code == 0, ok.output
+    assert "configuration is valid" in ok.output and "greenline" in ok.output
