@@ -92,6 +92,12 @@ class ExceptionKind(StrEnum):
     CHANGED_AFTER_SEND = "changed_after_send"
     PO_CHANGE_REQUESTED = "po_change_requested"
     RECEIPT_SURPLUS = "receipt_surplus"
+    ORDER_UNREADABLE = "order_unreadable"
+    STORE_WRITE_FAILED = "store_write_failed"
+    APP_UNINSTALLED = "app_uninstalled"
+    SEND_FAILED = "send_failed"
+    SEND_IN_DOUBT = "send_in_doubt"
+    PO_REJECTED = "po_rejected"
 
 
 # Exceptions the planner owns: it raises them and closes them again when a later run

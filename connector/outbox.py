@@ -12,6 +12,8 @@ item it still holds the lease on. An item whose lease expired while in progress 
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -23,6 +25,11 @@ from sqlalchemy import Connection, and_, func, or_, select
 from connector.store import schema as t
 
 PENDING, IN_PROGRESS, DONE, DEAD = "pending", "in_progress", "done", "dead"
+
+
+def worker_name() -> str:
+    """This process, as lease owner: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)

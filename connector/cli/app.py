@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from connector.cli import catalogue, config_cmd, db_cmd, exceptions_cmd, orders, plan, po, stock
+from connector.cli import (
+    catalogue,
+    config_cmd,
+    db_cmd,
+    exceptions_cmd,
+    orders,
+    plan,
+    po,
+    run_cmd,
+    shopify_cmd,
+    stock,
+    supplier_cmd,
+)
 
 app = typer.Typer(
     name="tandem",
@@ -20,7 +32,11 @@ app.add_typer(stock.app, name="stock")
 app.add_typer(po.app, name="po")
 app.add_typer(exceptions_cmd.app, name="exceptions")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(shopify_cmd.app, name="shopify")
+app.add_typer(supplier_cmd.app, name="supplier")
 plan.register(app)
+app.command("serve")(shopify_cmd.serve_command)
+app.command("run")(run_cmd.run_command)
 
 
 def main() -> None:

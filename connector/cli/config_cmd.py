@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import typer
 from rich.table import Table
 
@@ -32,7 +34,7 @@ def check(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
                 for part in (
                     f"cron {s.release.cron}" if s.release.cron else "",
                     f"min {s.release.min_order_value}" if s.release.min_order_value else "",
-                    f"max wait {s.release.max_wait}" if s.release.max_wait else "",
+                    f"max wait {hours(s.release.max_wait)}" if s.release.max_wait else "",
                 )
                 if part
             )
@@ -46,3 +48,10 @@ def check(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
             str(s.catalogue.path or "-"),
         )
     console.print(table)
+
+
+def hours(duration: timedelta) -> str:
+    """48h, 90m, 2h30m: how durations are written in tandem.yaml."""
+    minutes = int(duration.total_seconds() // 60)
+    h, m = divmod(minutes, 60)
+    return f"{h}h{m}m" if h and m else f"{h}h" if h else f"{m}m"

@@ -16,28 +16,30 @@ def ship_to_text(po: dict[str, Any]) -> str:
     return f"warehouse ({company})" if company else "warehouse"
 
 
+def ship_to_short(po: dict[str, Any]) -> str:
+    """Who and where in a few words, for tables: "Oliver Grant, York" or "warehouse"."""
+    if po["mode"] != "drop_ship":
+        return "warehouse"
+    address = po["ship_to"] or {}
+    return ", ".join(p for p in (address.get("name"), address.get("city")) if p) or "customer"
+
+
 def po_table(pos: list[dict[str, Any]]) -> Table:
-    table = Table(
-        "PO",
-        "supplier",
-        "mode",
-        "status",
-        "ship to",
-        "lines",
-        "units",
-        "total",
-        "orders",
-        title=f"{len(pos)} purchase order(s)",
-    )
+    table = Table(title=f"{len(pos)} purchase order(s)")
+    table.add_column("PO", no_wrap=True)
+    for name in ("supplier", "mode", "status", "ship to"):
+        table.add_column(name)
+    for name in ("units", "total"):
+        table.add_column(name, justify="right")
+    table.add_column("orders", min_width=5)
     for po in pos:
         orders = sorted({s["order"] for line in po["lines"] for s in line["serves"]})
         table.add_row(
             po["number"] or f"draft-{po['id']}",
             po["supplier"],
-            po["mode"].replace("_", "-"),
+            "b2b" if po["mode"] == "back_to_back" else "drop-ship",
             po["status"],
-            ship_to_text(po),
-            str(len(po["lines"])),
+            ship_to_short(po),
             str(sum(line["units"] for line in po["lines"])),
             f"{po['total']:.2f} {po['currency']}",
             ", ".join(orders[:4]) + (f" +{len(orders) - 4}" if len(orders) > 4 else ""),

@@ -72,6 +72,51 @@ def sync_command(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
                 highlight=False,
             )
     _print_summary(report.plan)
+    if report.stock is not None:
+        console.print(
+            f"stock push: {report.stock.changed} changed SKU(s) queued in"
+            f" {report.stock.queued_calls} call(s)",
+            highlight=False,
+        )
+        if report.stock.not_stocked:
+            shown = ", ".join(report.stock.not_stocked[:10])
+            more = len(report.stock.not_stocked) - 10
+            errors.print(
+                f"{len(report.stock.not_stocked)} SKU(s) are not stocked at the stock push"
+                f" location, so their stock is not pushed: {shown}"
+                + (f" and {more} more" if more > 0 else "")
+                + "; stock them there in Shopify or change store.stock_push.location",
+                style="yellow",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+    sent = report.dispatch
+    if sent.sent:
+        console.print(f"sent to suppliers: {', '.join(sent.sent)}", highlight=False)
+    if sent.manual:
+        console.print(f"to pass on by hand: {', '.join(sent.manual)}", highlight=False)
+    for line in sent.retried:
+        errors.print(
+            f"not sent yet, will retry: {line}",
+            style="yellow",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    for line in sent.held:
+        errors.print(
+            f"in doubt, held for a person: {line}",
+            style="yellow",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    if report.writes.done or report.writes.retried:
+        console.print(
+            f"store write-backs: {report.writes.done} done, {report.writes.retried} to retry",
+            highlight=False,
+        )
     with db.read() as conn:
         pos = [p for p in list_pos(conn) if p["status"] != "cancelled"]
         open_exceptions = list_exceptions(conn)

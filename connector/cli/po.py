@@ -11,6 +11,7 @@ from connector.cli.common import (
     ConfigOption,
     JsonOption,
     console,
+    fail,
     get_config,
     get_database,
     print_json,
@@ -18,8 +19,10 @@ from connector.cli.common import (
 )
 from connector.cli.output import po_lines_table, po_table, ship_to_text
 from connector.clock import utcnow
+from connector.services import po_actions
 from connector.services.receive import receive
 from connector.services.release import release_due
+from connector.services.shipments import ShippedLine, record_shipment
 from connector.store.views import find_po, list_pos, show_po
 
 app = typer.Typer(help="Purchase orders.", no_args_is_help=True)
@@ -88,7 +91,7 @@ def receive_command(
     config = get_config(config_path)
     db = get_database(config)
     with reported():
-        receipt = receive(db, po, sku, quantity, utcnow())
+        receipt = receive(db, po, sku, quantity, utcnow(), config=config)
     served = ", ".join(f"{name} ×{units}" for name, units in receipt.served) or "no order"
     console.print(
         f"{receipt.po_number}: received {receipt.units} × {receipt.sku} → {served}"
@@ -110,3 +113,68 @@ def release_command(po: PoArgument, config_path: ConfigOption = DEFAULT_CONFIG) 
         console.print("nothing released")
     for r in released:
         console.print(f"released {r.number} to {r.supplier_id}: {r.reason}", highlight=False)
+
+
+@app.command("ship")
+def ship_command(
+    po: PoArgument,
+    tracking: Annotated[
+        list[str], typer.Option("--tracking", help="Tracking number (repeat for several).")
+    ],
+    carrier: Annotated[str | None, typer.Option(help="Carrier, e.g. 'Royal Mail'.")] = None,
+    url: Annotated[
+        list[str] | None, typer.Option("--url", help="Tracking URL (one per number).")
+    ] = None,
+    sku: Annotated[
+        list[str] | None,
+        typer.Option("--sku", help="Line shipped (store or supplier SKU); pairs with --quantity."),
+    ] = None,
+    quantity: Annotated[
+        list[int] | None, typer.Option("--quantity", help="Supplier units of the --sku before.")
+    ] = None,
+    config_path: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Record a shipment with tracking; without --sku the whole rest of the PO shipped."""
+    config = get_config(config_path)
+    skus, quantities = sku or [], quantity or []
+    if len(skus) != len(quantities):
+        fail("give one --quantity for each --sku", code=2)
+    db = get_database(config)
+    lines = [ShippedLine(s, q) for s, q in zip(skus, quantities, strict=True)]
+    with reported():
+        shipment = record_shipment(
+            db,
+            config,
+            po,
+            tracking,
+            utcnow(),
+            carrier=carrier,
+            tracking_urls=url or (),
+            lines=lines,
+        )
+    shipped = ", ".join(f"{line.quantity} × {line.sku}" for line in shipment.lines)
+    console.print(
+        f"{shipment.po_number}: shipped {shipped}"
+        f" ({'complete' if shipment.complete else 'more to come'}); tracking {', '.join(tracking)}",
+        highlight=False,
+    )
+
+
+@app.command("resend")
+def resend_command(po: PoArgument, config_path: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Send a PO's latest revision again (same Message-ID / Idempotency-Key) on the next sync."""
+    config = get_config(config_path)
+    db = get_database(config)
+    with reported():
+        result = po_actions.resend(db, po, utcnow())
+    console.print(result.message, highlight=False)
+
+
+@app.command("cancel")
+def cancel_command(po: PoArgument, config_path: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Cancel a PO: its orders are planned again; a supplier who has it is told."""
+    config = get_config(config_path)
+    db = get_database(config)
+    with reported():
+        result = po_actions.cancel(db, config, po, utcnow())
+    console.print(result.message, highlight=False)

@@ -221,6 +221,10 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Tande
         raise ConfigError(file, [Problem(line, (), f"not valid YAML: {problem}")]) from None
     if not isinstance(data, dict):
         raise ConfigError(file, [Problem(1, (), "the file must hold a mapping of keys")])
+    environment = os.environ if env is None else env
+    if environment.get("TANDEM_DATABASE_URL"):
+        # Containers and CI point Tandem at their database without editing the file.
+        data["database_url"] = environment["TANDEM_DATABASE_URL"]
     problems = list(reader.problems) + _cross_checks(data, reader.lines)
     try:
         config = TandemConfig.model_validate(data, context={"base_dir": file.resolve().parent})

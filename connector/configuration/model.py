@@ -70,6 +70,19 @@ def _check_timezone(name: str) -> str:
     return name
 
 
+class StockPushConfig(Section):
+    """Supplier stock written to the store's inventory for supplier-served variants."""
+
+    enabled: bool = False
+    # The store location whose `available` quantity holds supplier stock (name or GID);
+    # unset: the store's first active location.
+    location: str | None = None
+    # Units held back from each supplier figure, so a stale feed does not oversell.
+    buffer: int = Field(default=0, ge=0)
+    # Keep back-to-back variants sellable at zero stock (inventoryPolicy CONTINUE).
+    continue_selling_back_to_back: bool = False
+
+
 class StoreConfig(Section):
     platform: Literal["shopify", "file"] = "file"
     shop_url: str | None = None
@@ -78,6 +91,16 @@ class StoreConfig(Section):
     # Accepted as well while a webhook secret is being rotated.
     previous_webhook_secret: SecretStr | None = None
     api_version: str = "2026-07"
+    # Polling: each poll re-reads this much before the last one's start (search lags behind).
+    poll_overlap: Duration = timedelta(minutes=5)
+    # The first poll of a shop reaches back this far.
+    first_poll_lookback: Duration = timedelta(days=7)
+    # Tags added to every order a PO serves: its number, and this (empty: none) with the PO
+    # status filled in. Tandem never removes a tag it did not add.
+    status_tag: str = "tandem:{status}"
+    # fulfillmentCreate tells the customer about drop-ship tracking.
+    notify_customer: bool = True
+    stock_push: StockPushConfig = Field(default_factory=StockPushConfig)
     # For the file platform: the JSON file `tandem sync` reads orders from.
     orders_file: ConfigPath | None = None
     # Only orders in one of these financial states are planned.
@@ -89,6 +112,42 @@ class StoreConfig(Section):
     @classmethod
     def _lower(cls, value: list[str]) -> list[str]:
         return [v.strip().lower() for v in value]
+
+    @field_validator("api_version")
+    @classmethod
+    def _version_name(cls, value: str) -> str:
+        from shopify.api_version import InvalidVersionError, Release
+
+        try:
+            Release(value)
+        except InvalidVersionError:
+            raise ValueError(
+                f"{value!r} is not a Shopify API version (use YYYY-MM, e.g. 2026-07)"
+            ) from None
+        return value
+
+    @field_validator("shop_url")
+    @classmethod
+    def _shop_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if "://" not in value:
+            value = f"https://{value}"
+        if not re.match(r"^https?://[^/\s]+$", value):
+            raise ValueError(
+                f"{value!r} is not a shop address (e.g. https://my-shop.myshopify.com)"
+            )
+        return value
+
+    @field_validator("status_tag")
+    @classmethod
+    def _status_tag(cls, value: str) -> str:
+        try:
+            value.format(status="released")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(f"{value!r} may only use the placeholder {{status}}") from None
+        return value
 
     @model_validator(mode="after")
     def _platform_needs(self) -> StoreConfig:
@@ -108,6 +167,9 @@ class SmtpConfig(Section):
     ssl: bool = False
     from_: str = Field(default="purchasing@localhost", alias="from")
     timeout_seconds: float = Field(default=30, gt=0)
+    # Write each message as an .eml file into this folder instead of sending it (trying
+    # Tandem out, checking templates, mail systems with a pickup directory).
+    pickup_directory: ConfigPath | None = None
 
     @model_validator(mode="after")
     def _one_tls(self) -> SmtpConfig:
@@ -155,7 +217,7 @@ class RulesConfig(Section):
 class CatalogueColumns(Section):
     """Our field -> the supplier's column header. Unset optional columns take the default."""
 
-    sku: str | None = None  # store SKU; unset: the supplier SKU is the store SKU
+    sku: str | None = "sku"  # store SKU; a file without it: the supplier SKU is the store SKU
     supplier_sku: str = "supplier_sku"
     name: str | None = "name"
     cost: str = "cost"
@@ -203,11 +265,26 @@ class ReleaseConfig(Section):
         )
 
 
+DEFAULT_CSV_COLUMNS = ["po_number", "supplier_sku", "sku", "name", "quantity", "unit_cost"]
+
+
+class EmailTemplates(Section):
+    """Jinja2 templates overriding the packaged ones (paths relative to the config file)."""
+
+    subject: str | None = None  # a Jinja2 template string, e.g. "PO {{ po.number }}"
+    html: ConfigPath | None = None
+    text: ConfigPath | None = None
+
+
 class EmailTransport(Section):
     type: Literal["email"]
     to: list[str] = Field(min_length=1)
     cc: list[str] = Field(default_factory=list)
     reply_to: str | None = None
+    templates: EmailTemplates = Field(default_factory=EmailTemplates)
+    attach_pdf: bool = True
+    attach_csv: bool = True
+    csv_columns: list[str] = Field(default_factory=lambda: list(DEFAULT_CSV_COLUMNS))
 
     @field_validator("to", "cc", mode="before")
     @classmethod
@@ -223,13 +300,69 @@ class EmailTransport(Section):
         return value
 
 
+class RestAuth(Section):
+    type: Literal["none", "bearer", "basic", "header"] = "none"
+    token: SecretStr | None = None  # bearer
+    username: str | None = None  # basic
+    password: SecretStr | None = None  # basic
+    header: str = "X-API-Key"  # header
+    value: SecretStr | None = None  # header
+
+
+class RestEndpoint(Section):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    path: str  # relative to base_url; Jinja2 ({{ po.number }}, {{ supplier_order_id }})
+    # A Jinja2 template rendering the JSON body (file, relative to the config file) ...
+    template: ConfigPath | None = None
+    # ... or the JSON body as a mapping whose string values are Jinja2 expressions.
+    body: dict[str, Any] | None = None
+
+
+class RestTransport(Section):
+    type: Literal["rest"]
+    base_url: str
+    auth: RestAuth = Field(default_factory=RestAuth)
+    timeout_seconds: float = Field(default=30, gt=0)
+    create: RestEndpoint
+    # Finds an order by our reference (in-doubt resolution); `found_when` is a dotted path
+    # into the response that is non-empty when the order exists.
+    lookup: RestEndpoint | None = None
+    cancel: RestEndpoint | None = None
+    change: RestEndpoint | None = None
+    status: RestEndpoint | None = None
+    # Dotted paths into responses: the supplier's order id, its status, tracking numbers...
+    response_fields: dict[str, str] = Field(
+        default_factory=lambda: {"order_id": "id", "status": "status"}
+    )
+    # Supplier status value -> Tandem's: acknowledged, rejected, shipped, cancelled.
+    status_map: dict[str, str] = Field(default_factory=dict)
+
+
+class SftpTransport(Section):
+    type: Literal["sftp"]
+    host: str
+    port: int = Field(default=22, ge=1, le=65535)
+    username: str
+    password: SecretStr | None = None
+    private_key: ConfigPath | None = None
+    # known_hosts file; host keys are checked unless `check_host_key: false` (not advised).
+    known_hosts: ConfigPath | None = None
+    check_host_key: bool = True
+    directory: str = "/in"
+    file_name: str = "{number}-rev{revision}.csv"  # placeholders: number, revision, kind
+    columns: list[str] = Field(default_factory=lambda: list(DEFAULT_CSV_COLUMNS))
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+
+
 class ManualTransport(Section):
     """POs are listed for a person to pass on (phone, portal); Tandem sends nothing."""
 
     type: Literal["manual"]
 
 
-Transport = Annotated[EmailTransport | ManualTransport, Field(discriminator="type")]
+Transport = Annotated[
+    EmailTransport | RestTransport | SftpTransport | ManualTransport, Field(discriminator="type")
+]
 
 
 class SupplierConfig(Section):
@@ -244,11 +377,50 @@ class SupplierConfig(Section):
     currency: Currency | None = None
     consolidate: bool = True
     transport: Transport = Field(default_factory=lambda: ManualTransport(type="manual"))
+    # A send whose outcome is unknown (a crash after sending): `hold` raises an exception for
+    # a person; `resend` sends again (same Message-ID / Idempotency-Key). Channels that can
+    # ask the supplier (REST lookup) ask first either way.
+    in_doubt: Literal["hold", "resend"] = "hold"
+    attempt_budget: int = Field(default=8, ge=1, le=100)  # attempts before giving up
+    blind_ship: bool = False  # drop-ship paperwork without prices
     catalogue: CatalogueConfig = Field(default_factory=CatalogueConfig)
     release: ReleaseConfig = Field(default_factory=ReleaseConfig)
 
     def accepted_modes(self) -> frozenset[Mode]:
         return frozenset(self.modes or [self.mode])
+
+
+class DashboardUser(Section):
+    name: str = Field(min_length=1, max_length=100)
+    # From `tandem dashboard hash-password`; never the password itself.
+    password_hash: SecretStr
+
+
+class DashboardConfig(Section):
+    users: list[DashboardUser] = Field(default_factory=list)
+    # Signs session cookies; set it (e.g. ${TANDEM_SECRET_KEY}) so sessions survive restarts.
+    secret_key: SecretStr | None = None
+    session_hours: float = Field(default=12, gt=0)
+
+
+class IntervalsConfig(Section):
+    """How often each job of `tandem run` runs."""
+
+    poll_orders: Duration = timedelta(minutes=1)
+    plan: Duration = timedelta(minutes=1)
+    dispatch: Duration = timedelta(seconds=30)
+    supplier_status: Duration = timedelta(minutes=15)
+    stock_push: Duration = timedelta(minutes=15)
+    catalogues: Duration = timedelta(minutes=30)
+    reconcile: Duration = timedelta(hours=6)
+
+
+class DaemonConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    intervals: IntervalsConfig = Field(default_factory=IntervalsConfig)
+    # On SIGTERM: how long in-flight work may take before leases are handed back.
+    shutdown_grace: Duration = timedelta(seconds=20)
 
 
 class TandemConfig(Section):
@@ -262,6 +434,8 @@ class TandemConfig(Section):
     warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
     suppliers: list[SupplierConfig] = Field(default_factory=list)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
 
     _check_tz = field_validator("timezone")(_check_timezone)
 

@@ -12,8 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
+from connector.configuration import TandemConfig
 from connector.domain import OPEN_PO_STATUSES, Mode, POStatus
 from connector.errors import ConflictError, InputError, NotFound
+from connector.services.store_updates import queue_status_updates
 from connector.services.suppliers import replan_waiting
 from connector.store import Database
 from connector.store import schema as t
@@ -31,14 +33,27 @@ class Receipt:
 
 
 def receive(
-    db: Database, po_number: str, sku: str, quantity: int, now: datetime, who: str = "cli"
+    db: Database,
+    po_number: str,
+    sku: str,
+    quantity: int,
+    now: datetime,
+    who: str = "cli",
+    config: TandemConfig | None = None,
 ) -> Receipt:
-    """Record `quantity` supplier units of `sku` (store or supplier SKU) arriving on a PO."""
+    """Record `quantity` supplier units of `sku` (store or supplier SKU) arriving on a PO.
+    With `config`, the orders served hear of the PO's new status (store write-back)."""
     if quantity <= 0:
         raise InputError("--quantity", [f"must be a positive whole number (got {quantity})"])
     with db.write() as conn:
         db.lock(conn, "planner")
-        return _receive(conn, po_number, sku, quantity, now, who)
+        receipt = _receive(conn, po_number, sku, quantity, now, who)
+        if config is not None:
+            po_id = conn.execute(
+                select(t.purchase_orders.c.id).where(t.purchase_orders.c.number == po_number)
+            ).scalar_one()
+            queue_status_updates(conn, config, [po_id], now)
+        return receipt
 
 
 def _receive(

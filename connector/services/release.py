@@ -20,6 +20,7 @@ from connector.configuration import TandemConfig
 from connector.domain import Address, Mode, POStatus
 from connector.outbox import Effect, enqueue
 from connector.release import release_reason
+from connector.services.store_updates import queue_status_updates
 from connector.store import schema as t
 from connector.store.counters import take
 from connector.store.events import Event, record
@@ -130,6 +131,7 @@ def release_due(
         now,
     )
     record(conn, _release_events(conn, released), now)
+    queue_status_updates(conn, config, [r.po_id for r in released], now)
     return released
 
 

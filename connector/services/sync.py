@@ -1,19 +1,28 @@
 """One pass of Tandem's main job: bring in what changed, plan, release due POs.
 
-For the `file` platform the orders come from `store.orders_file`; catalogues and warehouse stock
-files are imported when their content changed. Each step's failure is reported and the next
-steps still run on what was good.
+Catalogues and warehouse stock files are imported when their content changed. For the `file`
+platform the orders come from `store.orders_file`; for Shopify from webhooks and polling, and
+the pass ends with the write-backs (tags, metafields, fulfillments, stock). Each step's failure
+is reported and the next steps still run on what was good.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import httpx
+
 from adapters.file import read_orders_file
+from adapters.shopify.stock import StockPlan
+from adapters.shopify.sync import shopify_pass
+from adapters.shopify.worker import WorkReport
 from connector.catalogue import ImportReport, import_catalogue
 from connector.configuration import TandemConfig
 from connector.errors import TandemError
+from connector.outbox import worker_name
+from connector.services.dispatch import DispatchReport, dispatch
 from connector.services.ingest import IngestReport, ingest_orders
 from connector.services.plan import PlanSummary, run_planner
 from connector.services.stock import import_stock
@@ -28,6 +37,9 @@ class SyncReport:
     catalogues: list[ImportReport] = field(default_factory=list)
     stock_rows: int | None = None
     plan: PlanSummary = field(default_factory=PlanSummary)
+    stock: StockPlan | None = None  # Shopify: the stock push queued
+    writes: WorkReport = field(default_factory=WorkReport)  # Shopify: write-backs performed
+    dispatch: DispatchReport = field(default_factory=DispatchReport)  # POs sent to suppliers
     problems: list[str] = field(default_factory=list)  # input rejected, the rest went on
     failures: list[str] = field(default_factory=list)  # steps that could not run
 
@@ -76,10 +88,27 @@ def sync_file_orders(db: Database, config: TandemConfig, now: datetime, report: 
         )
 
 
-def sync_once(db: Database, config: TandemConfig, now: datetime) -> SyncReport:
+def sync_once(
+    db: Database,
+    config: TandemConfig,
+    now: datetime,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> SyncReport:
     report = SyncReport()
     sync_inputs(db, config, now, report)
     if config.store.platform == "file":
         sync_file_orders(db, config, now, report)
-    report.plan = run_planner(db, config, now)
+        report.plan = run_planner(db, config, now)
+        report.dispatch = asyncio.run(dispatch(db, config, worker=worker_name()))
+        report.failures.extend(f"sending {f}" for f in report.dispatch.failed)
+        return report
+    result = asyncio.run(shopify_pass(db, config, transport))
+    report.orders = result.orders
+    report.plan = result.plan
+    report.stock = result.stock
+    report.writes = result.writes
+    report.dispatch = result.dispatch
+    report.failures.extend(f"sending {f}" for f in result.dispatch.failed)
+    report.problems.extend(result.problems)
+    report.failures.extend(result.failures)
     return report

@@ -93,6 +93,24 @@ class Database:
             key = zlib.crc32(f"tandem:{name}".encode()) - 2**31
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
+    @contextmanager
+    def try_lock(self, name: str) -> Iterator[bool]:
+        """Hold `name` for the block if no other process does (PostgreSQL session advisory
+        lock, so several replicas take turns); yields False when someone else holds it. On
+        SQLite, one process owns the database file and this always yields True."""
+        if self.is_sqlite:
+            yield True
+            return
+        key = zlib.crc32(f"tandem:{name}".encode()) - 2**31
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+            held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+            try:
+                yield held
+            finally:
+                if held:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
     def upgrade(self) -> None:
         from connector.store.migrate import upgrade
 

@@ -304,3 +304,65 @@ counters = Table(
     Column("name", String(64), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+
+# --- The store side (Shopify) ----------------------------------------------------------------
+
+shop_cursors = Table(
+    "shop_cursors",
+    metadata,
+    Column("shop", String(255), primary_key=True),
+    # Orders updated before this time have been read; never later than a poll's start.
+    Column("polled_until", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # X-Shopify-Webhook-Id: Shopify sends the same id on every retry of one delivery.
+    Column("webhook_id", String(100), nullable=False, unique=True),
+    Column("shop", String(255), nullable=False),
+    Column("topic", String(100), nullable=False),
+    Column("resource_id", String(255)),
+    Column("triggered_at", UTCDateTime),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("processed_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Index("ix_webhook_deliveries_pending", "processed_at", "id"),
+)
+
+shop_inventory = Table(
+    "shop_inventory",
+    metadata,
+    Column("shop", String(255), primary_key=True),
+    Column("sku", String(255), primary_key=True),
+    Column("inventory_item_id", String(255)),  # null: no variant with this SKU in the store
+    Column("variant_id", String(255)),
+    Column("product_id", String(255)),
+    Column("location_id", String(255)),
+    # False: the item has no inventory level at the location (not stocked there).
+    Column("stocked", Boolean, nullable=False, default=True),
+    Column("store_quantity", Integer),  # `available` at the location when last read
+    Column("pushed_quantity", Integer),  # what Tandem last set
+    Column("pending_quantity", Integer),  # queued in the outbox, not yet confirmed
+    Column("continue_selling", Boolean, nullable=False, default=False),
+    Column("looked_up_at", UTCDateTime, nullable=False),
+    Column("pushed_at", UTCDateTime),
+)
+
+shipments = Table(
+    "shipments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("po_id", ForeignKey("purchase_orders.id"), nullable=False),
+    Column("tracking_numbers", JSON, nullable=False),
+    Column("carrier", String(100)),
+    Column("tracking_urls", JSON, nullable=False),
+    # [{po_line_id, quantity}] in supplier units
+    Column("lines", JSON, nullable=False),
+    Column("shipped_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_shipments_po", "po_id"),
+)

@@ -34,14 +34,17 @@ def test_the_bundled_example_is_valid() -> None:
 
 
 def test_environment_variables_fill_in_and_secrets_are_masked(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 database_url: ${DB:-sqlite:///x.db}
 store:
   platform: shopify
   shop_url: https://demo.myshopify.com
   access_token: ${TOKEN}
   webhook_secret: pa$$word
-""")
+""",
+    )
     config = load_config(path, env={"TOKEN": "shpat_secret"})
     assert config.database_url == "sqlite:///x.db"
     assert config.store.access_token is not None
@@ -51,7 +54,9 @@ store:
 
 
 def test_every_problem_is_reported_with_file_line_and_key(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
 database_url: sqlite:///x.db
 store:
   platform: shopify
@@ -71,7 +76,8 @@ suppliers:
     transport:
       type: email
       to: not-an-address
-""")
+""",
+    )
     lines = problems(path)
     text = "\n".join(lines)
     assert f"{path}:2: store: platform shopify needs shop_url" in text
@@ -110,3 +116,11 @@ def test_config_check_exits_2_with_messages_and_no_traceback(tmp_path: Path) -> 
     ok = CliRunner().invoke(app, ["config", "check", "--config", str(EXAMPLE)])
     assert ok.exit_code == 0, ok.output
     assert "configuration is valid" in ok.output and "greenline" in ok.output
+
+
+def test_tandem_database_url_in_the_environment_wins(tmp_path: Path) -> None:
+    path = tmp_path / "tandem.yaml"
+    path.write_text("database_url: sqlite:///local.db\n")
+    url = "postgresql+psycopg://tandem@db:5432/tandem"
+    assert load_config(path, env={"TANDEM_DATABASE_URL": url}).database_url == url
+    assert load_config(path, env={}).database_url == "sqlite:///local.db"

@@ -29,21 +29,42 @@ def test_reads_shopifys_canonical_orders_create_payload(shared: Path) -> None:
     assert order.shipping_address.name == "Steve Shipper"
     assert order.shipping_address.city == "Shippington"
     assert [(line.id, line.sku, line.quantity) for line in order.lines] == [
-        ("866550311766439020", "IPOD2008PINK", 1), ("141249953214522974", "IPOD2008PINK", 1)]
+        ("866550311766439020", "IPOD2008PINK", 1),
+        ("141249953214522974", "IPOD2008PINK", 1),
+    ]
 
 
 def test_bad_orders_are_named_and_the_good_ones_kept(tmp_path: Path) -> None:
-    good = {"id": 1, "name": "#1001", "created_at": "2026-11-20T09:00:00Z",
-            "line_items": [{"id": 11, "sku": "007", "quantity": 2,
-                            "properties": [{"name": "_fulfilment", "value": "drop_ship"}]}]}
-    path = write(tmp_path, {"orders": [
-        good,
-        {"id": 2, "name": "#1002", "created_at": "yesterday", "line_items": []},
-        {"id": 3, "name": "#1003", "created_at": "2026-11-20T09:00:00Z",
-         "line_items": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": "two"}]},
-        {"name": "#1004", "created_at": "2026-11-20T09:00:00Z", "line_items": []},
-        good,
-    ]})
+    good = {
+        "id": 1,
+        "name": "#1001",
+        "created_at": "2026-11-20T09:00:00Z",
+        "line_items": [
+            {
+                "id": 11,
+                "sku": "007",
+                "quantity": 2,
+                "properties": [{"name": "_fulfilment", "value": "drop_ship"}],
+            }
+        ],
+    }
+    path = write(
+        tmp_path,
+        {
+            "orders": [
+                good,
+                {"id": 2, "name": "#1002", "created_at": "yesterday", "line_items": []},
+                {
+                    "id": 3,
+                    "name": "#1003",
+                    "created_at": "2026-11-20T09:00:00Z",
+                    "line_items": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": "two"}],
+                },
+                {"name": "#1004", "created_at": "2026-11-20T09:00:00Z", "line_items": []},
+                good,
+            ]
+        },
+    )
     parsed = read_orders_file(path)
     assert [o.name for o in parsed.orders] == ["#1001"]
     assert parsed.orders[0].lines[0].sku == "007"  # SKUs stay text
@@ -64,8 +85,15 @@ def test_a_file_that_is_not_json_names_line_and_column(tmp_path: Path) -> None:
 
 
 def test_current_quantity_wins_over_the_original_quantity(tmp_path: Path) -> None:
-    path = write(tmp_path, [{"id": 1, "created_at": "2026-11-20T09:00:00+01:00",
-                             "line_items": [{"id": 5, "sku": "A", "quantity": 3,
-                                             "current_quantity": 1}]}])
+    path = write(
+        tmp_path,
+        [
+            {
+                "id": 1,
+                "created_at": "2026-11-20T09:00:00+01:00",
+                "line_items": [{"id": 5, "sku": "A", "quantity": 3, "current_quantity": 1}],
+            }
+        ],
+    )
     [order] = read_orders_file(path).orders
     assert order.lines[0].quantity == 1 and order.name == "1"

@@ -1,0 +1,29 @@
+# Tandem in a container: `docker build -t tandem .`, then
+#   docker run -d -p 8080:8080 -v tandem-data:/data -v $PWD/my-shop.yaml:/config/tandem.yaml \
+#     -e SHOPIFY_ACCESS_TOKEN -e SHOPIFY_WEBHOOK_SECRET -e TANDEM_SECRET_KEY tandem
+# runs `tandem run` (scheduler, webhooks, dashboard on port 8080). The state database defaults
+# to SQLite in the /data volume; TANDEM_DATABASE_URL overrides it (PostgreSQL). Secrets come
+# from the environment, referenced in the config as ${NAME}.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    TANDEM_DATABASE_URL=sqlite:////data/tandem.db
+
+RUN useradd --create-home --uid 10001 tandem \
+    && mkdir /data && chown tandem:tandem /data
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY connector ./connector
+COPY adapters ./adapters
+RUN pip install .
+COPY config ./config
+
+USER tandem
+VOLUME ["/data"]
+EXPOSE 8080
+ENTRYPOINT ["tandem"]
+CMD ["run", "--config", "/config/tandem.yaml", "--host", "0.0.0.0", "--port", "8080"]

@@ -1,0 +1,304 @@
+"""Every GraphQL document Tandem sends to Shopify, in one place.
+
+Each is validated against the pinned Admin API schema in the tests, with a check that no
+deprecated field is used. Selections are kept small: Shopify charges by requested cost, and a
+query may cost at most 1000 points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    text: str
+    mutation: bool = False
+
+
+def _query(name: str, text: str) -> Operation:
+    return Operation(name, text.strip())
+
+
+def _mutation(name: str, text: str) -> Operation:
+    return Operation(name, text.strip(), mutation=True)
+
+
+LINES_PER_PAGE = 50
+
+_LINE_FIELDS = """
+fragment TandemOrderLine on LineItem {
+  id
+  sku
+  name
+  quantity
+  currentQuantity
+  customAttributes { key value }
+  originalUnitPriceSet { shopMoney { amount } }
+  variant { id }
+  product {
+    id
+    tags
+    modeField: metafield(namespace: $modeNamespace, key: $modeKey) { value }
+  }
+}
+"""
+
+_ORDER_FIELDS = """
+fragment TandemOrder on Order {
+  id
+  name
+  createdAt
+  updatedAt
+  cancelledAt
+  displayFinancialStatus
+  currencyCode
+  tags
+  customer {
+    id
+    displayName
+    tags
+    defaultEmailAddress { emailAddress }
+  }
+  shippingAddress {
+    name
+    company
+    address1
+    address2
+    city
+    province
+    zip
+    country
+    countryCodeV2
+    phone
+  }
+  lineItems(first: 50) {
+    nodes { ...TandemOrderLine }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+# The poll asks only which orders changed; their details come in batches by id.
+ORDERS_UPDATED = _query(
+    "OrdersUpdated",
+    """
+query OrdersUpdated($query: String!, $after: String) {
+  orders(first: 250, after: $after, query: $query, sortKey: UPDATED_AT) {
+    nodes { id updatedAt }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+""",
+)
+
+ORDERS_BY_ID = _query(
+    "OrdersById",
+    """
+query OrdersById($ids: [ID!]!, $modeNamespace: String!, $modeKey: String!) {
+  nodes(ids: $ids) {
+    ...TandemOrder
+  }
+}
+"""
+    + _ORDER_FIELDS
+    + _LINE_FIELDS,
+)
+
+ORDER_MORE_LINES = _query(
+    "OrderMoreLines",
+    """
+query OrderMoreLines($id: ID!, $after: String!, $modeNamespace: String!, $modeKey: String!) {
+  order(id: $id) {
+    lineItems(first: 50, after: $after) {
+      nodes { ...TandemOrderLine }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+    + _LINE_FIELDS,
+)
+
+TAGS_ADD = _mutation(
+    "TagsAdd",
+    """
+mutation TagsAdd($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) {
+    node { id }
+    userErrors { field message }
+  }
+}
+""",
+)
+
+TAGS_REMOVE = _mutation(
+    "TagsRemove",
+    """
+mutation TagsRemove($id: ID!, $tags: [String!]!) {
+  tagsRemove(id: $id, tags: $tags) {
+    node { id }
+    userErrors { field message }
+  }
+}
+""",
+)
+
+ORDER_TAGS = _query(
+    "OrderTags",
+    """
+query OrderTags($id: ID!) {
+  order(id: $id) { id tags }
+}
+""",
+)
+
+METAFIELDS_SET = _mutation(
+    "MetafieldsSet",
+    """
+mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) {
+    metafields { id namespace key }
+    userErrors { field message code }
+  }
+}
+""",
+)
+
+FULFILLMENT_ORDERS = _query(
+    "FulfillmentOrders",
+    """
+query FulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    id
+    name
+    fulfillments(first: 50) {
+      id
+      trackingInfo(first: 10) { number }
+    }
+    fulfillmentOrders(first: 20) {
+      nodes {
+        id
+        status
+        lineItems(first: 100) {
+          nodes {
+            id
+            remainingQuantity
+            lineItem { id }
+          }
+        }
+      }
+    }
+  }
+}
+""",
+)
+
+FULFILLMENT_CREATE = _mutation(
+    "FulfillmentCreate",
+    """
+mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status }
+    userErrors { field message }
+  }
+}
+""",
+)
+
+LOCATIONS = _query(
+    "Locations",
+    """
+query Locations {
+  locations(first: 50) {
+    nodes { id name isActive }
+  }
+}
+""",
+)
+
+INVENTORY_ITEMS_BY_SKU = _query(
+    "InventoryItemsBySku",
+    """
+query InventoryItemsBySku($query: String!, $after: String, $locationId: ID!) {
+  inventoryItems(first: 100, after: $after, query: $query) {
+    nodes {
+      id
+      sku
+      variants(first: 1) { nodes { id inventoryPolicy product { id } } }
+      inventoryLevel(locationId: $locationId) {
+        quantities(names: ["available"]) { name quantity }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+""",
+)
+
+INVENTORY_SET_QUANTITIES = _mutation(
+    "InventorySetQuantities",
+    """
+mutation InventorySetQuantities($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) {
+    inventoryAdjustmentGroup { id }
+    userErrors { field message code }
+  }
+}
+""",
+)
+
+VARIANTS_CONTINUE_SELLING = _mutation(
+    "VariantsContinueSelling",
+    """
+mutation VariantsContinueSelling($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+  productVariantsBulkUpdate(productId: $productId, variants: $variants) {
+    productVariants { id inventoryPolicy }
+    userErrors { field message code }
+  }
+}
+""",
+)
+
+WEBHOOK_SUBSCRIPTIONS = _query(
+    "WebhookSubscriptions",
+    """
+query WebhookSubscriptions($after: String) {
+  webhookSubscriptions(first: 100, after: $after) {
+    nodes { id topic uri }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+""",
+)
+
+WEBHOOK_SUBSCRIPTION_CREATE = _mutation(
+    "WebhookSubscriptionCreate",
+    """
+mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $uri: String!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri, format: JSON}) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}
+""",
+)
+
+ALL = [
+    ORDERS_UPDATED,
+    ORDERS_BY_ID,
+    ORDER_MORE_LINES,
+    ORDER_TAGS,
+    TAGS_ADD,
+    TAGS_REMOVE,
+    METAFIELDS_SET,
+    FULFILLMENT_ORDERS,
+    FULFILLMENT_CREATE,
+    LOCATIONS,
+    INVENTORY_ITEMS_BY_SKU,
+    INVENTORY_SET_QUANTITIES,
+    VARIANTS_CONTINUE_SELLING,
+    WEBHOOK_SUBSCRIPTIONS,
+    WEBHOOK_SUBSCRIPTION_CREATE,
+]

@@ -1,0 +1,98 @@
+"""One pass against a Shopify store: orders in, plan, write-backs and stock out.
+
+Each step's failure is reported and the following steps still run: a Shopify outage while
+polling must not stop the tags of yesterday's POs from being written, and vice versa.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+from adapters.shopify.client import ShopifyClient
+from adapters.shopify.deliveries import process_deliveries
+from adapters.shopify.errors import ShopifyError
+from adapters.shopify.orders import OrdersReport, poll_orders
+from adapters.shopify.stock import StockPlan, plan_stock_push
+from adapters.shopify.worker import WorkReport, perform_store_writes
+from connector.clock import utcnow
+from connector.configuration import TandemConfig
+from connector.outbox import worker_name
+from connector.services.dispatch import DispatchReport, dispatch
+from connector.services.ingest import IngestReport
+from connector.services.plan import PlanSummary, run_planner
+from connector.store import Database
+
+
+@dataclass
+class ShopifyPass:
+    orders: IngestReport = field(default_factory=IngestReport)
+    plan: PlanSummary = field(default_factory=PlanSummary)
+    stock: StockPlan | None = None
+    writes: WorkReport = field(default_factory=WorkReport)
+    dispatch: DispatchReport = field(default_factory=DispatchReport)
+    problems: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def shop_key(config: TandemConfig) -> str:
+    """The shop's name in Tandem's tables: its host (my-shop.myshopify.com)."""
+    url = config.store.shop_url or ""
+    return url.split("://", 1)[-1].rstrip("/")
+
+
+def make_client(
+    config: TandemConfig, transport: httpx.AsyncBaseTransport | None = None
+) -> ShopifyClient:
+    store = config.store
+    if store.shop_url is None or store.access_token is None:
+        raise ShopifyError("store.shop_url and store.access_token are needed for Shopify")
+    return ShopifyClient(store.shop_url, store.access_token, store.api_version, transport=transport)
+
+
+async def shopify_pass(
+    db: Database, config: TandemConfig, transport: httpx.AsyncBaseTransport | None = None
+) -> ShopifyPass:
+    result = ShopifyPass()
+    shop = shop_key(config)
+    started = utcnow()
+    async with make_client(config, transport) as client:
+        for name, step in (
+            ("webhook deliveries", process_deliveries(db, client, config, shop, started)),
+            ("polling orders", poll_orders(db, client, config, shop, started)),
+        ):
+            try:
+                orders: OrdersReport = await step
+            except ShopifyError as exc:
+                result.failures.append(f"{name}: {exc}")
+                continue
+            result.orders.add(orders.ingest)
+            result.problems.extend(orders.problems)
+        result.plan = run_planner(db, config, utcnow())
+        result.dispatch = await dispatch(db, config, worker=worker_name())
+        if config.store.stock_push.enabled:
+            try:
+                result.stock = await plan_stock_push(db, client, config, shop, utcnow())
+            except ShopifyError as exc:
+                result.failures.append(f"stock push: {exc}")
+        result.writes = await perform_store_writes(db, client, config)
+        result.failures.extend(f"write-back {f}" for f in result.writes.failed)
+    return result
+
+
+async def after_webhooks(db: Database, config: TandemConfig) -> ShopifyPass:
+    """What a webhook sets off once answered: read the orders, plan, write back."""
+    result = ShopifyPass()
+    async with make_client(config) as client:
+        try:
+            orders = await process_deliveries(db, client, config, shop_key(config), utcnow())
+        except ShopifyError as exc:
+            result.failures.append(f"webhook deliveries: {exc}")
+        else:
+            result.orders.add(orders.ingest)
+            result.problems.extend(orders.problems)
+        result.plan = run_planner(db, config, utcnow())
+        result.dispatch = await dispatch(db, config, worker=worker_name())
+        result.writes = await perform_store_writes(db, client, config)
+    return result

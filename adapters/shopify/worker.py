@@ -1,0 +1,140 @@
+"""The outbox worker for store write-backs: claim, perform on Shopify, record the outcome.
+
+What may work later (throttling, an outage) goes back to the outbox with backoff; what will
+not (Shopify refused it) is dead-lettered with an exception in Shopify's own words, so a person
+sees which order and which field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, update
+
+from adapters.shopify import writeback
+from adapters.shopify.client import ShopifyClient
+from adapters.shopify.errors import RetryableError, ShopifyError
+from connector import outbox
+from connector.clock import utcnow
+from connector.configuration import TandemConfig
+from connector.domain import ExceptionKind
+from connector.services import store_updates as kinds
+from connector.store import Database
+from connector.store import schema as t
+from connector.store.exceptions import NewException, raise_exceptions
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+
+Performer = Callable[[Database, ShopifyClient, TandemConfig, outbox.OutboxItem], Awaitable[None]]
+
+
+@dataclass
+class WorkReport:
+    done: int = 0
+    retried: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def _performers(now: datetime) -> dict[str, Performer]:
+    async def stock(
+        db: Database, client: ShopifyClient, config: TandemConfig, item: outbox.OutboxItem
+    ) -> None:
+        await writeback.set_stock(db, client, config, item, now)
+
+    return {
+        kinds.ORDER_STATUS: writeback.write_order_status,
+        kinds.FULFILLMENT: writeback.create_fulfillment,
+        kinds.STOCK: stock,
+        kinds.CONTINUE_SELLING: writeback.continue_selling,
+    }
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 30 * 2 ** (attempts - 1)))
+
+
+async def perform_store_writes(
+    db: Database,
+    client: ShopifyClient,
+    config: TandemConfig,
+    *,
+    worker: str | None = None,
+    limit: int = 1000,
+) -> WorkReport:
+    """Perform the due write-backs (up to `limit`), one claim of a few at a time."""
+    worker = worker or outbox.worker_name()
+    report = WorkReport()
+    performers = _performers(utcnow())
+    handled = 0
+    while handled < limit:
+        with db.write() as conn:
+            items = outbox.claim(conn, worker, utcnow(), LEASE, limit=20, kinds=kinds.KINDS)
+        if not items:
+            break
+        for item in items:
+            handled += 1
+            await _perform(db, client, config, worker, item, performers[item.kind], report)
+    return report
+
+
+async def _perform(
+    db: Database,
+    client: ShopifyClient,
+    config: TandemConfig,
+    worker: str,
+    item: outbox.OutboxItem,
+    perform: Performer,
+    report: WorkReport,
+) -> None:
+    try:
+        await perform(db, client, config, item)
+    except RetryableError as exc:
+        now = utcnow()
+        with db.write() as conn:
+            if item.attempts < MAX_ATTEMPTS:
+                outbox.retry(conn, item.id, worker, str(exc), now + backoff(item.attempts))
+                report.retried += 1
+                return
+            _give_up(conn, item, worker, f"{exc} (after {item.attempts} attempts)", now)
+        report.failed.append(f"{item.dedupe_key}: {exc}")
+    except ShopifyError as exc:
+        with db.write() as conn:
+            _give_up(conn, item, worker, str(exc), utcnow())
+        report.failed.append(f"{item.dedupe_key}: {exc}")
+    else:
+        with db.write() as conn:
+            outbox.complete(conn, item.id, worker, utcnow())
+        report.done += 1
+
+
+def _give_up(
+    conn: Connection, item: outbox.OutboxItem, worker: str, error: str, now: datetime
+) -> None:
+    if not outbox.dead_letter(conn, item.id, worker, error, now):
+        return
+    if item.kind == kinds.STOCK:
+        skus = [q["sku"] for q in item.payload["items"]]
+        conn.execute(
+            update(t.shop_inventory)
+            .where(
+                t.shop_inventory.c.shop == item.payload["shop"], t.shop_inventory.c.sku.in_(skus)
+            )
+            .values(pending_quantity=None)
+        )
+    raise_exceptions(
+        conn,
+        [
+            NewException(
+                ExceptionKind.STORE_WRITE_FAILED,
+                f"store_write_failed:{item.dedupe_key}",
+                error,
+                order_id=item.payload.get("order_id"),
+                po_id=item.po_id,
+                details={"outbox": item.dedupe_key},
+            )
+        ],
+        now,
+    )

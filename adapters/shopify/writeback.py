@@ -1,0 +1,290 @@
+"""Performing write-backs on Shopify: order tags and metafield, fulfillments, stock.
+
+Each performer reads what to write from the database when it runs (the newest state, not the
+state when it was queued) and is safe to repeat: tags are added (Shopify ignores a tag already
+there), the metafield is set whole, a fulfillment whose tracking number is already on the
+order is not created again, and stock is set under the outbox item's idempotency key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from adapters.shopify import documents as doc
+from adapters.shopify.client import ShopifyClient
+from adapters.shopify.errors import UserError, UserErrors
+from connector.configuration import TandemConfig
+from connector.domain import POStatus
+from connector.outbox import OutboxItem
+from connector.store import Database
+from connector.store import schema as t
+
+METAFIELD_NAMESPACE = "tandem"
+METAFIELD_KEY = "purchase_orders"
+OPEN_FULFILLMENT = {"OPEN", "IN_PROGRESS", "SCHEDULED"}
+
+
+def check(payload: dict[str, Any] | None, operation: str, subject: str) -> dict[str, Any]:
+    """A mutation's payload, or UserErrors saying what Shopify refused."""
+    payload = payload or {}
+    errors = [
+        UserError(tuple(str(f) for f in e.get("field") or ()), e.get("message", ""), e.get("code"))
+        for e in payload.get("userErrors") or []
+    ]
+    if errors:
+        raise UserErrors(operation, subject, errors)
+    return payload
+
+
+def _order(conn: Connection, order_id: int) -> Any:
+    return conn.execute(
+        select(t.orders.c.external_id, t.orders.c.name).where(t.orders.c.id == order_id)
+    ).one()
+
+
+def purchase_orders_of(conn: Connection, order_id: int) -> list[dict[str, Any]]:
+    """What the `tandem.purchase_orders` metafield says about one order."""
+    po, pl, a, ol, s = t.purchase_orders, t.po_lines, t.allocations, t.order_lines, t.suppliers
+    rows = conn.execute(
+        select(
+            po.c.id,
+            po.c.number,
+            po.c.status,
+            po.c.mode,
+            po.c.expected_at,
+            s.c.name.label("supplier"),
+            ol.c.sku,
+            a.c.quantity,
+        )
+        .join(pl, pl.c.po_id == po.c.id)
+        .join(a, a.c.po_line_id == pl.c.id)
+        .join(ol, ol.c.id == a.c.order_line_id)
+        .join(s, s.c.id == po.c.supplier_id)
+        .where(ol.c.order_id == order_id, po.c.number.is_not(None))
+        .order_by(po.c.number)
+    ).all()
+    found: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        entry = found.setdefault(
+            r.id,
+            {
+                "number": r.number,
+                "supplier": r.supplier,
+                "status": r.status,
+                "mode": r.mode,
+                "eta": r.expected_at.date().isoformat() if r.expected_at else None,
+                "lines": defaultdict(int),
+                "tracking": [],
+            },
+        )
+        entry["lines"][r.sku] += r.quantity
+    if found:
+        shipments = conn.execute(
+            select(t.shipments.c.po_id, t.shipments.c.tracking_numbers).where(
+                t.shipments.c.po_id.in_(list(found))
+            )
+        )
+        for po_id, numbers in shipments:
+            found[po_id]["tracking"].extend(numbers)
+    return [
+        {**entry, "lines": [{"sku": k, "quantity": v} for k, v in entry["lines"].items()]}
+        for entry in found.values()
+    ]
+
+
+async def write_order_status(
+    db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem
+) -> None:
+    order_id = int(item.payload["order_id"])
+    with db.read() as conn:
+        order = _order(conn, order_id)
+        pos = purchase_orders_of(conn, order_id)
+    if not pos:
+        return
+    template = config.store.status_tag
+    tags = [p["number"] for p in pos]
+    if template:
+        tags += sorted({template.format(status=p["status"]) for p in pos})
+    data = await client.execute(doc.TAGS_ADD, {"id": order.external_id, "tags": tags})
+    check(data.get("tagsAdd"), "tagsAdd", f"order {order.name}")
+    if template:
+        # Status tags Tandem added earlier that no PO of this order has any more.
+        current = {template.format(status=p["status"]) for p in pos}
+        stale = sorted({template.format(status=s.value) for s in POStatus} - current)
+        data = await client.execute(doc.TAGS_REMOVE, {"id": order.external_id, "tags": stale})
+        check(data.get("tagsRemove"), "tagsRemove", f"order {order.name}")
+    metafield = {
+        "ownerId": order.external_id,
+        "namespace": METAFIELD_NAMESPACE,
+        "key": METAFIELD_KEY,
+        "type": "json",
+        "value": json.dumps(pos, separators=(",", ":")),
+    }
+    data = await client.execute(doc.METAFIELDS_SET, {"metafields": [metafield]})
+    check(data.get("metafieldsSet"), "metafieldsSet", f"order {order.name}")
+
+
+def shipment_quantities(conn: Connection, shipment_id: int, order_id: int) -> Any:
+    """The shipment, and order line (store GID) -> units it ships for one order."""
+    shipment = conn.execute(select(t.shipments).where(t.shipments.c.id == shipment_id)).one()
+    wanted: dict[str, int] = defaultdict(int)
+    for line in shipment.lines:
+        units = int(line["quantity"])
+        pl = conn.execute(
+            select(t.po_lines.c.pack_size).where(t.po_lines.c.id == line["po_line_id"])
+        ).scalar_one()
+        units *= pl
+        allocations = conn.execute(
+            select(t.order_lines.c.external_id, t.allocations.c.quantity)
+            .join(t.allocations, t.allocations.c.order_line_id == t.order_lines.c.id)
+            .where(
+                t.allocations.c.po_line_id == line["po_line_id"],
+                t.order_lines.c.order_id == order_id,
+            )
+            .order_by(t.order_lines.c.id)
+        )
+        for external_id, quantity in allocations:
+            take = min(units, quantity)
+            if take > 0:
+                wanted[external_id] += take
+                units -= take
+    return shipment, dict(wanted)
+
+
+async def create_fulfillment(
+    db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem
+) -> None:
+    order_id = int(item.payload["order_id"])
+    with db.read() as conn:
+        order = _order(conn, order_id)
+        shipment, wanted = shipment_quantities(conn, int(item.payload["shipment_id"]), order_id)
+    if not wanted:
+        return
+    subject = f"order {order.name}"
+    data = await client.execute(doc.FULFILLMENT_ORDERS, {"id": order.external_id})
+    remote = data.get("order")
+    if remote is None:
+        raise UserErrors("fulfillmentCreate", subject, [UserError((), "order not found")])
+    numbers = list(shipment.tracking_numbers)
+    existing = {
+        info.get("number")
+        for fulfillment in remote.get("fulfillments") or []
+        for info in fulfillment.get("trackingInfo") or []
+    }
+    if numbers[0] in existing:
+        return  # created by an earlier attempt whose answer was lost
+    by_fulfillment_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for fo in (remote.get("fulfillmentOrders") or {}).get("nodes") or []:
+        if fo.get("status") not in OPEN_FULFILLMENT:
+            continue
+        for fo_line in (fo.get("lineItems") or {}).get("nodes") or []:
+            line_gid = (fo_line.get("lineItem") or {}).get("id")
+            need = wanted.get(line_gid, 0)
+            take = min(need, int(fo_line.get("remainingQuantity") or 0))
+            if take > 0:
+                by_fulfillment_order[fo["id"]].append({"id": fo_line["id"], "quantity": take})
+                wanted[line_gid] = need - take
+    short = {gid: q for gid, q in wanted.items() if q > 0}
+    if short:
+        raise UserErrors(
+            "fulfillmentCreate",
+            subject,
+            [
+                UserError((), f"line {gid}: {q} unit(s) not open for fulfillment")
+                for gid, q in short.items()
+            ],
+        )
+    tracking: dict[str, Any] = {"numbers": numbers}
+    if shipment.carrier:
+        tracking["company"] = shipment.carrier
+    if shipment.tracking_urls:
+        tracking["urls"] = list(shipment.tracking_urls)
+    fulfillment = {
+        "lineItemsByFulfillmentOrder": [
+            {"fulfillmentOrderId": fo_id, "fulfillmentOrderLineItems": lines}
+            for fo_id, lines in by_fulfillment_order.items()
+        ],
+        "trackingInfo": tracking,
+        "notifyCustomer": config.store.notify_customer,
+    }
+    data = await client.execute(doc.FULFILLMENT_CREATE, {"fulfillment": fulfillment})
+    check(data.get("fulfillmentCreate"), "fulfillmentCreate", subject)
+
+
+async def set_stock(
+    db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem, now: datetime
+) -> None:
+    payload = item.payload
+    quantities = [
+        {
+            "inventoryItemId": q["inventory_item_id"],
+            "locationId": payload["location_id"],
+            "quantity": q["quantity"],
+            "changeFromQuantity": q["change_from"],
+        }
+        for q in payload["items"]
+    ]
+    variables = {
+        "input": {
+            "name": "available",
+            "reason": "correction",
+            "referenceDocumentUri": f"gid://tandem/StockPush/{item.id}",
+            "quantities": quantities,
+        },
+        "key": item.idempotency_key,
+    }
+    data = await client.execute(doc.INVENTORY_SET_QUANTITIES, variables)
+    inv = t.shop_inventory
+    shop = payload["shop"]
+    skus = [q["sku"] for q in payload["items"]]
+    try:
+        check(data.get("inventorySetQuantities"), "inventorySetQuantities", f"{len(skus)} SKU(s)")
+    except UserErrors as exc:
+        if "CHANGE_FROM_QUANTITY_STALE" not in exc.codes:
+            raise
+        # The store's figure moved (a sale, a merchant's edit): forget what we knew so the next
+        # push reads the current quantities and sets them again.
+        with db.write() as conn:
+            conn.execute(
+                update(inv)
+                .where(inv.c.shop == shop, inv.c.sku.in_(skus))
+                .values(store_quantity=None, pushed_quantity=None, pending_quantity=None)
+            )
+        return
+    with db.write() as conn:
+        for q in payload["items"]:
+            conn.execute(
+                update(inv)
+                .where(inv.c.shop == shop, inv.c.sku == q["sku"])
+                .values(
+                    pushed_quantity=q["quantity"],
+                    store_quantity=q["quantity"],
+                    pending_quantity=None,
+                    pushed_at=now,
+                )
+            )
+
+
+async def continue_selling(
+    db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem
+) -> None:
+    payload = item.payload
+    variants = [{"id": v, "inventoryPolicy": "CONTINUE"} for v in payload["variant_ids"]]
+    data = await client.execute(
+        doc.VARIANTS_CONTINUE_SELLING, {"productId": payload["product_id"], "variants": variants}
+    )
+    check(data.get("productVariantsBulkUpdate"), "productVariantsBulkUpdate", payload["product_id"])
+    with db.write() as conn:
+        conn.execute(
+            update(t.shop_inventory)
+            .where(
+                t.shop_inventory.c.shop == payload["shop"],
+                t.shop_inventory.c.variant_id.in_(payload["variant_ids"]),
+            )
+            .values(continue_selling=True)
+        )

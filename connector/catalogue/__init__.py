@@ -1,0 +1,15 @@
+"""Supplier catalogues: reading feeds (CSV, XLSX, JSON), checking rows, switching atomically."""
+
+from connector.catalogue.importer import ImportReport, Progress, find_supplier, import_catalogue
+from connector.catalogue.readers import RowProblem
+from connector.catalogue.search import FoundOffer, search_offers
+
+__all__ = [
+    "FoundOffer",
+    "ImportReport",
+    "Progress",
+    "RowProblem",
+    "find_supplier",
+    "import_catalogue",
+    "search_offers",
+]

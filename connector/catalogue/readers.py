@@ -1,0 +1,353 @@
+"""Reading a supplier catalogue file (CSV, XLSX, JSON) into a table of text.
+
+Every cell stays a string (`"00123"` keeps its zeros; `"12.50"` is parsed exactly later), and
+each row carries its place in the file as the user would look for it: CSV "line N" (the header
+is line 1), spreadsheet "row N" of the sheet, JSON "item N" (JSON Lines: "line N"). The mapped
+columns are renamed to our field names; a file that cannot be read at all raises `InputError`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from connector.configuration.model import CatalogueColumns, CatalogueConfig
+from connector.errors import InputError
+
+POSITION = "__position"
+FIELDS = tuple(CatalogueColumns.model_fields)
+# Without these the rows mean nothing; the others fall back to defaults when unmapped.
+REQUIRED = ("supplier_sku", "cost")
+
+Format = Literal["csv", "xlsx", "json"]
+_EXTENSIONS: dict[str, Format] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xlsb": "xlsx",
+    ".xls": "xlsx",
+    ".ods": "xlsx",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+}
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A row that was not imported: where it is in the file ("line 7") and why."""
+
+    position: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.reason}"
+
+
+@dataclass
+class Table:
+    """The mapped columns of a file, as text, plus `POSITION` (the number in `unit`s)."""
+
+    frame: pl.DataFrame
+    unit: str  # "line", "row" or "item"
+    headers: dict[str, str]  # our field -> the file's column name, for messages
+    rejected: list[RowProblem] = field(default_factory=list)  # rows unreadable as such
+
+
+def read_table(path: Path, options: CatalogueConfig, data: bytes | None = None) -> Table:
+    """Read `path` (or its already-read bytes `data`) with the supplier's options."""
+    if data is None:
+        data = read_bytes(path)
+    kind = file_format(path, options)
+    if kind == "csv":
+        return _read_csv(path, data, options)
+    if kind == "xlsx":
+        return _read_sheet(path, data, options)
+    return _read_json(path, data, options)
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
+
+
+def file_format(path: Path, options: CatalogueConfig) -> Format:
+    if options.format is not None:
+        return options.format
+    kind = _EXTENSIONS.get(path.suffix.lower())
+    if kind is None:
+        raise InputError(
+            str(path),
+            [
+                f"cannot tell the format from the extension {path.suffix or '(none)'!r};"
+                " set catalogue.format to csv, xlsx or json"
+            ],
+        )
+    return kind
+
+
+def mapped_columns(columns: CatalogueColumns, headers: list[str], path: Path) -> dict[str, str]:
+    """Our field -> the file's header for each mapped field. A column named in the
+    configuration must exist; optional fields left at their default name are used when present.
+    Headers match exactly, else ignoring case and surrounding spaces."""
+    by_folded = {h.strip().casefold(): h for h in reversed(headers)}
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    for name in FIELDS:
+        wanted = getattr(columns, name)
+        if wanted is None:
+            continue
+        header = wanted if wanted in headers else by_folded.get(wanted.strip().casefold())
+        if header is not None:
+            found[name] = header
+        elif name in REQUIRED or name in columns.model_fields_set:
+            missing.append(wanted)
+    if missing:
+        listed = ", ".join(repr(h) for h in headers) or "none"
+        raise InputError(
+            str(path),
+            [f"no column {' or '.join(repr(m) for m in missing)} (the file has {listed})"],
+        )
+    return found
+
+
+def _select(frame: pl.DataFrame, headers: dict[str, str]) -> pl.DataFrame:
+    return frame.select(
+        pl.col(POSITION).cast(pl.Int64),
+        *(pl.col(header).alias(name) for name, header in headers.items()),
+    )
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def _read_csv(path: Path, data: bytes, options: CatalogueConfig) -> Table:
+    source, encoding = _csv_source(path, data, options.encoding)
+    separator = options.delimiter
+    if path.suffix.lower() == ".tsv" and "delimiter" not in options.model_fields_set:
+        separator = "\t"  # what the extension promises, unless the configuration says otherwise
+    try:
+        frame = pl.read_csv(
+            source,
+            separator=separator,
+            infer_schema=False,
+            encoding=encoding,
+            raise_if_empty=True,
+        )
+    except pl.exceptions.NoDataError:
+        raise InputError(str(path), ["the file is empty (no header line)"]) from None
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(str(path), [_csv_error(path, source, exc)]) from None
+    headers = mapped_columns(options.columns, frame.columns, path)
+    # Empty lines above the header and quoted values spanning lines (in the header too) move
+    # every later row down; count them so positions are the lines an editor shows.
+    first = 2 + _blank_lines_on_top(source) + sum(c.count("\n") for c in frame.columns)
+    breaks = pl.sum_horizontal(
+        pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in frame.columns
+    )
+    frame = frame.with_columns(
+        (pl.int_range(pl.len(), dtype=pl.Int64) + first + breaks.cum_sum().shift(1, fill_value=0))
+        .cast(pl.Int64)
+        .alias(POSITION)
+    )
+    return Table(_select(frame, headers), "line", headers)
+
+
+def _blank_lines_on_top(source: bytes) -> int:
+    """Empty lines before the header, which polars skips without counting them."""
+    at = 3 if source.startswith(codecs.BOM_UTF8) else 0
+    count = 0
+    while True:
+        if source.startswith(b"\n", at):
+            at += 1
+        elif source.startswith(b"\r\n", at):
+            at += 2
+        else:
+            return count
+        count += 1
+
+
+def _csv_source(path: Path, data: bytes, encoding: str) -> tuple[bytes, str]:
+    """The bytes polars reads and its encoding: UTF-8 directly (strict or lossy), any other
+    codec Python knows decoded here first."""
+    label = encoding.strip().lower().replace("_", "-")
+    if label in {"utf8-lossy", "utf-8-lossy"}:
+        return data, "utf8-lossy"
+    try:
+        codec = codecs.lookup(label).name
+    except LookupError:
+        raise InputError(str(path), [f"unknown encoding {encoding!r}"]) from None
+    if codec == "utf-8":
+        return data, "utf8"
+    if codec in {"latin-1", "iso8859-1", "ascii", "cp1252"}:
+        # What is labelled Latin-1 is nearly always Windows-1252 (the euro sign is 0x80), as
+        # browsers assume; bytes Windows-1252 leaves undefined fall back to Latin-1.
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+    else:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise InputError(
+                str(path), [f"line {line}: not {encoding} text ({exc.reason})"]
+            ) from None
+    return text.lstrip("\ufeff").encode("utf-8"), "utf8"
+
+
+def _csv_error(path: Path, data: bytes, exc: Exception) -> str:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        line = data.count(b"\n", 0, bad.start) + 1
+        return (
+            f"line {line}: not UTF-8 text; set catalogue.encoding (for example latin-1)"
+            " if the file uses another encoding"
+        )
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "more fields" in first:
+        return "a line has more fields than the header; is the delimiter right?"
+    return f"cannot read as CSV: {first}"
+
+
+# --- Spreadsheets (calamine reads xlsx, xlsm, xlsb, xls and ods) -------------------------------
+
+
+def _read_sheet(path: Path, data: bytes, options: CatalogueConfig) -> Table:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = _sheet(path, book, options.sheet)
+        cells: list[list[Any]] = sheet.to_python(skip_empty_area=False)
+    except InputError:
+        raise
+    except (CalamineError, ValueError, OSError) as exc:
+        raise InputError(str(path), [f"cannot read as a spreadsheet: {exc}"]) from None
+    top = next((i for i, row in enumerate(cells) if any(_cell(v) for v in row)), None)
+    if top is None:
+        raise InputError(str(path), ["the sheet is empty (no header row)"])
+    names = [_cell(v) or f"column {i + 1}" for i, v in enumerate(cells[top])]
+    headers = mapped_columns(options.columns, names, path)
+    wanted = [names.index(h) for h in headers.values()]
+    positions: list[int] = []
+    values: list[list[str | None]] = [[] for _ in wanted]
+    for number, row in enumerate(cells[top + 1 :], start=top + 2):
+        picked = [_cell(row[i]) if i < len(row) else None for i in wanted]
+        positions.append(number)
+        for column, value in zip(values, picked, strict=True):
+            column.append(value)
+    frame = pl.DataFrame(
+        {POSITION: positions} | {name: values[i] for i, name in enumerate(headers)},
+        schema={POSITION: pl.Int64} | dict.fromkeys(headers, pl.String),
+    )
+    return Table(frame, "row", headers)
+
+
+def _sheet(path: Path, book: Any, wanted: str | int | None) -> Any:
+    names: list[str] = book.sheet_names
+    if wanted is None:
+        return book.get_sheet_by_index(0)
+    if isinstance(wanted, int):
+        # Counted as people count sheet tabs: 1 is the first.
+        if not 1 <= wanted <= len(names):
+            raise InputError(
+                str(path), [f"no sheet {wanted}: the workbook has {len(names)} (1 is the first)"]
+            )
+        return book.get_sheet_by_index(wanted - 1)
+    if wanted not in names:
+        listed = ", ".join(repr(n) for n in names)
+        raise InputError(str(path), [f"no sheet {wanted!r} (the workbook has {listed})"])
+    return book.get_sheet_by_name(wanted)
+
+
+def _cell(value: Any) -> str | None:
+    """A spreadsheet cell as the text the user sees: 3.0 -> "3", 19.99 -> "19.99"."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        # Spreadsheets keep 15 significant digits and show no more, so a computed price
+        # stored as 23.987999999999996 is the 23.988 the user sees; Decimal avoids "1e-07".
+        return format(Decimal(f"{value:.15g}"), "f")
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def _read_json(path: Path, data: bytes, options: CatalogueConfig) -> Table:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        at = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(str(path), [f"line {at}: not UTF-8 text"]) from None
+    rejected: list[RowProblem] = []
+    items: list[tuple[int, Any]] = []
+    unit = "item"
+    if text.lstrip().startswith("["):
+        try:
+            # Numbers stay text, so costs keep every digit they were written with.
+            loaded = json.loads(text, parse_float=str, parse_int=str)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                str(path), [f"line {exc.lineno}: not valid JSON ({exc.msg})"]
+            ) from None
+        items = list(enumerate(loaded, start=1))
+    else:
+        unit = "line"  # JSON Lines: one object per line
+        # Split on "\n" only: `splitlines` also breaks at U+2028 and other characters JSON
+        # strings may hold as they are, and editors do not count as new lines.
+        for number, line in enumerate(text.split("\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                items.append((number, json.loads(line, parse_float=str, parse_int=str)))
+            except json.JSONDecodeError as exc:
+                rejected.append(RowProblem(f"line {number}", f"not valid JSON ({exc.msg})"))
+    keys: dict[str, None] = {}
+    objects: list[tuple[int, dict[str, Any]]] = []
+    for number, item in items:
+        if isinstance(item, dict):
+            objects.append((number, item))
+            keys.update(dict.fromkeys(item))
+        else:
+            rejected.append(RowProblem(f"{unit} {number}", "not a JSON object"))
+    if not objects and not rejected:
+        raise InputError(str(path), ["no items (expected an array of objects or JSON Lines)"])
+    headers = mapped_columns(options.columns, list(keys), path)
+    frame = pl.DataFrame(
+        {POSITION: [n for n, _ in objects]}
+        | {name: [_json_text(o.get(key)) for _, o in objects] for name, key in headers.items()},
+        schema={POSITION: pl.Int64} | dict.fromkeys(headers, pl.String),
+    )
+    return Table(frame, unit, headers, rejected)
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)

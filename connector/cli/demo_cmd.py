@@ -1,0 +1,188 @@
+"""`tandem demo`: all of Tandem on one machine, with no Shopify store and no supplier.
+
+Starts a local demo store (Tandem's Shopify stand-in, seeded with a garden shop's products and
+a stream of new orders, each announced by a signed webhook), a supplier mailbox (an SMTP server
+writing every message into a folder) and `tandem run` on SQLite. Drop-ship POs that went out
+are "shipped" by the demo suppliers a little later, so fulfillments with tracking appear too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from sqlalchemy import select
+
+from connector.cli.common import console
+from connector.clock import utcnow
+from connector.configuration import load_config
+from connector.store import Database, open_database
+from connector.store import schema as t
+
+SHIP_AFTER_SECONDS = 20
+
+
+def write_config(
+    folder: Path, store_url: str, token: str, smtp_port: int, port: int
+) -> tuple[Path, str]:
+    from connector.demo.catalogue import SUPPLIERS, write_catalogues
+    from connector.web.dashboard.passwords import hash_password
+
+    write_catalogues(folder)
+    password = secrets.token_urlsafe(9)
+    data: dict[str, Any] = {
+        "database_url": f"sqlite:///{folder / 'tandem.db'}",
+        "timezone": "Europe/London",
+        "currency": "GBP",
+        "store": {
+            "platform": "shopify",
+            "shop_url": store_url,
+            "access_token": token,
+            "webhook_secret": secrets.token_hex(16),
+            "stock_push": {"enabled": True, "location": "Suppliers", "buffer": 1},
+        },
+        "smtp": {
+            "host": "127.0.0.1",
+            "port": smtp_port,
+            "from": "Purchasing <purchasing@demo-garden.example>",
+        },
+        "warehouse": {
+            "name": "Demo Garden Ltd",
+            "address": {
+                "address1": "Unit 4, Riverside Estate",
+                "city": "Bristol",
+                "zip": "BS1 6XN",
+                "country": "United Kingdom",
+                "country_code": "GB",
+            },
+        },
+        "rules": {"default_mode": "back_to_back", "quantity_basis": "full"},
+        "suppliers": SUPPLIERS,
+        "dashboard": {
+            "users": [{"name": "demo", "password_hash": hash_password(password)}],
+            "secret_key": secrets.token_hex(32),
+        },
+        "daemon": {
+            "port": port,
+            "intervals": {
+                "poll_orders": "30s",
+                "plan": "2s",
+                "dispatch": "2s",
+                "supplier_status": "30s",
+                "stock_push": "30s",
+                "catalogues": "10m",
+                "reconcile": "10m",
+            },
+        },
+    }
+    path = folder / "tandem.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path, password
+
+
+async def order_stream(shop: Any, url: str, secret: str, rng: random.Random, every: float) -> None:
+    """A new paid order every `every` seconds (roughly), announced by its webhook."""
+    from connector.demo.catalogue import random_order
+
+    while True:
+        order = random_order(shop, rng)
+        payload = shop.order_payload(order)
+        with contextlib.suppress(Exception):  # the daemon may be starting or stopping
+            await asyncio.to_thread(shop.deliver_webhook, url, "orders/create", payload, secret)
+        await asyncio.sleep(rng.uniform(every * 0.5, every * 1.5))
+
+
+async def supplier_shipping(db: Database, config_path: Path, rng: random.Random) -> None:
+    """Demo suppliers ship drop-ship POs some seconds after receiving them."""
+    from connector.services.shipments import record_shipment
+
+    config = load_config(config_path)
+    po = t.purchase_orders
+    while True:
+        await asyncio.sleep(5)
+        cutoff = utcnow().timestamp() - SHIP_AFTER_SECONDS
+        with db.read() as conn:
+            due = conn.execute(
+                select(po.c.number, po.c.updated_at).where(
+                    po.c.mode == "drop_ship", po.c.status.in_(["sent", "acknowledged"])
+                )
+            ).all()
+        for number, updated_at in due:
+            if updated_at.timestamp() > cutoff:
+                continue
+            tracking = f"DEMO{rng.randrange(10**9):09d}GB"
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(
+                    record_shipment, db, config, number, [tracking], utcnow(), carrier="Royal Mail"
+                )
+
+
+def demo_command(
+    folder: Annotated[Path, typer.Option(help="Where the demo keeps its files.")] = Path(
+        "var/demo"
+    ),
+    port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8080,
+    every: Annotated[float, typer.Option(help="Seconds between new demo orders.")] = 6.0,
+    seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same shop).")] = None,
+) -> None:
+    """Run the whole of Tandem locally: a demo store, a supplier mailbox and `tandem run`."""
+    from connector.daemon.logs import setup_logging
+    from connector.daemon.runner import run_daemon
+    from connector.demo.catalogue import seed_store
+    from connector.demo.mailbox import Mailbox
+    from connector.demo.standin import ShopifyStandin
+
+    folder = folder.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in ("tandem.db", "tandem.db-wal", "tandem.db-shm"):
+        (folder / old).unlink(missing_ok=True)
+    rng = random.Random(seed)
+    setup_logging("WARNING", json=False)
+    shop = ShopifyStandin().start()
+    seed_store(shop, rng)
+    mailbox = Mailbox(folder / "mailbox")
+    mailbox.start()
+    try:
+        config_path, password = write_config(folder, shop.url, shop.token, mailbox.port, port)
+        config = load_config(config_path)
+        db = open_database(config.database_url)
+        url = f"http://127.0.0.1:{port}"
+        console.print(
+            f"\n[bold]Tandem demo[/bold]\n"
+            f"  dashboard   {url}/   (user [bold]demo[/bold], password [bold]{password}[/bold])\n"
+            f"  PO emails   {folder / 'mailbox'}\n"
+            f"  demo store  {shop.url} (a local Shopify stand-in)\n"
+            f"  config      {config_path}\n"
+            f"New orders arrive every few seconds; POs form, consolidate, go out and ship.\n"
+            f"Ctrl-C stops.\n",
+            highlight=False,
+        )
+        secret = config.store.webhook_secret
+        assert secret is not None
+
+        async def main() -> int:
+            extras = [
+                asyncio.create_task(
+                    order_stream(
+                        shop, f"{url}/webhooks/shopify", secret.get_secret_value(), rng, every
+                    )
+                ),
+                asyncio.create_task(supplier_shipping(db, config_path, rng)),
+            ]
+            try:
+                return await run_daemon(config, db)
+            finally:
+                for task in extras:
+                    task.cancel()
+
+        code = asyncio.run(main())
+    finally:
+        mailbox.stop()
+        shop.stop()
+    raise typer.Exit(code)

@@ -1,0 +1,39 @@
+"""`tandem run`: leave Tandem running (scheduler + webhooks + dashboard)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from connector.cli.common import DEFAULT_CONFIG, ConfigOption, get_config, get_database
+
+
+def run_command(
+    config_path: ConfigOption = DEFAULT_CONFIG,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: daemon.host).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port of the web server (default: daemon.port).")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    json_logs: Annotated[
+        bool | None,
+        typer.Option(
+            "--json-logs/--text-logs", help="Log format (default: JSON unless a terminal)."
+        ),
+    ] = None,
+) -> None:
+    """Run every job on its schedule and serve webhooks, the dashboard, /healthz and /metrics
+    until SIGTERM or Ctrl-C."""
+    from connector.daemon.logs import setup_logging
+    from connector.daemon.runner import run_daemon
+
+    setup_logging(log_level.upper(), json_logs)
+    config = get_config(config_path)
+    if host is not None:
+        config.daemon.host = host
+    db = get_database(config)
+    raise typer.Exit(asyncio.run(run_daemon(config, db, port=port)))

@@ -1,0 +1,77 @@
+"""`tandem supplier test`: check a supplier's channel with a clearly marked test message."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from adapters.suppliers import make_channel
+from adapters.suppliers.base import DocumentLine, PurchaseOrderDocument, SendResult
+from connector.catalogue import find_supplier
+from connector.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    console,
+    get_config,
+    get_database,
+    reported,
+)
+from connector.clock import utcnow
+from connector.services.po_document import buyer
+from connector.store import schema as t
+
+app = typer.Typer(help="Suppliers.", no_args_is_help=True)
+
+
+@app.command("test")
+def test_command(
+    supplier_id: Annotated[str, typer.Argument(help="Supplier id from the configuration.")],
+    config_path: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Send a test message (email) or make a harmless call (API, SFTP) to check the set-up."""
+    config = get_config(config_path)
+    db = get_database(config)
+    now = utcnow()
+    with reported():
+        supplier = find_supplier(config, supplier_id)
+        channel = make_channel(supplier, config)
+        if channel is None:
+            console.print(f"{supplier.id} is a manual supplier: Tandem sends nothing to test")
+            return
+        with db.read() as conn:
+            offer = conn.execute(
+                select(t.offers).where(t.offers.c.supplier_id == supplier.id).limit(1)
+            ).first()
+        line = DocumentLine(
+            sku=offer.sku if offer else "TEST-SKU",
+            supplier_sku=offer.supplier_sku if offer else "TEST-SKU",
+            name=offer.name if offer else "Test item (not an order)",
+            quantity=1,
+            unit_cost=offer.cost if offer else Decimal(0),
+        )
+        me = buyer(config)
+        document = PurchaseOrderDocument(
+            kind="test",
+            number=f"TEST-{now:%Y%m%d%H%M%S}",
+            revision=1,
+            supplier_id=supplier.id,
+            supplier_name=supplier.name,
+            mode=supplier.mode.value,  # type: ignore[arg-type]
+            currency=config.supplier_currency(supplier),
+            buyer=me,
+            ship_to=me,
+            lines=(line,),
+            issued_at=now,
+            idempotency_key=f"test-{now.timestamp():.0f}",
+            notes="This is a test from Tandem. It is not an order; nothing needs to be shipped.",
+        )
+        result: SendResult = asyncio.run(channel.send(document))
+    console.print(
+        f"{supplier.id}: test sent by {supplier.transport.type}"
+        + (f" ({result.reference})" if result.reference else ""),
+        highlight=False,
+    )

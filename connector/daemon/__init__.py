@@ -1,0 +1,1 @@
+"""`tandem run`: the long-lived process (scheduler, web server, graceful shutdown)."""

@@ -1,0 +1,38 @@
+"""Prometheus metrics of the running daemon, served at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+registry = CollectorRegistry()
+
+orders_ingested = Counter(
+    "tandem_orders_ingested_total", "Orders stored new or changed", registry=registry
+)
+lines_planned = Counter("tandem_lines_planned_total", "Order lines planned", registry=registry)
+pos_released = Counter("tandem_pos_released_total", "POs released", registry=registry)
+pos_sent = Counter(
+    "tandem_pos_sent_total", "PO messages delivered", ["supplier"], registry=registry
+)
+pos_failed = Counter(
+    "tandem_pos_failed_total", "PO messages given up on", ["supplier"], registry=registry
+)
+outbox_waiting = Gauge("tandem_outbox_waiting", "Outbox items waiting", registry=registry)
+outbox_oldest = Gauge(
+    "tandem_outbox_oldest_age_seconds", "Age of the oldest waiting outbox item", registry=registry
+)
+exceptions_open = Gauge("tandem_exceptions_open", "Open exceptions", registry=registry)
+throttle_waits = Counter(
+    "tandem_shopify_throttle_wait_seconds_total",
+    "Seconds spent waiting for Shopify's cost bucket",
+    registry=registry,
+)
+webhook_latency = Histogram(
+    "tandem_webhook_seconds",
+    "Time from receiving a webhook to answering it",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    registry=registry,
+)
+job_runs = Counter(
+    "tandem_job_runs_total", "Scheduled job runs", ["job", "outcome"], registry=registry
+)

@@ -1,0 +1,120 @@
+"""The document a supplier receives for a PO revision, read from the store.
+
+Built when the outbox item is performed, so it shows the PO as it stands then; the
+idempotency key is the outbox item's, the same on every attempt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from adapters.suppliers.base import (
+    DocumentChange,
+    DocumentKind,
+    DocumentLine,
+    Party,
+    PurchaseOrderDocument,
+)
+from connector.configuration import TandemConfig
+from connector.errors import NotFound
+from connector.store import schema as t
+
+
+def party(data: dict[str, Any] | None, fallback_name: str) -> Party:
+    data = data or {}
+    name = data.get("name") or data.get("company") or fallback_name
+    return Party(
+        name=name,
+        company=data.get("company") if data.get("company") != name else None,
+        address1=data.get("address1"),
+        address2=data.get("address2"),
+        city=data.get("city"),
+        province=data.get("province"),
+        zip=data.get("zip"),
+        country=data.get("country"),
+        country_code=data.get("country_code"),
+        phone=data.get("phone"),
+        email=data.get("email"),
+    )
+
+
+def buyer(config: TandemConfig) -> Party:
+    warehouse = config.warehouse
+    return party(warehouse.address.model_dump(), warehouse.name)
+
+
+def build_document(
+    conn: Connection,
+    config: TandemConfig,
+    po_id: int,
+    *,
+    revision: int | None = None,
+    idempotency_key: str = "",
+) -> PurchaseOrderDocument:
+    po, pl = t.purchase_orders, t.po_lines
+    head = conn.execute(select(po).where(po.c.id == po_id)).first()
+    if head is None or head.number is None:
+        raise NotFound(f"no released PO with id {po_id}")
+    supplier = config.supplier(head.supplier_id)
+    revision = revision or head.revision or 1
+    changes = tuple(
+        DocumentChange(
+            kind=c.kind,
+            supplier_sku=c.supplier_sku,
+            name=c.name,
+            old_quantity=c.old_quantity,
+            new_quantity=c.new_quantity,
+            reason=c.reason,
+        )
+        for c in conn.execute(
+            select(t.po_changes, pl.c.name)
+            .join(pl, pl.c.id == t.po_changes.c.po_line_id, isouter=True)
+            .where(t.po_changes.c.po_id == po_id, t.po_changes.c.revision == revision)
+            .order_by(t.po_changes.c.id)
+        )
+    )
+    kind: DocumentKind = "order"
+    if revision > 1:
+        kind = "cancel" if any(c.kind == "cancel_po" for c in changes) else "change"
+    lines = tuple(
+        DocumentLine(
+            sku=r.sku,
+            supplier_sku=r.supplier_sku,
+            name=r.name,
+            quantity=r.quantity,
+            unit_cost=r.unit_cost,
+            pack_size=r.pack_size,
+        )
+        for r in conn.execute(
+            select(pl).where(pl.c.po_id == po_id, pl.c.quantity > 0).order_by(pl.c.id)
+        )
+    )
+    orders = conn.execute(
+        select(t.orders.c.name)
+        .join(t.order_lines, t.order_lines.c.order_id == t.orders.c.id)
+        .join(t.allocations, t.allocations.c.order_line_id == t.order_lines.c.id)
+        .join(pl, pl.c.id == t.allocations.c.po_line_id)
+        .where(pl.c.po_id == po_id)
+        .distinct()
+        .order_by(t.orders.c.name)
+    ).scalars()
+    me = buyer(config)
+    return PurchaseOrderDocument(
+        kind=kind,
+        number=head.number,
+        revision=revision,
+        supplier_id=head.supplier_id,
+        supplier_name=supplier.name if supplier else head.supplier_id,
+        mode=head.mode,
+        currency=head.currency,
+        buyer=me,
+        ship_to=party(head.ship_to, me.name),
+        lines=lines,
+        changes=changes,
+        issued_at=head.released_at,
+        idempotency_key=idempotency_key,
+        order_names=tuple(orders),
+        blind_ship=bool(supplier and supplier.blind_ship and head.mode == "drop_ship"),
+    )

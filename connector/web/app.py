@@ -1,0 +1,101 @@
+"""The Starlette application: `POST /webhooks/shopify` and `GET /healthz`.
+
+The webhook route does the least work that makes a delivery safe — verify, store — and answers
+200 at once; reading the order and planning happen after the response (`on_delivery`), so
+Shopify's 5-second timeout is never at risk.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from connector.clock import utcnow
+from connector.configuration import TandemConfig
+from connector.daemon import metrics
+from connector.store import Database
+from connector.web.dashboard import dashboard_routes
+from connector.web.webhooks import Delivery, parse_delivery, store_delivery, verify
+
+log = logging.getLogger("tandem.web")
+
+OnDelivery = Callable[[], Awaitable[None]]
+
+
+def create_app(
+    config: TandemConfig,
+    db: Database,
+    *,
+    on_delivery: OnDelivery | None = None,
+    health: Callable[[], dict[str, Any]] | None = None,
+) -> Starlette:
+    """The web app. `health` adds the daemon's job times to /healthz."""
+    secrets = [s for s in (config.store.webhook_secret, config.store.previous_webhook_secret) if s]
+
+    def store(delivery: Delivery) -> bool:
+        try:
+            with db.write() as conn:
+                return store_delivery(conn, delivery, utcnow())
+        except IntegrityError:
+            return False  # the same delivery stored a moment ago by a concurrent request
+
+    async def shopify_webhook(request: Request) -> Response:
+        with metrics.webhook_latency.time():
+            return await receive(request)
+
+    async def receive(request: Request) -> Response:
+        body = await request.body()
+        if not secrets:
+            log.warning("webhook refused: store.webhook_secret is not set")
+            return PlainTextResponse("webhooks are not configured", status_code=401)
+        if not verify(body, request.headers.get("x-shopify-hmac-sha256"), secrets):
+            log.warning("webhook refused: bad signature")
+            return PlainTextResponse("invalid signature", status_code=401)
+        delivery = parse_delivery(dict(request.headers), body)
+        if isinstance(delivery, str):
+            return PlainTextResponse(delivery, status_code=400)
+        new = await run_in_threadpool(store, delivery)
+        log.info(
+            "webhook %s %s %s",
+            delivery.topic,
+            delivery.webhook_id,
+            "stored" if new else "duplicate",
+        )
+        task = BackgroundTask(on_delivery) if new and on_delivery else None
+        return PlainTextResponse("ok" if new else "duplicate", background=task)
+
+    async def healthz(_: Request) -> Response:
+        def check() -> None:
+            with db.read() as conn:
+                conn.execute(text("SELECT 1"))
+
+        extra = health() if health else {}
+        try:
+            await run_in_threadpool(check)
+        except Exception as exc:  # any database failure is "unhealthy"
+            body = {"database": f"error: {type(exc).__name__}", **extra}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"database": "ok", **extra})
+
+    async def prometheus(_: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(
+        routes=[
+            Route("/webhooks/shopify", shopify_webhook, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", prometheus, methods=["GET"]),
+            *dashboard_routes(config, db),
+        ]
+    )

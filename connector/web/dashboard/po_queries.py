@@ -1,0 +1,186 @@
+"""Read models for the PO and supplier pages: a filtered, paged PO list; what `show_po` leaves
+out (the exact messages sent, shipments, exceptions); each supplier's health at a glance."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from connector import outbox
+from connector.configuration import TandemConfig
+from connector.domain import OPEN_PO_STATUSES, POStatus
+from connector.store import schema as t
+from connector.web.dashboard.queries import PER_PAGE, counts, po_ref
+
+SEND_FAILURES = ("send_failed", "send_in_doubt")
+
+
+def list_po_rows(
+    conn: Connection,
+    now: datetime,
+    *,
+    supplier: str | None = None,
+    status: str | None = None,
+    older_than_days: int | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> tuple[list[dict[str, Any]], int]:
+    """POs, newest first, with their totals and how many orders each serves."""
+    po, o, pl, a, ol = t.purchase_orders, t.orders, t.po_lines, t.allocations, t.order_lines
+    where = []
+    if supplier:
+        where.append(po.c.supplier_id == supplier)
+    if status:
+        where.append(po.c.status == status)
+    if older_than_days is not None:
+        where.append(po.c.opened_at <= now - timedelta(days=older_than_days))
+    total = conn.execute(select(func.count()).select_from(po).where(*where)).scalar_one()
+    rows = conn.execute(
+        select(po, t.suppliers.c.name.label("supplier_name"), o.c.name.label("order_name"))
+        .select_from(
+            po.join(t.suppliers, t.suppliers.c.id == po.c.supplier_id).outerjoin(
+                o, o.c.id == po.c.order_id
+            )
+        )
+        .where(*where)
+        .order_by(po.c.opened_at.desc(), po.c.id.desc())
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+    ).all()
+    ids = [r.id for r in rows]
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    lines: dict[int, int] = defaultdict(int)
+    for r in conn.execute(
+        select(pl.c.po_id, pl.c.unit_cost, pl.c.quantity).where(pl.c.po_id.in_(ids))
+    ):
+        totals[r.po_id] += r.unit_cost * r.quantity
+        lines[r.po_id] += 1
+    orders = counts(
+        conn,
+        select(pl.c.po_id, func.count(func.distinct(ol.c.order_id)))
+        .join(a, a.c.po_line_id == pl.c.id)
+        .join(ol, ol.c.id == a.c.order_line_id)
+        .where(pl.c.po_id.in_(ids))
+        .group_by(pl.c.po_id),
+    )
+    return [
+        {
+            "ref": po_ref(r.number, r.id),
+            "number": r.number,
+            "supplier": r.supplier_id,
+            "supplier_name": r.supplier_name,
+            "mode": r.mode,
+            "status": r.status,
+            "revision": r.revision,
+            "opened_at": r.opened_at,
+            "released_at": r.released_at,
+            "currency": r.currency,
+            "order": r.order_name,
+            "lines": lines.get(r.id, 0),
+            "orders": orders.get(r.id, 0),
+            "total": totals.get(r.id, Decimal(0)),
+        }
+        for r in rows
+    ], int(total)
+
+
+def po_extras(conn: Connection, po_id: int) -> dict[str, Any]:
+    """The PO's timeline with each event's data (a sent message in full), its shipments, the
+    internal ids of the orders it serves, and its exceptions."""
+    ev, sh, pl, a, ol, o = t.events, t.shipments, t.po_lines, t.allocations, t.order_lines, t.orders
+    events = [
+        {
+            "at": r.at,
+            "kind": r.kind,
+            "message": r.message,
+            "sent": (r.data or {}).get("sent") if r.kind == "po.sent" else None,
+            "revision": (r.data or {}).get("revision"),
+        }
+        for r in conn.execute(select(ev).where(ev.c.po_id == po_id).order_by(ev.c.at, ev.c.id))
+    ]
+    shipments = [
+        {
+            "shipped_at": r.shipped_at,
+            "tracking": r.tracking_numbers,
+            "carrier": r.carrier,
+            "urls": r.tracking_urls,
+            "lines": r.lines,
+        }
+        for r in conn.execute(select(sh).where(sh.c.po_id == po_id).order_by(sh.c.id))
+    ]
+    served = (
+        select(o.c.name, o.c.id)
+        .join(ol, ol.c.order_id == o.c.id)
+        .join(a, a.c.order_line_id == ol.c.id)
+        .join(pl, pl.c.id == a.c.po_line_id)
+        .where(pl.c.po_id == po_id)
+        .distinct()
+    )
+    order_ids = {str(name): int(order_id) for name, order_id in conn.execute(served)}
+    return {"events": events, "shipments": shipments, "order_ids": order_ids}
+
+
+def supplier_summaries(
+    conn: Connection, config: TandemConfig, now: datetime
+) -> list[dict[str, Any]]:
+    po, of, ci, ob, e = t.purchase_orders, t.offers, t.catalogue_imports, t.outbox, t.exceptions
+    offers = counts(conn, select(of.c.supplier_id, func.count()).group_by(of.c.supplier_id))
+    open_statuses = [s.value for s in OPEN_PO_STATUSES]
+    open_pos = counts(
+        conn,
+        select(po.c.supplier_id, func.count())
+        .where(po.c.status.in_(open_statuses))
+        .group_by(po.c.supplier_id),
+    )
+    drafts = counts(
+        conn,
+        select(po.c.supplier_id, func.count())
+        .where(po.c.status == POStatus.DRAFT.value)
+        .group_by(po.c.supplier_id),
+    )
+    dead = counts(
+        conn,
+        select(ob.c.supplier_id, func.count())
+        .where(ob.c.status == outbox.DEAD)
+        .group_by(ob.c.supplier_id),
+    )
+    failing = counts(
+        conn,
+        select(e.c.supplier_id, func.count())
+        .where(e.c.status == "open", e.c.kind.in_(SEND_FAILURES))
+        .group_by(e.c.supplier_id),
+    )
+    latest = select(func.max(ci.c.id)).group_by(ci.c.supplier_id)
+    imports = {r.supplier_id: r for r in conn.execute(select(ci).where(ci.c.id.in_(latest)))}
+    summaries = []
+    for supplier in config.suppliers:
+        last = imports.get(supplier.id)
+        summaries.append(
+            {
+                "id": supplier.id,
+                "name": supplier.name,
+                "active": supplier.active,
+                "mode": supplier.mode.value,
+                "modes": sorted(m.value for m in supplier.accepted_modes()),
+                "transport": supplier.transport.type,
+                "offers": offers.get(supplier.id, 0),
+                "last_import": None
+                if last is None
+                else {
+                    "at": last.finished_at,
+                    "age_days": (now - last.finished_at).days,
+                    "imported": last.rows_imported,
+                    "rejected": last.rows_rejected,
+                    "total": last.rows_total,
+                },
+                "open_pos": open_pos.get(supplier.id, 0),
+                "drafts": drafts.get(supplier.id, 0),
+                "dead": dead.get(supplier.id, 0),
+                "send_failures": failing.get(supplier.id, 0),
+            }
+        )
+    return summaries

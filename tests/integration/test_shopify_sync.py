@@ -1,0 +1,340 @@
+"""`tandem sync` against the Shopify stand-in: orders in the shop become POs in Tandem, and
+tags, the metafield, fulfillments and stock appear back in the shop."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
+
+from adapters.shopify.sync import after_webhooks
+from connector.cli import app
+from connector.configuration import load_config
+from connector.store import open_database
+from connector.store import schema as t
+from connector.web import create_app
+from tests.standin import ShopifyStandin
+
+SECRET = "whsec-tandem"
+
+
+@pytest.fixture
+def shop(shopify_standin: ShopifyStandin) -> ShopifyStandin:
+    suppliers = shopify_standin.add_location("Suppliers")
+    for sku in ("SPADE", "ROSE", "FORK"):
+        shopify_standin.add_variant(sku, inventory_quantity=0, location_id=suppliers)
+    return shopify_standin
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, shop: ShopifyStandin, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "acme.csv").write_text(
+        "sku,supplier_sku,name,cost,stock\nSPADE,AC-1,Spade,10.00,40\nFORK,AC-2,Fork,9.00,12\n"
+    )
+    (tmp_path / "bloom.csv").write_text("sku,supplier_sku,name,cost,stock\nROSE,BL-7,Rose,4.50,9\n")
+    data: dict[str, Any] = {
+        "database_url": f"sqlite:///{tmp_path / 'tandem.db'}",
+        "currency": "USD",
+        "store": {
+            "platform": "shopify",
+            "shop_url": shop.url,
+            "access_token": "${SHOPIFY_TOKEN}",
+            "webhook_secret": SECRET,
+            "stock_push": {
+                "enabled": True,
+                "location": "Suppliers",
+                "buffer": 2,
+                "continue_selling_back_to_back": True,
+            },
+        },
+        "rules": {"default_mode": "back_to_back"},
+        "suppliers": [
+            {
+                "id": "acme",
+                "name": "Acme",
+                "mode": "back_to_back",
+                "release": {"immediate": True},
+                "catalogue": {"path": "acme.csv"},
+            },
+            {
+                "id": "bloom",
+                "name": "Bloom",
+                "mode": "drop_ship",
+                "release": {"immediate": True},
+                "catalogue": {"path": "bloom.csv"},
+            },
+        ],
+    }
+    monkeypatch.setenv("SHOPIFY_TOKEN", shop.token)
+    monkeypatch.setenv("COLUMNS", "200")
+    path = tmp_path / "tandem.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def tandem(*args: str, code: int = 0) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def pos(config: Path) -> list[dict[str, Any]]:
+    return json.loads(tandem("po", "list", "--config", str(config), "--json"))  # type: ignore[no-any-return]
+
+
+def mutations(shop: ShopifyStandin) -> list[str]:
+    return [
+        r.operation_name or ""
+        for r in shop.accepted_requests
+        if (r.query or "").lstrip().startswith("mutation")
+    ]
+
+
+def test_orders_become_pos_and_status_tracking_and_stock_flow_back(
+    shop: ShopifyStandin, config_file: Path
+) -> None:
+    b2b = shop.add_order([("SPADE", 2), ("FORK", 1)], tags=["vip"])
+    drop = shop.add_order([("ROSE", 1)], tags=["dropship"])
+    pending = shop.add_order([("SPADE", 5)], financial_status="PENDING")
+
+    out = tandem("sync", "--config", str(config_file))
+    assert "orders: 3 new" in out
+    listed = {(p["supplier"], p["mode"]): p for p in pos(config_file)}
+    acme = listed[("acme", "back_to_back")]
+    bloom = listed[("bloom", "drop_ship")]
+    assert {(line["sku"], line["quantity"]) for line in acme["lines"]} == {
+        ("SPADE", 2),
+        ("FORK", 1),
+    }
+    assert acme["status"] == bloom["status"] == "released"
+
+    # Tags: the merchant's stay, the PO number and status are added.
+    tags = shop.order_tags(b2b)
+    assert {"vip", acme["number"], "tandem:released"} <= set(tags)
+    assert set(shop.order_tags(drop)) >= {"dropship", bloom["number"], "tandem:released"}
+    assert shop.order_tags(pending) == []  # not paid: not planned, nothing written
+    field = shop.metafield(b2b, "tandem", "purchase_orders")
+    assert field is not None and field["type"] == "json"
+    written = json.loads(field["value"])
+    assert written[0]["number"] == acme["number"]
+    assert written[0]["supplier"] == "Acme"
+    assert {(x["sku"], x["quantity"]) for x in written[0]["lines"]} == {("SPADE", 2), ("FORK", 1)}
+
+    # Stock: supplier stock minus the buffer at the Suppliers location; b2b keeps selling.
+    suppliers = next(
+        loc["id"]
+        for loc in shop.execute("{ locations(first: 5) { nodes { id name } } }")["data"][
+            "locations"
+        ]["nodes"]
+        if loc["name"] == "Suppliers"
+    )
+    assert shop.inventory_quantity("SPADE", location_id=suppliers) == 38
+    assert shop.inventory_quantity("ROSE", location_id=suppliers) == 7
+    assert shop.variant_policy("SPADE") == "CONTINUE"
+    assert shop.variant_policy("ROSE") == "DENY"  # drop-ship only
+
+    # Every document was valid and nothing deprecated was used.
+    assert all(r.accepted for r in shop.requests)
+    assert shop.deprecated_requests == []
+
+    # A second pass changes nothing in the shop.
+    before = len(mutations(shop))
+    out = tandem("sync", "--config", str(config_file))
+    assert "0 new" in out
+    assert len(mutations(shop)) == before
+    assert shop.order_tags(b2b).count(acme["number"]) == 1
+
+    # The drop-ship supplier ships: a fulfillment with tracking on the customer's order.
+    tandem(
+        "po",
+        "ship",
+        bloom["number"],
+        "--config",
+        str(config_file),
+        "--tracking",
+        "1Z999",
+        "--carrier",
+        "UPS",
+    )
+    tandem("sync", "--config", str(config_file))
+    fulfillments = shop.fulfillments(drop)
+    assert len(fulfillments) == 1
+    assert "1Z999" in json.dumps(fulfillments[0])
+    assert "tandem:shipped" in shop.order_tags(drop)
+    assert "tandem:released" not in shop.order_tags(drop)
+    tandem("sync", "--config", str(config_file))
+    assert len(shop.fulfillments(drop)) == 1  # never twice
+
+
+def test_partial_shipments_with_several_tracking_numbers(
+    shop: ShopifyStandin, config_file: Path
+) -> None:
+    drop = shop.add_order([("ROSE", 3)], tags=["dropship"])
+    tandem("sync", "--config", str(config_file))
+    number = next(p["number"] for p in pos(config_file) if p["supplier"] == "bloom")
+    for tracking in ("TRK-A", "TRK-B"):
+        tandem(
+            "po",
+            "ship",
+            number,
+            "--config",
+            str(config_file),
+            "--tracking",
+            tracking,
+            "--sku",
+            "ROSE",
+            "--quantity",
+            "1",
+        )
+    tandem(
+        "po",
+        "ship",
+        number,
+        "--config",
+        str(config_file),
+        "--tracking",
+        "TRK-C",
+        "--tracking",
+        "TRK-D",
+    )
+    tandem("sync", "--config", str(config_file))
+    fulfillments = shop.fulfillments(drop)
+    assert len(fulfillments) == 3
+    text = json.dumps(fulfillments)
+    for tracking in ("TRK-A", "TRK-B", "TRK-C", "TRK-D"):
+        assert tracking in text
+    fulfillment_orders = shop.fulfillment_orders(drop)
+    assert sum(line["remaining"] for fo in fulfillment_orders for line in fo["lines"]) == 0
+    assert {fo["status"] for fo in fulfillment_orders} == {"CLOSED"}
+
+
+def test_an_edit_after_release_becomes_a_change_request(
+    shop: ShopifyStandin, config_file: Path
+) -> None:
+    order = shop.add_order([("SPADE", 4)])
+    tandem("sync", "--config", str(config_file))
+    line = shop.line_item_ids(order)[0]
+    shop.edit_line_quantity(order, line, 1)
+    shop.advance_time(5)
+    tandem("sync", "--config", str(config_file))
+    listed = json.loads(tandem("exceptions", "list", "--config", str(config_file), "--json"))
+    assert any(e["kind"] == "po_change_requested" for e in listed), listed
+
+
+@pytest.fixture
+def webhooks(config_file: Path) -> Iterator[TestClient]:
+    config = load_config(config_file)
+    db = open_database(config.database_url)
+
+    async def on_delivery() -> None:
+        await after_webhooks(db, config)
+
+    with TestClient(create_app(config, db, on_delivery=on_delivery)) as client:
+        yield client
+    db.dispose()
+
+
+def test_webhooks_three_times_and_a_poll_plan_each_line_once(
+    shop: ShopifyStandin, config_file: Path, webhooks: TestClient
+) -> None:
+    order = shop.add_order([("SPADE", 3)])
+    payload = shop.order_payload(order)
+    for topic in ("orders/create", "orders/paid"):
+        body, headers = shop.webhook_request(topic, payload, SECRET, webhook_id=f"wh-{topic}")
+        for _ in range(3):
+            assert (
+                webhooks.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
+            )
+    forged, headers = shop.webhook_request("orders/create", payload, "not-the-secret")
+    assert webhooks.post("/webhooks/shopify", content=forged, headers=headers).status_code == 401
+
+    tandem("sync", "--config", str(config_file))  # the poll sees the same order
+    db = open_database(load_config(config_file).database_url)
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(t.orders)).scalar() == 1
+        assert conn.execute(select(func.count()).select_from(t.po_lines)).scalar() == 1
+        assert conn.execute(select(func.sum(t.allocations.c.quantity))).scalar() == 3
+        assert conn.execute(select(func.count()).select_from(t.webhook_deliveries)).scalar() == 2
+    tags = shop.order_tags(order)
+    assert len(tags) == len(set(tags))
+    assert sum(1 for tag in tags if tag.startswith("PO-")) == 1
+
+
+def test_webhook_registration_keeps_existing_subscriptions(
+    shop: ShopifyStandin, config_file: Path
+) -> None:
+    url = "https://tandem.example/webhooks/shopify"
+    shop.add_webhook_subscription("ORDERS_CREATE", url)
+    out = tandem("shopify", "webhooks", "register", "--config", str(config_file), "--url", url)
+    assert "kept    orders/create" in out
+    tandem("shopify", "webhooks", "register", "--config", str(config_file), "--url", url)
+    topics = sorted(s["topic"] for s in shop.webhook_subscriptions())
+    assert topics == sorted(
+        [
+            "ORDERS_CREATE",
+            "ORDERS_UPDATED",
+            "ORDERS_PAID",
+            "ORDERS_CANCELLED",
+            "ORDERS_EDITED",
+            "APP_UNINSTALLED",
+        ]
+    )
+
+
+def test_a_wrong_token_fails_the_pass_with_a_clear_summary(
+    shop: ShopifyStandin, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop.add_order([("SPADE", 1)])
+    monkeypatch.setenv("SHOPIFY_TOKEN", "shpat_wrong_token_value")
+    out = tandem("sync", "--config", str(config_file), code=1)
+    assert "polling orders: Shopify refused the access token" in out
+    assert "failed step(s)" in out
+    assert "shpat_wrong_token_value" not in out
+
+
+def test_an_outage_is_retried_and_nothing_is_lost(shop: ShopifyStandin, config_file: Path) -> None:
+    order = shop.add_order([("SPADE", 2)])
+    shop.fail_next(503, times=2)
+    shop.rate_limit_next(retry_after=0.2)
+    tandem("sync", "--config", str(config_file))
+    listed = pos(config_file)
+    assert [line["quantity"] for p in listed for line in p["lines"]] == [2]
+    assert listed[0]["number"] in shop.order_tags(order)
+
+
+def test_a_cancelled_order_cancels_its_draft_and_asks_the_supplier_after_release(
+    shop: ShopifyStandin, config_file: Path
+) -> None:
+    order = shop.add_order([("ROSE", 2)], tags=["dropship"])
+    tandem("sync", "--config", str(config_file))
+    shop.cancel_order(order)
+    shop.advance_time(5)
+    tandem("sync", "--config", str(config_file))
+    listed = json.loads(tandem("exceptions", "list", "--config", str(config_file), "--json"))
+    assert any(e["kind"] == "po_change_requested" and "cancel" in e["message"] for e in listed)
+    [po] = pos(config_file)
+    assert po["status"] == "cancelled"
+
+
+def test_the_poll_cursor_overlaps_and_never_passes_the_start(
+    shop: ShopifyStandin, config_file: Path
+) -> None:
+    tandem("sync", "--config", str(config_file))
+    db = open_database(load_config(config_file).database_url)
+    with db.read() as conn:
+        polled_until = conn.execute(select(t.shop_cursors.c.polled_until)).scalar_one()
+    shop.clear_requests()
+    tandem("sync", "--config", str(config_file))
+    [query] = [
+        r.variables["query"] for r in shop.accepted_requests if r.operation_name == "OrdersUpdated"
+    ]
+    since = polled_until - timedelta(minutes=5)
+    assert query == f"updated_at:>='{since:%Y-%m-%dT%H:%M:%SZ}'"

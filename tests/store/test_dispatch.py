@@ -1,0 +1,248 @@
+"""Dispatch: every released PO reaches its supplier exactly once, failures are retried or
+handed to a person, and a send interrupted by a crash is resolved without a second order."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from adapters.suppliers.base import (
+    LookupUnsupported,
+    Party,
+    PermanentError,
+    PurchaseOrderDocument,
+    SendResult,
+    TransientError,
+)
+from connector import outbox
+from connector.configuration import TandemConfig
+from connector.services import po_actions
+from connector.services.dispatch import dispatch
+from connector.services.plan import run_planner
+from connector.store import Database
+from connector.store import schema as t
+from tests.store.helpers import T0, config, ingest, offers, order
+
+
+class FakeSupplier:
+    """A supplier endpoint: remembers what arrived (by idempotency key, like an API)."""
+
+    def __init__(self, failures: list[Exception | None] | None = None, lookup: bool = True) -> None:
+        self.failures = list(failures or [])
+        self.can_lookup = lookup
+        self.received: list[PurchaseOrderDocument] = []
+        self.lock = threading.Lock()
+
+    async def send(self, document: PurchaseOrderDocument) -> SendResult:
+        with self.lock:
+            failure = self.failures.pop(0) if self.failures else None
+            if failure is not None:
+                raise failure
+            self.received.append(document)
+        return SendResult(f"SUP-{document.number}", f"order {document.number}")
+
+    async def lookup(self, document: PurchaseOrderDocument) -> SendResult | None:
+        if not self.can_lookup:
+            raise LookupUnsupported("email cannot tell")
+        with self.lock:
+            keys = {d.idempotency_key for d in self.received}
+        return SendResult("found", "") if document.idempotency_key in keys else None
+
+
+def document_with_key(key: str) -> PurchaseOrderDocument:
+    return PurchaseOrderDocument(
+        kind="order",
+        number="PO-00001",
+        revision=1,
+        supplier_id="bloom",
+        supplier_name="Bloom",
+        mode="drop_ship",
+        currency="USD",
+        buyer=Party("me"),
+        ship_to=Party("you"),
+        lines=(),
+        idempotency_key=key,
+    )
+
+
+def factory(supplier: FakeSupplier) -> Any:
+    return lambda _s, _c: supplier
+
+
+def released(db: Database, count: int = 1, **overrides: Any) -> TandemConfig:
+    cfg = config(**overrides)
+    offers(db, cfg, "bloom", ("ROSE", 5, 100_000))
+    ingest(db, *(order(n, ("ROSE", 1), tags=("dropship",)) for n in range(1, count + 1)))
+    run_planner(db, cfg, T0)
+    return cfg
+
+
+def run(
+    db: Database, cfg: TandemConfig, supplier: FakeSupplier, at: datetime = T0, worker: str = "w1"
+) -> Any:
+    return asyncio.run(dispatch(db, cfg, worker=worker, channels=factory(supplier), now=lambda: at))
+
+
+def statuses(db: Database) -> list[str]:
+    with db.read() as conn:
+        return list(conn.execute(select(t.purchase_orders.c.status)).scalars())
+
+
+def open_exceptions(db: Database) -> list[Any]:
+    with db.read() as conn:
+        return conn.execute(select(t.exceptions).where(t.exceptions.c.status == "open")).all()
+
+
+def test_each_po_is_sent_once_and_recorded(db: Database) -> None:
+    cfg = released(db, 3)
+    supplier = FakeSupplier()
+    report = run(db, cfg, supplier)
+    assert len(report.sent) == 3
+    assert sorted(d.number for d in supplier.received) == ["PO-00001", "PO-00002", "PO-00003"]
+    assert statuses(db) == ["sent"] * 3
+    with db.read() as conn:
+        refs = set(conn.execute(select(t.purchase_orders.c.supplier_reference)).scalars())
+        sent_events = (
+            conn.execute(select(t.events.c.data).where(t.events.c.kind == "po.sent"))
+            .scalars()
+            .all()
+        )
+    assert refs == {"SUP-PO-00001", "SUP-PO-00002", "SUP-PO-00003"}
+    assert all(e["sent"].startswith("order PO-") for e in sent_events)  # the message, kept
+    assert run(db, cfg, supplier).sent == []
+    assert len(supplier.received) == 3
+
+
+def test_transient_failures_are_retried_with_the_same_key(db: Database) -> None:
+    cfg = released(db)
+    supplier = FakeSupplier(
+        [TransientError("451 try later"), TransientError("timeout", retry_after=5)]
+    )
+    assert run(db, cfg, supplier).retried
+    assert run(db, cfg, supplier, T0 + timedelta(hours=1)).retried
+    assert run(db, cfg, supplier, T0 + timedelta(hours=2)).sent == ["PO-00001 rev 1"]
+    assert len(supplier.received) == 1
+    assert statuses(db) == ["sent"]
+
+
+def test_a_permanent_failure_quotes_the_supplier_and_resend_recovers(db: Database) -> None:
+    cfg = released(db)
+    supplier = FakeSupplier([PermanentError("550 5.1.1 mailbox unavailable")])
+    report = run(db, cfg, supplier)
+    assert report.failed and "550 5.1.1 mailbox unavailable" in report.failed[0]
+    [problem] = open_exceptions(db)
+    assert problem.kind == "send_failed"
+    assert "550 5.1.1 mailbox unavailable" in problem.message
+    assert "tandem po resend PO-00001" in problem.message
+    po_actions.resend(db, "PO-00001", T0)
+    assert open_exceptions(db) == []
+    assert run(db, cfg, supplier).sent == ["PO-00001 rev 1"]
+
+
+def test_the_attempt_budget_ends_in_an_exception(db: Database) -> None:
+    cfg = released(db)
+    budget = 3
+    data = cfg.model_dump(by_alias=True)
+    for s in data["suppliers"]:
+        s["attempt_budget"] = budget
+    cfg = TandemConfig.model_validate(data)
+    supplier = FakeSupplier([TransientError("503")] * 10)
+    for hour in range(budget):
+        run(db, cfg, supplier, T0 + timedelta(hours=hour * 3))
+    [problem] = open_exceptions(db)
+    assert "gave up after 3 attempts" in problem.message
+    assert supplier.received == []
+
+
+def crash_mid_send(db: Database) -> None:
+    """A worker claims the PO, the supplier gets it, the worker dies before recording."""
+    with db.write() as conn:
+        [item] = outbox.claim(conn, "dead-worker", T0, timedelta(minutes=5), kinds=["po.send"])
+    assert item.idempotency_key
+
+
+def test_an_interrupted_send_is_found_by_lookup_not_sent_twice(db: Database) -> None:
+    cfg = released(db)
+    supplier = FakeSupplier()
+    with db.read() as conn:
+        key = conn.execute(select(t.outbox.c.idempotency_key)).scalar_one()
+    crash_mid_send(db)
+    # The supplier did receive it (the crash came after its answer).
+    supplier.received.append(document_with_key(key))
+    report = run(db, cfg, supplier, T0 + timedelta(minutes=10))
+    assert report.sent == ["PO-00001 rev 1"]
+    assert len(supplier.received) == 1
+    assert statuses(db) == ["sent"]
+
+
+def test_in_doubt_email_is_held_for_a_person_by_default(db: Database) -> None:
+    cfg = released(db)
+    supplier = FakeSupplier(lookup=False)
+    crash_mid_send(db)
+    report = run(db, cfg, supplier, T0 + timedelta(minutes=10))
+    assert report.held and supplier.received == []
+    [problem] = open_exceptions(db)
+    assert problem.kind == "send_in_doubt"
+    assert "tandem po resend" in problem.message
+
+
+def test_in_doubt_email_with_resend_policy_goes_again_with_the_same_key(db: Database) -> None:
+    cfg = released(db)
+    data = cfg.model_dump(by_alias=True)
+    for s in data["suppliers"]:
+        s["in_doubt"] = "resend"
+    cfg = TandemConfig.model_validate(data)
+    with db.read() as conn:
+        key = conn.execute(select(t.outbox.c.idempotency_key)).scalar_one()
+    supplier = FakeSupplier(lookup=False)
+    crash_mid_send(db)
+    assert run(db, cfg, supplier, T0 + timedelta(minutes=10)).sent
+    assert [d.idempotency_key for d in supplier.received] == [key]
+
+
+def test_cancelling_a_po_not_yet_sent_withdraws_it(db: Database) -> None:
+    cfg = released(db)
+    po_actions.cancel(db, cfg, "PO-00001", T0)
+    supplier = FakeSupplier()
+    run(db, cfg, supplier)
+    assert supplier.received == []
+
+
+def test_cancelling_a_sent_po_sends_a_cancellation(db: Database) -> None:
+    cfg = released(db)
+    supplier = FakeSupplier()
+    run(db, cfg, supplier)
+    po_actions.cancel(db, cfg, "PO-00001", T0)
+    run(db, cfg, supplier)
+    assert [(d.number, d.kind, d.revision) for d in supplier.received] == [
+        ("PO-00001", "order", 1),
+        ("PO-00001", "cancel", 2),
+    ]
+
+
+def test_two_workers_deliver_500_pos_exactly_once(db: Database) -> None:
+    cfg = released(db, 500)
+    supplier = FakeSupplier()
+    errors: list[BaseException] = []
+
+    def worker(name: str) -> None:
+        try:
+            asyncio.run(dispatch(db, cfg, worker=name, channels=factory(supplier), batch=5))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(f"w{n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    counts = Counter(d.number for d in supplier.received)
+    assert len(counts) == 500
+    assert set(counts.values()) == {1}
+    assert statuses(db) == ["sent"] * 500
