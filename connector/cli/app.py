@@ -7,7 +7,9 @@ import typer
 from connector.cli import (
     catalogue,
     config_cmd,
+    dashboard_cmd,
     db_cmd,
+    demo_cmd,
     exceptions_cmd,
     orders,
     plan,
@@ -34,9 +36,11 @@ app.add_typer(exceptions_cmd.app, name="exceptions")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(shopify_cmd.app, name="shopify")
 app.add_typer(supplier_cmd.app, name="supplier")
+app.add_typer(dashboard_cmd.app, name="dashboard")
 plan.register(app)
 app.command("serve")(shopify_cmd.serve_command)
 app.command("run")(run_cmd.run_command)
+app.command("demo")(demo_cmd.demo_command)
 
 
 def main() -> None:
