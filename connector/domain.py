@@ -13,8 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Bounds the state store holds (column widths, integer range): an order outside them is
+# refused as bad input, naming the field, instead of failing the whole batch at insert.
+Ident = Annotated[str, Field(min_length=1, max_length=255)]
+MAX_LINE_QUANTITY = 1_000_000
 
 
 class Mode(StrEnum):
@@ -83,6 +89,7 @@ class ExceptionKind(StrEnum):
     """Why Tandem stopped and asks a person: the planner's and the channels' reasons."""
 
     NO_SKU = "no_sku"
+    UNKNOWN_MODE = "unknown_mode"
     NO_ADDRESS = "no_address"
     UNMAPPED_SKU = "unmapped_sku"
     SUPPLIER_INACTIVE = "supplier_inactive"
@@ -105,6 +112,7 @@ class ExceptionKind(StrEnum):
 PLANNING_EXCEPTIONS = frozenset(
     {
         ExceptionKind.NO_SKU,
+        ExceptionKind.UNKNOWN_MODE,
         ExceptionKind.NO_ADDRESS,
         ExceptionKind.UNMAPPED_SKU,
         ExceptionKind.SUPPLIER_INACTIVE,
@@ -181,17 +189,17 @@ class OrderLine(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    id: str
-    sku: str | None = None
+    id: Ident
+    sku: str | None = Field(default=None, max_length=255)
     title: str = ""
-    quantity: int = Field(ge=0)
-    price: Decimal | None = None
+    quantity: int = Field(ge=0, le=MAX_LINE_QUANTITY)
+    price: Decimal | None = Field(default=None, decimal_places=6, ge=-(10**9), le=10**9)
     properties: dict[str, str] = Field(default_factory=dict)
     product_tags: tuple[str, ...] = ()
     # A mode set on the product or variant through a metafield (its raw text).
-    product_mode: str | None = None
-    variant_id: str | None = None
-    product_id: str | None = None
+    product_mode: str | None = Field(default=None, max_length=100)
+    variant_id: Ident | None = None
+    product_id: Ident | None = None
 
 
 class Order(BaseModel):
@@ -199,13 +207,13 @@ class Order(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    id: str
-    name: str
+    id: Ident
+    name: str = Field(min_length=1, max_length=100)
     created_at: datetime
     updated_at: datetime
-    financial_status: str | None = None
+    financial_status: str | None = Field(default=None, max_length=40)
     cancelled_at: datetime | None = None
-    currency: str | None = None
+    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
     tags: tuple[str, ...] = ()
     customer: Customer = Field(default_factory=Customer)
     shipping_address: Address | None = None

@@ -202,6 +202,13 @@ class _Planner:
         decision = decide_mode(
             line.facts, self.data.mode_rules, default_supplier(offers, self.data.suppliers)
         )
+        if decision.unreadable is not None:
+            self.problem(
+                line,
+                ExceptionKind.UNKNOWN_MODE,
+                f"order {line.order_name}: {line.sku or 'a line'}: {decision.unreadable};"
+                f" planned as {decision.mode.value} ({decision.source})",
+            )
         if line.cancelled:
             return decision.mode, decision.source, 0
         if not line.eligible or decision.mode is Mode.STOCK:

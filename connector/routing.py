@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from connector.domain import ExceptionKind, Mode, Offer, Strategy, SupplierTerms, parse_mode
@@ -28,6 +28,9 @@ class ModeRules:
 class ModeDecision:
     mode: Mode
     source: str
+    # A line property or metafield that tried to name a mode and did not: passed over, and
+    # reported, so a typo never silently routes a line differently than meant.
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,26 @@ def _mode_from_tags(tags: Iterable[str], rules: ModeRules) -> tuple[Mode, str] |
 
 
 def decide_mode(
+    facts: LineFacts, rules: ModeRules, supplier_default: SupplierTerms | None
+) -> ModeDecision:
+    decision = _decide(facts, rules, supplier_default)
+    unreadable = [
+        f"line property {name}={raw!r}"
+        for name in rules.property_names
+        if (raw := facts.properties.get(name)) is not None and parse_mode(raw) is None
+    ]
+    if facts.product_mode is not None and parse_mode(facts.product_mode) is None:
+        unreadable.append(f"product metafield value {facts.product_mode!r}")
+    if not unreadable:
+        return decision
+    note = f"{' and '.join(unreadable)} is not a fulfilment mode ({MODE_NAMES})"
+    return replace(decision, unreadable=note)
+
+
+MODE_NAMES = ", ".join(mode.value for mode in Mode)
+
+
+def _decide(
     facts: LineFacts, rules: ModeRules, supplier_default: SupplierTerms | None
 ) -> ModeDecision:
     for name in rules.property_names:

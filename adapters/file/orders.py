@@ -243,5 +243,6 @@ def _label(raw: Any, index: int) -> str:
     if isinstance(raw, dict):
         name = raw.get("name") or raw.get("order_number") or raw.get("id")
         if name is not None:
-            return f"order {index} ({name})"
+            text = str(name)
+            return f"order {index} ({text if len(text) <= 40 else text[:40] + '…'})"
     return f"order {index}"

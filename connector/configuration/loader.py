@@ -12,17 +12,20 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from connector.configuration.model import TandemConfig
 from connector.errors import ConfigError
 
 KeyPath = tuple[str | int, ...]
 _ENV = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# How pydantic names enum members in its messages: `<Mode.DROP_SHIP: 'drop_ship'>`.
+_ENUM_REPR = re.compile(r"<\w+\.\w+: '([^']*)'>")
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,13 @@ class _Reader:
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 key = self.loader.construct_object(key_node)
-                if not isinstance(key, str | int):
-                    key = str(key)
                 line = key_node.start_mark.line + 1
+                if not isinstance(key, str):
+                    written = key_node.value if isinstance(key_node, yaml.ScalarNode) else key
+                    self.problems.append(
+                        Problem(line, path, f"{written!r} is not a key name (quote it if meant)")
+                    )
+                    continue
                 if key in result:
                     self.problems.append(Problem(line, (*path, key), "key given twice"))
                 self.lines[(*path, key)] = line
@@ -134,14 +141,42 @@ def _describe(error: Mapping[str, Any], path: KeyPath) -> str:
         return _unknown_key_message(path)
     if kind == "missing":
         return "required but missing"
-    message = str(error["msg"])
+    message = _ENUM_REPR.sub(r"'\1'", str(error["msg"]))
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     given = error.get("input")
     shows_input = kind in {"enum", "literal_error"} or kind.endswith(("_parsing", "_type"))
-    if shows_input and given is not None and not isinstance(given, dict | list):
+    secret = bool(path) and path[-1] in _secret_keys()
+    if shows_input and not secret and given is not None and not isinstance(given, dict | list):
         message = f"{message} (got {given!r})"
     return message
+
+
+@cache
+def _secret_keys() -> frozenset[str]:
+    """Names of the settings that hold secrets: their values are never repeated in an error."""
+    names: set[str] = set()
+    seen: set[type[BaseModel]] = set()
+    models: list[type[BaseModel]] = [TandemConfig]
+    while models:
+        model = models.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            for part in _annotation_parts(field.annotation):
+                if part is SecretStr:
+                    names.add(field.alias or name)
+                elif isinstance(part, type) and issubclass(part, BaseModel):
+                    models.append(part)
+    return frozenset(names)
+
+
+def _annotation_parts(annotation: Any) -> list[Any]:
+    parts = [annotation]
+    for arg in get_args(annotation):
+        parts.extend(_annotation_parts(arg))
+    return parts
 
 
 def _unknown_key_message(path: KeyPath) -> str:
@@ -152,6 +187,7 @@ def _unknown_key_message(path: KeyPath) -> str:
         "store": m.StoreConfig,
         "smtp": m.SmtpConfig,
         "warehouse": m.WarehouseConfig,
+        "address": m.WarehouseAddress,
         "rules": m.RulesConfig,
         "suppliers": m.SupplierConfig,
         "release": m.ReleaseConfig,

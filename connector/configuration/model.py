@@ -178,9 +178,15 @@ class SmtpConfig(Section):
         return self
 
 
+class WarehouseAddress(Address):
+    """The warehouse's address as the configuration gives it: a misspelt key is an error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
 class WarehouseConfig(Section):
     name: str = "Warehouse"
-    address: Address = Field(default_factory=Address)
+    address: WarehouseAddress = Field(default_factory=WarehouseAddress)
     # A CSV of on-hand stock (`sku,on_hand`), read by `tandem sync` when it changes.
     stock_file: ConfigPath | None = None
 

@@ -203,6 +203,25 @@ def test_a_line_no_supplier_serves_is_an_exception_until_a_catalogue_has_it(
     assert closed["resolved_by"] == "tandem"
 
 
+def test_a_mode_property_that_names_no_mode_is_reported_until_it_is_fixed(db: Database) -> None:
+    cfg = config()
+    offers(db, cfg, "acme", ("SPADE", "10"))
+    ingest(db, order(1, ("SPADE", 2, {"_fulfilment": "teleport"})))
+    assert run_planner(db, cfg, T0).released == ["PO-00001"]  # planned by the next rule
+    with db.read() as conn:
+        [problem] = list_exceptions(conn)
+    assert problem["kind"] == "unknown_mode" and problem["sku"] == "SPADE"
+    assert problem["message"] == (
+        "order #1: SPADE: line property _fulfilment='teleport' is not a fulfilment mode"
+        " (stock, back_to_back, drop_ship); planned as back_to_back (default of supplier acme)"
+    )
+    ingest(db, order(1, ("SPADE", 2, {"_fulfilment": "b2b"}), version=1))
+    run_planner(db, cfg, T0)
+    with db.read() as conn:
+        assert list_exceptions(conn) == []
+    assert holdings(db) == {"1-1": 2}
+
+
 def test_line_statuses_explain_every_line(db: Database) -> None:
     cfg = config()
     offers(db, cfg, "acme", ("SPADE", "10", 1))

@@ -54,8 +54,16 @@ def test_precedence_order_customer_product_supplier(
 
 def test_global_default_when_no_supplier_lists_the_sku() -> None:
     assert decide_mode(facts(), RULES, None).mode is Mode.STOCK
+
+
+def test_a_value_that_is_not_a_mode_is_passed_over_and_reported() -> None:
     unknown = decide_mode(facts(properties={"_fulfilment": "teleport"}), RULES, None)
-    assert unknown.source == "global default"
+    assert (unknown.mode, unknown.source) == (Mode.STOCK, "global default")
+    assert unknown.unreadable == (
+        "line property _fulfilment='teleport' is not a fulfilment mode"
+        " (stock, back_to_back, drop_ship)"
+    )
+    assert decide_mode(facts(properties={"_fulfilment": "b2b"}), RULES, None).unreadable is None
 
 
 SUPPLIERS = {
