@@ -61,6 +61,11 @@ def write_catalogues(folder: Path, rows: int, rng: random.Random) -> dict[str, P
     return paths
 
 
+def pick(rng: random.Random, hot: list[int], sku_space: int) -> int:
+    """Six lines in ten order one of the best sellers; the rest anything in the range."""
+    return rng.choice(hot) if rng.random() < 0.6 else rng.randrange(sku_space)
+
+
 def make_orders(count: int, lines: int, sku_space: int, rng: random.Random) -> list[Order]:
     start = datetime(2026, 11, 1, tzinfo=UTC)
     hot = [rng.randrange(sku_space) for _ in range(2000)]  # popular products repeat
@@ -176,8 +181,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def pick(rng: random.Random, hot: list[int], sku_space: int) -> int:
-    """Six lines in ten order one of the best sellers; the rest anything in the range."""
-    return rng.choice(hot) if rng.random() < 0.6 else rng.randrange(sku_space)
