@@ -527,6 +527,37 @@ class ShopifyStandin:
         }
         self.enqueue(200, throttled_body(cost), times=times)
 
+    def answer_next(
+        self,
+        operation: str,
+        status: int = 200,
+        body: Any = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` requests running `operation` (its name in the document)
+        with this instead of handling them; other requests are handled as usual."""
+        for _ in range(times):
+            self.engine.targeted.append(
+                Scripted(status, body, dict(headers or {}), operation=operation)
+            )
+
+    def lose_answer_next(
+        self, operation: str, status: int = 502, *, body: Any = None, times: int = 1
+    ) -> None:
+        """Handle the next `times` requests running `operation` (the write happens), then
+        answer `status` instead of the result, as when a gateway drops Shopify's answer."""
+        for _ in range(times):
+            self.engine.targeted.append(
+                Scripted(
+                    status,
+                    f"HTTP {status}".encode() if body is None else body,
+                    operation=operation,
+                    after_handling=True,
+                )
+            )
+
     def delay_next(self, seconds: float, *, times: int = 1) -> None:
         """Wait `seconds`, then handle the request normally."""
         self.enqueue(200, None, delay=seconds, passthrough=True, times=times)
