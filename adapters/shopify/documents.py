@@ -16,6 +16,12 @@ class Operation:
     text: str
     mutation: bool = False
 
+    @property
+    def safe_to_resend(self) -> bool:
+        """A query, or a mutation under `@idempotent(key:)`: Shopify runs a resent one once.
+        Any other mutation may run twice if sent again after an answer was lost."""
+        return not self.mutation or "@idempotent(" in self.text
+
 
 def _query(name: str, text: str) -> Operation:
     return Operation(name, text.strip())

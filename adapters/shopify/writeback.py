@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select, update
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import UserError, UserErrors
+from adapters.shopify.errors import MalformedResponse, UserError, UserErrors
 from connector.configuration import TandemConfig
 from connector.domain import POStatus
 from connector.outbox import OutboxItem
@@ -29,13 +29,27 @@ METAFIELD_KEY = "purchase_orders"
 OPEN_FULFILLMENT = {"OPEN", "IN_PROGRESS", "SCHEDULED"}
 
 
-def check(payload: dict[str, Any] | None, operation: str, subject: str) -> dict[str, Any]:
-    """A mutation's payload, or UserErrors saying what Shopify refused."""
-    payload = payload or {}
-    errors = [
-        UserError(tuple(str(f) for f in e.get("field") or ()), e.get("message", ""), e.get("code"))
-        for e in payload.get("userErrors") or []
-    ]
+def check(payload: Any, operation: str, subject: str) -> dict[str, Any]:
+    """A mutation's payload, or UserErrors saying what Shopify refused.
+
+    Some payloads carry their errors under their own name as well as, or instead of,
+    `userErrors` (`orderCancelUserErrors`, `locationDeactivateUserErrors`): all are read."""
+    if not isinstance(payload, dict):
+        raise MalformedResponse(f"Shopify answered {operation} for {subject} without its result")
+    errors: list[UserError] = []
+    for key, listed in payload.items():
+        if key != "userErrors" and not key.endswith("UserErrors"):
+            continue
+        for e in listed if isinstance(listed, list) else ():
+            if not isinstance(e, dict):
+                continue
+            error = UserError(
+                tuple(str(f) for f in e.get("field") or ()),
+                str(e.get("message") or ""),
+                e.get("code"),
+            )
+            if error not in errors:
+                errors.append(error)
     if errors:
         raise UserErrors(operation, subject, errors)
     return payload
