@@ -7,95 +7,18 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
-from typer.testing import CliRunner
 
 from adapters.shopify.sync import after_webhooks
-from connector.cli import app
 from connector.configuration import load_config
 from connector.store import open_database
 from connector.store import schema as t
 from connector.web import create_app
+from tests.integration.shopify_support import SECRET, mutations, pos, tandem
 from tests.standin import ShopifyStandin
-
-SECRET = "whsec-tandem"
-
-
-@pytest.fixture
-def shop(shopify_standin: ShopifyStandin) -> ShopifyStandin:
-    suppliers = shopify_standin.add_location("Suppliers")
-    for sku in ("SPADE", "ROSE", "FORK"):
-        shopify_standin.add_variant(sku, inventory_quantity=0, location_id=suppliers)
-    return shopify_standin
-
-
-@pytest.fixture
-def config_file(tmp_path: Path, shop: ShopifyStandin, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "acme.csv").write_text(
-        "sku,supplier_sku,name,cost,stock\nSPADE,AC-1,Spade,10.00,40\nFORK,AC-2,Fork,9.00,12\n"
-    )
-    (tmp_path / "bloom.csv").write_text("sku,supplier_sku,name,cost,stock\nROSE,BL-7,Rose,4.50,9\n")
-    data: dict[str, Any] = {
-        "database_url": f"sqlite:///{tmp_path / 'tandem.db'}",
-        "currency": "USD",
-        "store": {
-            "platform": "shopify",
-            "shop_url": shop.url,
-            "access_token": "${SHOPIFY_TOKEN}",
-            "webhook_secret": SECRET,
-            "stock_push": {
-                "enabled": True,
-                "location": "Suppliers",
-                "buffer": 2,
-                "continue_selling_back_to_back": True,
-            },
-        },
-        "rules": {"default_mode": "back_to_back"},
-        "suppliers": [
-            {
-                "id": "acme",
-                "name": "Acme",
-                "mode": "back_to_back",
-                "release": {"immediate": True},
-                "catalogue": {"path": "acme.csv"},
-            },
-            {
-                "id": "bloom",
-                "name": "Bloom",
-                "mode": "drop_ship",
-                "release": {"immediate": True},
-                "catalogue": {"path": "bloom.csv"},
-            },
-        ],
-    }
-    monkeypatch.setenv("SHOPIFY_TOKEN", shop.token)
-    monkeypatch.setenv("COLUMNS", "200")
-    path = tmp_path / "tandem.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
-def tandem(*args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == code, result.output
-    return result.output
-
-
-def pos(config: Path) -> list[dict[str, Any]]:
-    return json.loads(tandem("po", "list", "--config", str(config), "--json"))  # type: ignore[no-any-return]
-
-
-def mutations(shop: ShopifyStandin) -> list[str]:
-    return [
-        r.operation_name or ""
-        for r in shop.accepted_requests
-        if (r.query or "").lstrip().startswith("mutation")
-    ]
 
 
 def test_orders_become_pos_and_status_tracking_and_stock_flow_back(
