@@ -182,6 +182,9 @@ query FulfillmentOrders($id: ID!) {
     fulfillments(first: 50) {
       id
       trackingInfo(first: 10) { number }
+      fulfillmentLineItems(first: 50) {
+        nodes { quantity lineItem { id } }
+      }
     }
     fulfillmentOrders(first: 20) {
       nodes {

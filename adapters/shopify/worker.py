@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, update
 
-from adapters.shopify import writeback
+from adapters.shopify import fulfillments, writeback
 from adapters.shopify.client import ShopifyClient
 from adapters.shopify.errors import RetryableError, ShopifyError
 from connector import outbox
@@ -50,7 +50,7 @@ def _performers(now: datetime) -> dict[str, Performer]:
 
     return {
         kinds.ORDER_STATUS: writeback.write_order_status,
-        kinds.FULFILLMENT: writeback.create_fulfillment,
+        kinds.FULFILLMENT: fulfillments.create_fulfillment,
         kinds.STOCK: stock,
         kinds.CONTINUE_SELLING: writeback.continue_selling,
     }

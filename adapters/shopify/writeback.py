@@ -1,9 +1,9 @@
-"""Performing write-backs on Shopify: order tags and metafield, fulfillments, stock.
+"""Performing write-backs on Shopify: order tags and metafield, stock, selling policy.
+(Fulfillments are in fulfillments.py.)
 
 Each performer reads what to write from the database when it runs (the newest state, not the
 state when it was queued) and is safe to repeat: tags are added (Shopify ignores a tag already
-there), the metafield is set whole, a fulfillment whose tracking number is already on the
-order is not created again, and stock is set under the outbox item's idempotency key.
+there), the metafield is set whole, and stock is set under the outbox item's idempotency key.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from connector.store import schema as t
 
 METAFIELD_NAMESPACE = "tandem"
 METAFIELD_KEY = "purchase_orders"
-OPEN_FULFILLMENT = {"OPEN", "IN_PROGRESS", "SCHEDULED"}
 
 
 def check(payload: Any, operation: str, subject: str) -> dict[str, Any]:
@@ -141,93 +140,6 @@ async def write_order_status(
     }
     data = await client.execute(doc.METAFIELDS_SET, {"metafields": [metafield]})
     check(data.get("metafieldsSet"), "metafieldsSet", f"order {order.name}")
-
-
-def shipment_quantities(conn: Connection, shipment_id: int, order_id: int) -> Any:
-    """The shipment, and order line (store GID) -> units it ships for one order."""
-    shipment = conn.execute(select(t.shipments).where(t.shipments.c.id == shipment_id)).one()
-    wanted: dict[str, int] = defaultdict(int)
-    for line in shipment.lines:
-        units = int(line["quantity"])
-        pl = conn.execute(
-            select(t.po_lines.c.pack_size).where(t.po_lines.c.id == line["po_line_id"])
-        ).scalar_one()
-        units *= pl
-        allocations = conn.execute(
-            select(t.order_lines.c.external_id, t.allocations.c.quantity)
-            .join(t.allocations, t.allocations.c.order_line_id == t.order_lines.c.id)
-            .where(
-                t.allocations.c.po_line_id == line["po_line_id"],
-                t.order_lines.c.order_id == order_id,
-            )
-            .order_by(t.order_lines.c.id)
-        )
-        for external_id, quantity in allocations:
-            take = min(units, quantity)
-            if take > 0:
-                wanted[external_id] += take
-                units -= take
-    return shipment, dict(wanted)
-
-
-async def create_fulfillment(
-    db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem
-) -> None:
-    order_id = int(item.payload["order_id"])
-    with db.read() as conn:
-        order = _order(conn, order_id)
-        shipment, wanted = shipment_quantities(conn, int(item.payload["shipment_id"]), order_id)
-    if not wanted:
-        return
-    subject = f"order {order.name}"
-    data = await client.execute(doc.FULFILLMENT_ORDERS, {"id": order.external_id})
-    remote = data.get("order")
-    if remote is None:
-        raise UserErrors("fulfillmentCreate", subject, [UserError((), "order not found")])
-    numbers = list(shipment.tracking_numbers)
-    existing = {
-        info.get("number")
-        for fulfillment in remote.get("fulfillments") or []
-        for info in fulfillment.get("trackingInfo") or []
-    }
-    if numbers[0] in existing:
-        return  # created by an earlier attempt whose answer was lost
-    by_fulfillment_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for fo in (remote.get("fulfillmentOrders") or {}).get("nodes") or []:
-        if fo.get("status") not in OPEN_FULFILLMENT:
-            continue
-        for fo_line in (fo.get("lineItems") or {}).get("nodes") or []:
-            line_gid = (fo_line.get("lineItem") or {}).get("id")
-            need = wanted.get(line_gid, 0)
-            take = min(need, int(fo_line.get("remainingQuantity") or 0))
-            if take > 0:
-                by_fulfillment_order[fo["id"]].append({"id": fo_line["id"], "quantity": take})
-                wanted[line_gid] = need - take
-    short = {gid: q for gid, q in wanted.items() if q > 0}
-    if short:
-        raise UserErrors(
-            "fulfillmentCreate",
-            subject,
-            [
-                UserError((), f"line {gid}: {q} unit(s) not open for fulfillment")
-                for gid, q in short.items()
-            ],
-        )
-    tracking: dict[str, Any] = {"numbers": numbers}
-    if shipment.carrier:
-        tracking["company"] = shipment.carrier
-    if shipment.tracking_urls:
-        tracking["urls"] = list(shipment.tracking_urls)
-    fulfillment = {
-        "lineItemsByFulfillmentOrder": [
-            {"fulfillmentOrderId": fo_id, "fulfillmentOrderLineItems": lines}
-            for fo_id, lines in by_fulfillment_order.items()
-        ],
-        "trackingInfo": tracking,
-        "notifyCustomer": config.store.notify_customer,
-    }
-    data = await client.execute(doc.FULFILLMENT_CREATE, {"fulfillment": fulfillment})
-    check(data.get("fulfillmentCreate"), "fulfillmentCreate", subject)
 
 
 async def set_stock(
