@@ -14,10 +14,10 @@ from starlette.testclient import TestClient
 
 from adapters.shopify.sync import after_webhooks
 from connector.configuration import load_config
-from connector.store import open_database
+from connector.store import Database, open_database
 from connector.store import schema as t
 from connector.web import create_app
-from tests.integration.shopify_support import SECRET, mutations, pos, tandem
+from tests.integration.shopify_support import SECRET, mutations, pos, tandem, write_back_later
 from tests.standin import ShopifyStandin
 
 
@@ -261,3 +261,37 @@ def test_the_poll_cursor_overlaps_and_never_passes_the_start(
     ]
     since = polled_until - timedelta(minutes=5)
     assert query == f"updated_at:>='{since:%Y-%m-%dT%H:%M:%SZ}'"
+
+
+def test_an_unreadable_answer_fails_the_step_clearly_and_the_next_pass_recovers(
+    shop: ShopifyStandin, config_file: Path
+) -> None:
+    order = shop.add_order([("SPADE", 2)])
+    shop.answer_next("OrdersUpdated", 200, {"data": {"orders": {"nodes": [{"updatedAt": "x"}]}}})
+    out = tandem("sync", "--config", str(config_file), code=1)
+    assert "polling orders: Shopify's answer to OrdersUpdated is not what Tandem expects" in out
+    assert "Traceback" not in out
+    tandem("sync", "--config", str(config_file))
+    [po] = pos(config_file)
+    assert po["number"] in shop.order_tags(order)
+
+
+def test_a_write_back_answered_without_data_waits_in_the_outbox(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database
+) -> None:
+    order = shop.add_order([("SPADE", 2)])
+    shop.answer_next("TagsAdd", 200, {"data": None})
+    tandem("sync", "--config", str(config_file))
+    assert shop.order_tags(order) == []
+    with tandem_db.read() as conn:
+        [(status, error)] = conn.execute(
+            select(t.outbox.c.status, t.outbox.c.last_error).where(
+                t.outbox.c.kind == "store.order_status"
+            )
+        ).all()
+    assert status == "pending"  # not left leased, not given up
+    assert error == "Shopify answered TagsAdd without data"
+    report = write_back_later(tandem_db, load_config(config_file), shop)
+    assert report.done == 1
+    [po] = pos(config_file)
+    assert {po["number"], "tandem:released"} <= set(shop.order_tags(order))
