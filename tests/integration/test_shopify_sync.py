@@ -4,20 +4,16 @@ tags, the metafield, fulfillments and stock appear back in the shop."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
-from starlette.testclient import TestClient
+from sqlalchemy import select
 
-from adapters.shopify.sync import after_webhooks
 from connector.configuration import load_config
 from connector.store import Database, open_database
 from connector.store import schema as t
-from connector.web import create_app
-from tests.integration.shopify_support import SECRET, mutations, pos, tandem, write_back_later
+from tests.integration.shopify_support import mutations, pos, tandem, write_back_later
 from tests.standin import ShopifyStandin
 
 
@@ -150,45 +146,6 @@ def test_an_edit_after_release_becomes_a_change_request(
     tandem("sync", "--config", str(config_file))
     listed = json.loads(tandem("exceptions", "list", "--config", str(config_file), "--json"))
     assert any(e["kind"] == "po_change_requested" for e in listed), listed
-
-
-@pytest.fixture
-def webhooks(config_file: Path) -> Iterator[TestClient]:
-    config = load_config(config_file)
-    db = open_database(config.database_url)
-
-    async def on_delivery() -> None:
-        await after_webhooks(db, config)
-
-    with TestClient(create_app(config, db, on_delivery=on_delivery)) as client:
-        yield client
-    db.dispose()
-
-
-def test_webhooks_three_times_and_a_poll_plan_each_line_once(
-    shop: ShopifyStandin, config_file: Path, webhooks: TestClient
-) -> None:
-    order = shop.add_order([("SPADE", 3)])
-    payload = shop.order_payload(order)
-    for topic in ("orders/create", "orders/paid"):
-        body, headers = shop.webhook_request(topic, payload, SECRET, webhook_id=f"wh-{topic}")
-        for _ in range(3):
-            assert (
-                webhooks.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
-            )
-    forged, headers = shop.webhook_request("orders/create", payload, "not-the-secret")
-    assert webhooks.post("/webhooks/shopify", content=forged, headers=headers).status_code == 401
-
-    tandem("sync", "--config", str(config_file))  # the poll sees the same order
-    db = open_database(load_config(config_file).database_url)
-    with db.read() as conn:
-        assert conn.execute(select(func.count()).select_from(t.orders)).scalar() == 1
-        assert conn.execute(select(func.count()).select_from(t.po_lines)).scalar() == 1
-        assert conn.execute(select(func.sum(t.allocations.c.quantity))).scalar() == 3
-        assert conn.execute(select(func.count()).select_from(t.webhook_deliveries)).scalar() == 2
-    tags = shop.order_tags(order)
-    assert len(tags) == len(set(tags))
-    assert sum(1 for tag in tags if tag.startswith("PO-")) == 1
 
 
 def test_webhook_registration_keeps_existing_subscriptions(
