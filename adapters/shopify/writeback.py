@@ -110,6 +110,33 @@ def purchase_orders_of(conn: Connection, order_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def cancelled_po(conn: Connection, po_id: int) -> dict[str, Any] | None:
+    """A cancelled PO as the metafield lists it. Cancelling takes its allocations away, so
+    `purchase_orders_of` no longer finds it; the write-back queued by the cancellation still
+    has to say so on the orders it served."""
+    po, s = t.purchase_orders, t.suppliers
+    row = conn.execute(
+        select(po.c.number, po.c.mode, s.c.name.label("supplier"))
+        .join(s, s.c.id == po.c.supplier_id)
+        .where(
+            po.c.id == po_id,
+            po.c.status == POStatus.CANCELLED.value,
+            po.c.number.is_not(None),
+        )
+    ).first()
+    if row is None:
+        return None
+    return {
+        "number": row.number,
+        "supplier": row.supplier,
+        "status": POStatus.CANCELLED.value,
+        "mode": row.mode,
+        "eta": None,
+        "lines": [],
+        "tracking": [],
+    }
+
+
 async def write_order_status(
     db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem
 ) -> None:
@@ -117,6 +144,9 @@ async def write_order_status(
     with db.read() as conn:
         order = _order(conn, order_id)
         pos = purchase_orders_of(conn, order_id)
+        cancelled = cancelled_po(conn, item.po_id) if item.po_id is not None else None
+    if cancelled is not None and cancelled["number"] not in {p["number"] for p in pos}:
+        pos = sorted([*pos, cancelled], key=lambda p: str(p["number"]))
     if not pos:
         return
     template = config.store.status_tag
