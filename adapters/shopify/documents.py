@@ -216,6 +216,15 @@ mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
 """,
 )
 
+SHOP_DOMAIN = _query(
+    "ShopDomain",
+    """
+query ShopDomain {
+  shop { myshopifyDomain }
+}
+""",
+)
+
 LOCATIONS = _query(
     "Locations",
     """
@@ -304,6 +313,7 @@ ALL = [
     METAFIELDS_SET,
     FULFILLMENT_ORDERS,
     FULFILLMENT_CREATE,
+    SHOP_DOMAIN,
     LOCATIONS,
     INVENTORY_ITEMS_BY_SKU,
     INVENTORY_SET_QUANTITIES,

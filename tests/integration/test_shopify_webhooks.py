@@ -3,6 +3,7 @@ stores and plans its order once, and a poll over the same orders finds nothing l
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,13 @@ from connector.configuration import load_config
 from connector.store import Database
 from connector.store import schema as t
 from connector.web import create_app
-from tests.integration.shopify_support import SECRET, mutation_counts, po_number, tandem
+from tests.integration.shopify_support import (
+    SECRET,
+    exceptions,
+    mutation_counts,
+    po_number,
+    tandem,
+)
 from tests.standin import ShopifyStandin
 
 
@@ -113,3 +120,62 @@ def test_webhooks_alone_plan_each_line_once_and_a_poll_changes_nothing(
     assert len(shop.fulfillments(drop)) == 1
     tags = shop.order_tags(drop)
     assert len(tags) == len(set(tags))
+
+
+def deliveries(db: Database) -> dict[str, Any]:
+    """Webhook id -> (processed, attempts, last error)."""
+    wd = t.webhook_deliveries
+    with db.read() as conn:
+        rows = conn.execute(
+            select(wd.c.webhook_id, wd.c.processed_at, wd.c.attempts, wd.c.last_error)
+        )
+        return {r.webhook_id: (r.processed_at is not None, r.attempts, r.last_error) for r in rows}
+
+
+def test_a_delivery_that_cannot_be_read_holds_up_nothing_and_is_given_up_in_the_end(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, webhooks: TestClient
+) -> None:
+    tandem("sync", "--config", str(config_file))
+    bad = {"id": 12, "admin_graphql_api_id": "gid://shopify/Order/12x", "name": "#bad"}
+    body, headers = shop.webhook_request("orders/create", bad, SECRET, webhook_id="wh-bad")
+    assert webhooks.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
+    good = shop.add_order([("SPADE", 2)], name="#good")
+    deliver(webhooks, shop, "orders/create", good, times=1)
+
+    # The good order came in by webhook although the bad one sits in the same batch.
+    assert planned(tandem_db)["allocated"] == {"SPADE": 2}
+    done, attempts, error = deliveries(tandem_db)["wh-bad"]
+    assert not done and attempts == 2  # one try per pass, one pass per new delivery
+    assert "Invalid global id 'gid://shopify/Order/12x'" in error
+
+    config = load_config(config_file)
+    for _ in range(6):  # Shopify's eight tries' worth of passes, then Tandem gives up
+        asyncio.run(after_webhooks(tandem_db, config))
+    done, attempts, _ = deliveries(tandem_db)["wh-bad"]
+    assert done and attempts == 8
+    [problem] = [e for e in exceptions(config_file) if e["kind"] == "order_unreadable"]
+    assert "gid://shopify/Order/12x" in problem["message"]
+    assert "orders/create" in problem["message"]
+
+
+def test_a_delivery_for_another_shop_is_ignored_and_says_why(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, webhooks: TestClient
+) -> None:
+    tandem("sync", "--config", str(config_file))
+    order = shop.add_order([("SPADE", 2)])
+    for topic, payload in (("orders/create", shop.order_payload(order)), ("app/uninstalled", {})):
+        body, headers = shop.webhook_request(topic, payload, SECRET, webhook_id=f"wh-{topic}")
+        headers["X-Shopify-Shop-Domain"] = "someone-else.myshopify.com"
+        assert webhooks.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
+
+    assert planned(tandem_db)["orders"] == 0
+    for done, _, error in deliveries(tandem_db).values():
+        assert done
+        assert error == (
+            "sent for someone-else.myshopify.com, but Tandem serves tandem-test.myshopify.com:"
+            " ignored"
+        )
+    assert not [e for e in exceptions(config_file) if e["kind"] == "app_uninstalled"]
+
+    deliver(webhooks, shop, "orders/paid", order, times=1)  # the shop's own still count
+    assert planned(tandem_db)["orders"] == 1
