@@ -35,7 +35,7 @@ def check(payload: Any, operation: str, subject: str) -> dict[str, Any]:
     `userErrors` (`orderCancelUserErrors`, `locationDeactivateUserErrors`): all are read."""
     if not isinstance(payload, dict):
         raise MalformedResponse(f"Shopify answered {operation} for {subject} without its result")
-    errors: list[UserError] = []
+    errors: dict[tuple[tuple[str, ...], str], UserError] = {}
     for key, listed in payload.items():
         if key != "userErrors" and not key.endswith("UserErrors"):
             continue
@@ -47,10 +47,12 @@ def check(payload: Any, operation: str, subject: str) -> dict[str, Any]:
                 str(e.get("message") or ""),
                 e.get("code"),
             )
-            if error not in errors:
-                errors.append(error)
+            # The same error in both lists: keep the one that carries a code.
+            seen = errors.get((error.field, error.message))
+            if seen is None or (seen.code is None and error.code is not None):
+                errors[(error.field, error.message)] = error
     if errors:
-        raise UserErrors(operation, subject, errors)
+        raise UserErrors(operation, subject, list(errors.values()))
     return payload
 
 
