@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 from pydantic import SecretStr
+from shopify.api_version import ApiVersion
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -48,7 +49,9 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def endpoint(shop_url: str, api_version: str) -> str:
-    return f"{shop_url.rstrip('/')}/admin/api/{api_version}/graphql.json"
+    """The GraphQL Admin endpoint; ShopifyAPI knows the path of each version."""
+    version = ApiVersion.coerce_to_version(api_version)
+    return f"{version.api_path(shop_url.rstrip('/'))}/graphql.json"
 
 
 class ShopifyClient:

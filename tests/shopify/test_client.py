@@ -406,3 +406,18 @@ def test_an_answer_without_data_is_a_clear_error(body: Any) -> None:
 def test_a_mutation_answered_without_its_result_is_a_clear_error() -> None:
     with pytest.raises(MalformedResponse, match=r"tagsAdd for order #1001"):
         check(None, "tagsAdd", "order #1001")
+
+
+@pytest.mark.parametrize("version", ["2026-04", "unstable"])
+@respx.mock
+def test_the_configured_api_version_names_the_endpoint(version: str) -> None:
+    time = FakeTime()
+    url = f"https://demo.myshopify.com/admin/api/{version}/graphql.json"
+    route = respx.post(url).mock(return_value=ok(ORDERS))
+
+    async def scenario() -> None:
+        async with client(time, api_version=version) as shop:
+            await shop.execute(doc.ORDERS_UPDATED, VARIABLES)
+
+    run(scenario())
+    assert route.call_count == 1
