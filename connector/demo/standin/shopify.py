@@ -10,7 +10,9 @@ Every document is parsed and validated against the Admin API schema (the real 20
 this machine has it, else the packaged demo subset: see `schema.py`), charged Shopify's
 calculated cost against a leaky bucket, then executed by graphql-core over an in-memory shop.
 Tests seed the shop and inspect it with the helpers below; `enqueue`/`fail_next`/... script
-failures returned before normal handling. The pytest fixture `shopify_standin` lives in
+failures returned before normal handling, `answer_next(operation, ...)` answers one operation
+instead of running it, and `lose_answer_next(operation)` runs it and then answers a gateway
+error, as when Shopify's answer is lost on the way. The pytest fixture `shopify_standin` lives in
 tests/standin/shopify.py (this package does not import pytest).
 """
 
