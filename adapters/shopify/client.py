@@ -1,10 +1,15 @@
 """One shop's GraphQL Admin API client: httpx, the cost throttle, and retries.
 
 Retries (tenacity, exponential backoff with jitter, bounded by attempts and total time) cover
-what did not take effect: THROTTLED, HTTP 429 (after its Retry-After), 5xx, connect errors and
-timeouts. Nothing else is retried: a 4xx or a GraphQL error would fail the same way again. A
-mutation's variables, idempotency key included, are made once by the caller, so every retry
-sends the same key (DESIGN.md §3, 4).
+THROTTLED, HTTP 429 (after its Retry-After), 5xx, connect errors and timeouts. Nothing else is
+retried: a 4xx or a GraphQL error would fail the same way again. A mutation's variables,
+idempotency key included, are made once by the caller, so every retry sends the same key
+(DESIGN.md §3, 4).
+
+A mutation without `@idempotent` (fulfillmentCreate, tagsAdd...) is resent here only when it
+surely did not run: THROTTLED, 429, a connection never made. After a timeout, a 5xx or an
+unreadable answer it may have run, so the error goes back to the caller, whose next attempt
+looks at the store before writing again (DESIGN.md §3, 3: never a blind resend).
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ from typing import Any
 
 import httpx
 from pydantic import SecretStr
+from shopify.api_version import ApiVersion
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
 )
@@ -28,6 +34,7 @@ from tenacity import (
 from adapters.shopify.documents import Operation
 from adapters.shopify.errors import (
     AuthError,
+    MalformedResponse,
     RequestError,
     RetryableError,
     Throttled,
@@ -37,10 +44,14 @@ from adapters.shopify.throttle import Stats, Throttle
 
 DEFAULT_VERSION = "2026-07"
 USER_AGENT = "Tandem (purchasing connector)"
+# Failures that happen before the request leaves: the call cannot have run.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def endpoint(shop_url: str, api_version: str) -> str:
-    return f"{shop_url.rstrip('/')}/admin/api/{api_version}/graphql.json"
+    """The GraphQL Admin endpoint; ShopifyAPI knows the path of each version."""
+    version = ApiVersion.coerce_to_version(api_version)
+    return f"{version.api_path(shop_url.rstrip('/'))}/graphql.json"
 
 
 class ShopifyClient:
@@ -85,10 +96,18 @@ class ShopifyClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def execute(self, op: Operation, variables: dict[str, Any] | None = None) -> Any:
+    async def execute(
+        self, op: Operation, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Run `op` and return its `data`, retrying what is safe to retry."""
+
+        def resend(error: BaseException) -> bool:
+            if not isinstance(error, RetryableError):
+                return False
+            return op.safe_to_resend or not error.may_have_applied
+
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(RetryableError),
+            retry=retry_if_exception(resend),
             stop=stop_after_attempt(self._max_attempts) | stop_after_delay(self._max_retry_seconds),
             wait=lambda state: self._backoff(op, state),
             sleep=self._sleep,
@@ -113,25 +132,33 @@ class ShopifyClient:
             return max(self._throttle.wait_after_throttled(op.name), 0.05) + jittered / 10
         return jittered
 
-    async def _once(self, op: Operation, variables: dict[str, Any]) -> Any:
+    async def _once(self, op: Operation, variables: dict[str, Any]) -> dict[str, Any]:
         await self._throttle.reserve(op.name)
         self.stats.calls += 1
         try:
             response = await self._http.post(
                 self.url, json={"query": op.text, "variables": variables}
             )
+        except NOT_SENT as exc:
+            raise Unavailable(
+                f"Shopify could not be reached for {op.name}: {type(exc).__name__}"
+            ) from None
         except (httpx.TimeoutException, httpx.TransportError) as exc:
-            raise Unavailable(f"Shopify did not answer {op.name}: {type(exc).__name__}") from None
+            raise Unavailable(
+                f"Shopify did not answer {op.name}: {type(exc).__name__}", may_have_applied=True
+            ) from None
         return self._read(op, response)
 
-    def _read(self, op: Operation, response: httpx.Response) -> Any:
+    def _read(self, op: Operation, response: httpx.Response) -> dict[str, Any]:
         status = response.status_code
         if status == 429:
             self.stats.throttled += 1
             raise Throttled(f"Shopify throttled {op.name} (HTTP 429)", _retry_after(response))
         if status >= 500:
             raise Unavailable(
-                f"Shopify answered {op.name} with HTTP {status}", _retry_after(response)
+                f"Shopify answered {op.name} with HTTP {status}",
+                _retry_after(response),
+                may_have_applied=True,
             )
         if status in (401, 403):
             raise AuthError(
@@ -141,23 +168,31 @@ class ShopifyClient:
         try:
             body = response.json()
         except ValueError:
-            raise Unavailable(f"Shopify answered {op.name} with something not JSON") from None
+            body = None
         if status >= 400:
             raise RequestError(f"Shopify refused {op.name} (HTTP {status}): {_message(body)}")
+        if not isinstance(body, dict):
+            raise MalformedResponse(f"Shopify answered {op.name} with something not a JSON object")
         extensions = body.get("extensions") or {}
-        self._throttle.record(op.name, extensions.get("cost"))
+        if isinstance(extensions, dict):
+            self._throttle.record(op.name, extensions.get("cost"))
         errors = body.get("errors") or []
         if errors:
-            codes = [str((e.get("extensions") or {}).get("code", "")) for e in errors]
+            codes = _codes(errors)
             if "THROTTLED" in codes:
                 self.stats.throttled += 1
                 raise Throttled(f"Shopify throttled {op.name}")
             if "INTERNAL_SERVER_ERROR" in codes:
-                raise Unavailable(f"Shopify failed on {op.name}: {_message(body)}")
+                raise Unavailable(
+                    f"Shopify failed on {op.name}: {_message(body)}", may_have_applied=True
+                )
             if "ACCESS_DENIED" in codes:
                 raise AuthError(f"Shopify denied {op.name}: {_message(body)}")
             raise RequestError(f"Shopify rejected {op.name}: {_message(body)}", codes)
-        return body.get("data")
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise MalformedResponse(f"Shopify answered {op.name} without data")
+        return data
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -170,10 +205,31 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+def _codes(errors: Any) -> list[str]:
+    if not isinstance(errors, list):
+        return []
+    return [
+        str((e.get("extensions") or {}).get("code", "")) if isinstance(e, dict) else ""
+        for e in errors
+    ]
+
+
 def _message(body: Any) -> str:
+    """Shopify's own words for what went wrong, each with the field it was about."""
     errors = body.get("errors") if isinstance(body, dict) else None
     if isinstance(errors, str):
         return errors
+    if isinstance(errors, dict):  # {"query": "Required parameter missing or invalid"}
+        return "; ".join(f"{k}: {v}" for k, v in errors.items()) or "no details"
     if isinstance(errors, list) and errors:
-        return "; ".join(str(e.get("message", e)) for e in errors[:3] if isinstance(e, dict))
+        parts = []
+        for error in errors[:3]:
+            if not isinstance(error, dict):
+                continue
+            message = str(error.get("message", "no message"))
+            path = error.get("path")
+            if isinstance(path, list) and path:
+                message = f"{'.'.join(str(p) for p in path)}: {message}"
+            parts.append(message)
+        return "; ".join(parts) or "no details"
     return "no details"

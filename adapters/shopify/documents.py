@@ -16,6 +16,12 @@ class Operation:
     text: str
     mutation: bool = False
 
+    @property
+    def safe_to_resend(self) -> bool:
+        """A query, or a mutation under `@idempotent(key:)`: Shopify runs a resent one once.
+        Any other mutation may run twice if sent again after an answer was lost."""
+        return not self.mutation or "@idempotent(" in self.text
+
 
 def _query(name: str, text: str) -> Operation:
     return Operation(name, text.strip())
@@ -176,6 +182,9 @@ query FulfillmentOrders($id: ID!) {
     fulfillments(first: 50) {
       id
       trackingInfo(first: 10) { number }
+      fulfillmentLineItems(first: 50) {
+        nodes { quantity lineItem { id } }
+      }
     }
     fulfillmentOrders(first: 20) {
       nodes {
@@ -203,6 +212,15 @@ mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
     fulfillment { id status }
     userErrors { field message }
   }
+}
+""",
+)
+
+SHOP_DOMAIN = _query(
+    "ShopDomain",
+    """
+query ShopDomain {
+  shop { myshopifyDomain }
 }
 """,
 )
@@ -295,6 +313,7 @@ ALL = [
     METAFIELDS_SET,
     FULFILLMENT_ORDERS,
     FULFILLMENT_CREATE,
+    SHOP_DOMAIN,
     LOCATIONS,
     INVENTORY_ITEMS_BY_SKU,
     INVENTORY_SET_QUANTITIES,

@@ -1,9 +1,12 @@
 """What can go wrong talking to Shopify, by what to do about it.
 
 ShopifyError (a TandemError: its message is fit to show a user)
-├── RetryableError        try again later: the call did not take effect
-│   ├── Throttled         the cost bucket ran dry (THROTTLED, HTTP 429)
-│   └── Unavailable       5xx, a connect error or a timeout
+├── RetryableError        may work later; `may_have_applied` says whether the call could have
+│   │                     taken effect (then only a call that is safe to repeat is resent)
+│   ├── Throttled         the cost bucket ran dry (THROTTLED, HTTP 429): it did not run
+│   ├── Unavailable       5xx, a connect error or a timeout (only a connect error is sure not
+│   │                     to have reached Shopify)
+│   └── MalformedResponse an answer Tandem cannot read (no `data`, a missing field)
 ├── AuthError             401/403: the access token is wrong or lacks a scope
 ├── RequestError          Shopify refused the document or its variables (other 4xx, GraphQL
 │                         errors): retrying the same call cannot help
@@ -13,7 +16,8 @@ ShopifyError (a TandemError: its message is fit to show a user)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from connector.errors import TandemError
@@ -24,9 +28,12 @@ class ShopifyError(TandemError):
 
 
 class RetryableError(ShopifyError):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, may_have_applied: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.may_have_applied = may_have_applied
 
 
 class Throttled(RetryableError):
@@ -35,6 +42,24 @@ class Throttled(RetryableError):
 
 class Unavailable(RetryableError):
     pass
+
+
+class MalformedResponse(RetryableError):
+    def __init__(self, message: str) -> None:
+        # Whatever Shopify did with the call, its answer does not tell.
+        super().__init__(message, may_have_applied=True)
+
+
+@contextmanager
+def reading(operation: str) -> Iterator[None]:
+    """Turn a field missing from `operation`'s answer into a MalformedResponse."""
+    try:
+        yield
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise MalformedResponse(
+            f"Shopify's answer to {operation} is not what Tandem expects"
+            f" ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 class AuthError(ShopifyError):

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
+from adapters.shopify.errors import reading
 from adapters.shopify.mapper import MappingError, map_order
 from connector.configuration import TandemConfig
 from connector.domain import ExceptionKind, Order
@@ -63,8 +64,13 @@ async def fetch_orders(
     for start in range(0, len(ids), ORDERS_PER_CALL):
         batch = list(ids[start : start + ORDERS_PER_CALL])
         data = await client.execute(doc.ORDERS_BY_ID, {"ids": batch, **field_names})
-        for gid, node in zip(batch, data.get("nodes") or [], strict=False):
+        with reading(doc.ORDERS_BY_ID.name):
+            nodes = list(data["nodes"])
+        for gid, node in zip(batch, nodes, strict=False):
             if not node:
+                continue
+            if not isinstance(node, dict):
+                problems.append((gid, f"order {gid}: Shopify's answer is not an order"))
                 continue
             await _complete_lines(client, node, field_names)
             try:
@@ -78,15 +84,17 @@ async def _complete_lines(
     client: ShopifyClient, node: dict[str, Any], field_names: dict[str, str]
 ) -> None:
     """Fetch the rest of an order's lines when it has more than one page of them."""
-    items = node.get("lineItems") or {}
-    page = items.get("pageInfo") or {}
+    with reading(doc.ORDERS_BY_ID.name):
+        items = node.get("lineItems") or {}
+        page = items.get("pageInfo") or {}
     while page.get("hasNextPage"):
-        data = await client.execute(
-            doc.ORDER_MORE_LINES, {"id": node["id"], "after": page["endCursor"], **field_names}
-        )
-        more = ((data.get("order") or {}).get("lineItems")) or {}
-        items.setdefault("nodes", []).extend(more.get("nodes") or [])
-        page = more.get("pageInfo") or {}
+        with reading(doc.ORDERS_BY_ID.name):
+            variables = {"id": node["id"], "after": page["endCursor"], **field_names}
+        data = await client.execute(doc.ORDER_MORE_LINES, variables)
+        with reading(doc.ORDER_MORE_LINES.name):
+            more = ((data.get("order") or {}).get("lineItems")) or {}
+            items.setdefault("nodes", []).extend(more.get("nodes") or [])
+            page = more.get("pageInfo") or {}
 
 
 def store_orders(
@@ -121,12 +129,13 @@ async def changed_order_ids(client: ShopifyClient, since: datetime) -> list[str]
     after: str | None = None
     while True:
         data = await client.execute(doc.ORDERS_UPDATED, {"query": query, "after": after})
-        connection = data["orders"]
-        ids.extend(node["id"] for node in connection["nodes"])
-        page = connection["pageInfo"]
-        if not page["hasNextPage"]:
-            return ids
-        after = page["endCursor"]
+        with reading(doc.ORDERS_UPDATED.name):
+            connection = data["orders"]
+            ids.extend(str(node["id"]) for node in connection["nodes"])
+            page = connection["pageInfo"]
+            if not page["hasNextPage"]:
+                return ids
+            after = page["endCursor"]
 
 
 async def poll_orders(

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, select, update
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import ShopifyError
+from adapters.shopify.errors import ShopifyError, reading
 from connector.configuration import TandemConfig
 from connector.domain import Mode
 from connector.outbox import Effect, enqueue
@@ -70,13 +70,17 @@ async def resolve_location(client: ShopifyClient, wanted: str | None) -> str:
     if wanted and wanted.startswith("gid://"):
         return wanted
     data = await client.execute(doc.LOCATIONS)
-    locations = data["locations"]["nodes"]
-    for location in locations:
-        if wanted is None and location.get("isActive"):
-            return str(location["id"])
-        if wanted is not None and location["name"].casefold() == wanted.casefold():
-            return str(location["id"])
-    names = ", ".join(repr(loc["name"]) for loc in locations) or "none"
+    with reading(doc.LOCATIONS.name):
+        locations = [
+            (str(n["id"]), str(n["name"]), bool(n.get("isActive")))
+            for n in data["locations"]["nodes"]
+        ]
+    for location_id, name, active in locations:
+        if wanted is None and active:
+            return location_id
+        if wanted is not None and name.casefold() == wanted.casefold():
+            return location_id
+    names = ", ".join(repr(name) for _, name, _ in locations) or "none"
     raise ShopifyError(
         f"store.stock_push.location: no location {wanted!r} in the store (it has {names})"
         if wanted
@@ -102,33 +106,34 @@ async def look_up(
                 doc.INVENTORY_ITEMS_BY_SKU,
                 {"query": query, "after": after, "locationId": location_id},
             )
-            connection = data["inventoryItems"]
-            for node in connection["nodes"]:
-                sku = node.get("sku")
-                if sku not in wanted or sku in found:
-                    continue
-                variant = ((node.get("variants") or {}).get("nodes") or [{}])[0]
-                level = node.get("inventoryLevel") or {}
-                available = next(
-                    (
-                        q["quantity"]
-                        for q in level.get("quantities") or []
-                        if q["name"] == "available"
-                    ),
-                    None,
-                )
-                found[sku] = {
-                    "stocked": node.get("inventoryLevel") is not None,
-                    "inventory_item_id": node["id"],
-                    "variant_id": variant.get("id"),
-                    "product_id": (variant.get("product") or {}).get("id"),
-                    "continue_selling": variant.get("inventoryPolicy") == "CONTINUE",
-                    "store_quantity": available,
-                }
-            if not connection["pageInfo"]["hasNextPage"]:
-                break
-            after = connection["pageInfo"]["endCursor"]
+            with reading(doc.INVENTORY_ITEMS_BY_SKU.name):
+                connection = data["inventoryItems"]
+                for node in connection["nodes"]:
+                    _found(node, wanted, found)
+                if not connection["pageInfo"]["hasNextPage"]:
+                    break
+                after = connection["pageInfo"]["endCursor"]
     return found
+
+
+def _found(node: dict[str, Any], wanted: set[str], found: dict[str, dict[str, Any]]) -> None:
+    sku = node.get("sku")
+    if sku not in wanted or sku in found:
+        return
+    variant = ((node.get("variants") or {}).get("nodes") or [{}])[0]
+    level = node.get("inventoryLevel") or {}
+    available = next(
+        (q["quantity"] for q in level.get("quantities") or [] if q["name"] == "available"),
+        None,
+    )
+    found[sku] = {
+        "stocked": node.get("inventoryLevel") is not None,
+        "inventory_item_id": node["id"],
+        "variant_id": variant.get("id"),
+        "product_id": (variant.get("product") or {}).get("id"),
+        "continue_selling": variant.get("inventoryPolicy") == "CONTINUE",
+        "store_quantity": available,
+    }
 
 
 def _known(conn: Connection, shop: str, location_id: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
+from adapters.shopify.errors import reading
 from adapters.shopify.writeback import check
 from connector.web.webhooks import TOPICS
 
@@ -26,11 +27,12 @@ async def register_webhooks(client: ShopifyClient, url: str) -> Registration:
     after: str | None = None
     while True:
         data = await client.execute(doc.WEBHOOK_SUBSCRIPTIONS, {"after": after})
-        connection = data["webhookSubscriptions"]
-        existing |= {(n["topic"], n["uri"]) for n in connection["nodes"]}
-        if not connection["pageInfo"]["hasNextPage"]:
-            break
-        after = connection["pageInfo"]["endCursor"]
+        with reading(doc.WEBHOOK_SUBSCRIPTIONS.name):
+            connection = data["webhookSubscriptions"]
+            existing |= {(n["topic"], n["uri"]) for n in connection["nodes"]}
+            if not connection["pageInfo"]["hasNextPage"]:
+                break
+            after = connection["pageInfo"]["endCursor"]
     result = Registration()
     for topic in TOPICS:
         if (topic_enum(topic), url) in existing:

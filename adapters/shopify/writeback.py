@@ -1,9 +1,9 @@
-"""Performing write-backs on Shopify: order tags and metafield, fulfillments, stock.
+"""Performing write-backs on Shopify: order tags and metafield, stock, selling policy.
+(Fulfillments are in fulfillments.py.)
 
 Each performer reads what to write from the database when it runs (the newest state, not the
 state when it was queued) and is safe to repeat: tags are added (Shopify ignores a tag already
-there), the metafield is set whole, a fulfillment whose tracking number is already on the
-order is not created again, and stock is set under the outbox item's idempotency key.
+there), the metafield is set whole, and stock is set under the outbox item's idempotency key.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select, update
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import UserError, UserErrors
+from adapters.shopify.errors import MalformedResponse, UserError, UserErrors
 from connector.configuration import TandemConfig
 from connector.domain import POStatus
 from connector.outbox import OutboxItem
@@ -26,18 +26,33 @@ from connector.store import schema as t
 
 METAFIELD_NAMESPACE = "tandem"
 METAFIELD_KEY = "purchase_orders"
-OPEN_FULFILLMENT = {"OPEN", "IN_PROGRESS", "SCHEDULED"}
 
 
-def check(payload: dict[str, Any] | None, operation: str, subject: str) -> dict[str, Any]:
-    """A mutation's payload, or UserErrors saying what Shopify refused."""
-    payload = payload or {}
-    errors = [
-        UserError(tuple(str(f) for f in e.get("field") or ()), e.get("message", ""), e.get("code"))
-        for e in payload.get("userErrors") or []
-    ]
+def check(payload: Any, operation: str, subject: str) -> dict[str, Any]:
+    """A mutation's payload, or UserErrors saying what Shopify refused.
+
+    Some payloads carry their errors under their own name as well as, or instead of,
+    `userErrors` (`orderCancelUserErrors`, `locationDeactivateUserErrors`): all are read."""
+    if not isinstance(payload, dict):
+        raise MalformedResponse(f"Shopify answered {operation} for {subject} without its result")
+    errors: dict[tuple[tuple[str, ...], str], UserError] = {}
+    for key, listed in payload.items():
+        if key != "userErrors" and not key.endswith("UserErrors"):
+            continue
+        for e in listed if isinstance(listed, list) else ():
+            if not isinstance(e, dict):
+                continue
+            error = UserError(
+                tuple(str(f) for f in e.get("field") or ()),
+                str(e.get("message") or ""),
+                e.get("code"),
+            )
+            # The same error in both lists: keep the one that carries a code.
+            seen = errors.get((error.field, error.message))
+            if seen is None or (seen.code is None and error.code is not None):
+                errors[(error.field, error.message)] = error
     if errors:
-        raise UserErrors(operation, subject, errors)
+        raise UserErrors(operation, subject, list(errors.values()))
     return payload
 
 
@@ -97,6 +112,33 @@ def purchase_orders_of(conn: Connection, order_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def cancelled_po(conn: Connection, po_id: int) -> dict[str, Any] | None:
+    """A cancelled PO as the metafield lists it. Cancelling takes its allocations away, so
+    `purchase_orders_of` no longer finds it; the write-back queued by the cancellation still
+    has to say so on the orders it served."""
+    po, s = t.purchase_orders, t.suppliers
+    row = conn.execute(
+        select(po.c.number, po.c.mode, s.c.name.label("supplier"))
+        .join(s, s.c.id == po.c.supplier_id)
+        .where(
+            po.c.id == po_id,
+            po.c.status == POStatus.CANCELLED.value,
+            po.c.number.is_not(None),
+        )
+    ).first()
+    if row is None:
+        return None
+    return {
+        "number": row.number,
+        "supplier": row.supplier,
+        "status": POStatus.CANCELLED.value,
+        "mode": row.mode,
+        "eta": None,
+        "lines": [],
+        "tracking": [],
+    }
+
+
 async def write_order_status(
     db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem
 ) -> None:
@@ -104,6 +146,9 @@ async def write_order_status(
     with db.read() as conn:
         order = _order(conn, order_id)
         pos = purchase_orders_of(conn, order_id)
+        cancelled = cancelled_po(conn, item.po_id) if item.po_id is not None else None
+    if cancelled is not None and cancelled["number"] not in {p["number"] for p in pos}:
+        pos = sorted([*pos, cancelled], key=lambda p: str(p["number"]))
     if not pos:
         return
     template = config.store.status_tag
@@ -127,93 +172,6 @@ async def write_order_status(
     }
     data = await client.execute(doc.METAFIELDS_SET, {"metafields": [metafield]})
     check(data.get("metafieldsSet"), "metafieldsSet", f"order {order.name}")
-
-
-def shipment_quantities(conn: Connection, shipment_id: int, order_id: int) -> Any:
-    """The shipment, and order line (store GID) -> units it ships for one order."""
-    shipment = conn.execute(select(t.shipments).where(t.shipments.c.id == shipment_id)).one()
-    wanted: dict[str, int] = defaultdict(int)
-    for line in shipment.lines:
-        units = int(line["quantity"])
-        pl = conn.execute(
-            select(t.po_lines.c.pack_size).where(t.po_lines.c.id == line["po_line_id"])
-        ).scalar_one()
-        units *= pl
-        allocations = conn.execute(
-            select(t.order_lines.c.external_id, t.allocations.c.quantity)
-            .join(t.allocations, t.allocations.c.order_line_id == t.order_lines.c.id)
-            .where(
-                t.allocations.c.po_line_id == line["po_line_id"],
-                t.order_lines.c.order_id == order_id,
-            )
-            .order_by(t.order_lines.c.id)
-        )
-        for external_id, quantity in allocations:
-            take = min(units, quantity)
-            if take > 0:
-                wanted[external_id] += take
-                units -= take
-    return shipment, dict(wanted)
-
-
-async def create_fulfillment(
-    db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem
-) -> None:
-    order_id = int(item.payload["order_id"])
-    with db.read() as conn:
-        order = _order(conn, order_id)
-        shipment, wanted = shipment_quantities(conn, int(item.payload["shipment_id"]), order_id)
-    if not wanted:
-        return
-    subject = f"order {order.name}"
-    data = await client.execute(doc.FULFILLMENT_ORDERS, {"id": order.external_id})
-    remote = data.get("order")
-    if remote is None:
-        raise UserErrors("fulfillmentCreate", subject, [UserError((), "order not found")])
-    numbers = list(shipment.tracking_numbers)
-    existing = {
-        info.get("number")
-        for fulfillment in remote.get("fulfillments") or []
-        for info in fulfillment.get("trackingInfo") or []
-    }
-    if numbers[0] in existing:
-        return  # created by an earlier attempt whose answer was lost
-    by_fulfillment_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for fo in (remote.get("fulfillmentOrders") or {}).get("nodes") or []:
-        if fo.get("status") not in OPEN_FULFILLMENT:
-            continue
-        for fo_line in (fo.get("lineItems") or {}).get("nodes") or []:
-            line_gid = (fo_line.get("lineItem") or {}).get("id")
-            need = wanted.get(line_gid, 0)
-            take = min(need, int(fo_line.get("remainingQuantity") or 0))
-            if take > 0:
-                by_fulfillment_order[fo["id"]].append({"id": fo_line["id"], "quantity": take})
-                wanted[line_gid] = need - take
-    short = {gid: q for gid, q in wanted.items() if q > 0}
-    if short:
-        raise UserErrors(
-            "fulfillmentCreate",
-            subject,
-            [
-                UserError((), f"line {gid}: {q} unit(s) not open for fulfillment")
-                for gid, q in short.items()
-            ],
-        )
-    tracking: dict[str, Any] = {"numbers": numbers}
-    if shipment.carrier:
-        tracking["company"] = shipment.carrier
-    if shipment.tracking_urls:
-        tracking["urls"] = list(shipment.tracking_urls)
-    fulfillment = {
-        "lineItemsByFulfillmentOrder": [
-            {"fulfillmentOrderId": fo_id, "fulfillmentOrderLineItems": lines}
-            for fo_id, lines in by_fulfillment_order.items()
-        ],
-        "trackingInfo": tracking,
-        "notifyCustomer": config.store.notify_customer,
-    }
-    data = await client.execute(doc.FULFILLMENT_CREATE, {"fulfillment": fulfillment})
-    check(data.get("fulfillmentCreate"), "fulfillmentCreate", subject)
 
 
 async def set_stock(

@@ -116,14 +116,19 @@ class StoreConfig(Section):
     @field_validator("api_version")
     @classmethod
     def _version_name(cls, value: str) -> str:
-        from shopify.api_version import InvalidVersionError, Release
+        # ShopifyAPI knows how Shopify names its versions: "unstable", or a release YYYY-MM.
+        # Releases come out each quarter, so only four months name one.
+        from shopify.api_version import ApiVersion, VersionNotFoundError
 
         try:
-            Release(value)
-        except InvalidVersionError:
+            version = ApiVersion.coerce_to_version(value)
+        except VersionNotFoundError:
+            version = None
+        if version is None or (version.stable and value[5:] not in ("01", "04", "07", "10")):
             raise ValueError(
-                f"{value!r} is not a Shopify API version (use YYYY-MM, e.g. 2026-07)"
-            ) from None
+                f"{value!r} is not a Shopify API version (a quarterly release YYYY-01, -04,"
+                " -07 or -10, e.g. 2026-07; or unstable)"
+            )
         return value
 
     @field_validator("shop_url")

@@ -1,5 +1,6 @@
-"""Integration tests share the Shopify stand-in's fixture."""
+"""Integration tests share the Shopify stand-in's fixture and the shop Tandem serves on it."""
 
+from tests.integration.shopify_support import config_file, shop, tandem_db
 from tests.standin.shopify import shopify_standin
 
-__all__ = ["shopify_standin"]
+__all__ = ["config_file", "shop", "shopify_standin", "tandem_db"]

@@ -4,98 +4,17 @@ tags, the metafield, fulfillments and stock appear back in the shop."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
-from sqlalchemy import func, select
-from starlette.testclient import TestClient
-from typer.testing import CliRunner
+from sqlalchemy import select
 
-from adapters.shopify.sync import after_webhooks
-from connector.cli import app
 from connector.configuration import load_config
-from connector.store import open_database
+from connector.store import Database, open_database
 from connector.store import schema as t
-from connector.web import create_app
+from tests.integration.shopify_support import mutations, pos, tandem, write_back_later
 from tests.standin import ShopifyStandin
-
-SECRET = "whsec-tandem"
-
-
-@pytest.fixture
-def shop(shopify_standin: ShopifyStandin) -> ShopifyStandin:
-    suppliers = shopify_standin.add_location("Suppliers")
-    for sku in ("SPADE", "ROSE", "FORK"):
-        shopify_standin.add_variant(sku, inventory_quantity=0, location_id=suppliers)
-    return shopify_standin
-
-
-@pytest.fixture
-def config_file(tmp_path: Path, shop: ShopifyStandin, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "acme.csv").write_text(
-        "sku,supplier_sku,name,cost,stock\nSPADE,AC-1,Spade,10.00,40\nFORK,AC-2,Fork,9.00,12\n"
-    )
-    (tmp_path / "bloom.csv").write_text("sku,supplier_sku,name,cost,stock\nROSE,BL-7,Rose,4.50,9\n")
-    data: dict[str, Any] = {
-        "database_url": f"sqlite:///{tmp_path / 'tandem.db'}",
-        "currency": "USD",
-        "store": {
-            "platform": "shopify",
-            "shop_url": shop.url,
-            "access_token": "${SHOPIFY_TOKEN}",
-            "webhook_secret": SECRET,
-            "stock_push": {
-                "enabled": True,
-                "location": "Suppliers",
-                "buffer": 2,
-                "continue_selling_back_to_back": True,
-            },
-        },
-        "rules": {"default_mode": "back_to_back"},
-        "suppliers": [
-            {
-                "id": "acme",
-                "name": "Acme",
-                "mode": "back_to_back",
-                "release": {"immediate": True},
-                "catalogue": {"path": "acme.csv"},
-            },
-            {
-                "id": "bloom",
-                "name": "Bloom",
-                "mode": "drop_ship",
-                "release": {"immediate": True},
-                "catalogue": {"path": "bloom.csv"},
-            },
-        ],
-    }
-    monkeypatch.setenv("SHOPIFY_TOKEN", shop.token)
-    monkeypatch.setenv("COLUMNS", "200")
-    path = tmp_path / "tandem.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
-def tandem(*args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == code, result.output
-    return result.output
-
-
-def pos(config: Path) -> list[dict[str, Any]]:
-    return json.loads(tandem("po", "list", "--config", str(config), "--json"))  # type: ignore[no-any-return]
-
-
-def mutations(shop: ShopifyStandin) -> list[str]:
-    return [
-        r.operation_name or ""
-        for r in shop.accepted_requests
-        if (r.query or "").lstrip().startswith("mutation")
-    ]
 
 
 def test_orders_become_pos_and_status_tracking_and_stock_flow_back(
@@ -229,45 +148,6 @@ def test_an_edit_after_release_becomes_a_change_request(
     assert any(e["kind"] == "po_change_requested" for e in listed), listed
 
 
-@pytest.fixture
-def webhooks(config_file: Path) -> Iterator[TestClient]:
-    config = load_config(config_file)
-    db = open_database(config.database_url)
-
-    async def on_delivery() -> None:
-        await after_webhooks(db, config)
-
-    with TestClient(create_app(config, db, on_delivery=on_delivery)) as client:
-        yield client
-    db.dispose()
-
-
-def test_webhooks_three_times_and_a_poll_plan_each_line_once(
-    shop: ShopifyStandin, config_file: Path, webhooks: TestClient
-) -> None:
-    order = shop.add_order([("SPADE", 3)])
-    payload = shop.order_payload(order)
-    for topic in ("orders/create", "orders/paid"):
-        body, headers = shop.webhook_request(topic, payload, SECRET, webhook_id=f"wh-{topic}")
-        for _ in range(3):
-            assert (
-                webhooks.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
-            )
-    forged, headers = shop.webhook_request("orders/create", payload, "not-the-secret")
-    assert webhooks.post("/webhooks/shopify", content=forged, headers=headers).status_code == 401
-
-    tandem("sync", "--config", str(config_file))  # the poll sees the same order
-    db = open_database(load_config(config_file).database_url)
-    with db.read() as conn:
-        assert conn.execute(select(func.count()).select_from(t.orders)).scalar() == 1
-        assert conn.execute(select(func.count()).select_from(t.po_lines)).scalar() == 1
-        assert conn.execute(select(func.sum(t.allocations.c.quantity))).scalar() == 3
-        assert conn.execute(select(func.count()).select_from(t.webhook_deliveries)).scalar() == 2
-    tags = shop.order_tags(order)
-    assert len(tags) == len(set(tags))
-    assert sum(1 for tag in tags if tag.startswith("PO-")) == 1
-
-
 def test_webhook_registration_keeps_existing_subscriptions(
     shop: ShopifyStandin, config_file: Path
 ) -> None:
@@ -338,3 +218,37 @@ def test_the_poll_cursor_overlaps_and_never_passes_the_start(
     ]
     since = polled_until - timedelta(minutes=5)
     assert query == f"updated_at:>='{since:%Y-%m-%dT%H:%M:%SZ}'"
+
+
+def test_an_unreadable_answer_fails_the_step_clearly_and_the_next_pass_recovers(
+    shop: ShopifyStandin, config_file: Path
+) -> None:
+    order = shop.add_order([("SPADE", 2)])
+    shop.answer_next("OrdersUpdated", 200, {"data": {"orders": {"nodes": [{"updatedAt": "x"}]}}})
+    out = tandem("sync", "--config", str(config_file), code=1)
+    assert "polling orders: Shopify's answer to OrdersUpdated is not what Tandem expects" in out
+    assert "Traceback" not in out
+    tandem("sync", "--config", str(config_file))
+    [po] = pos(config_file)
+    assert po["number"] in shop.order_tags(order)
+
+
+def test_a_write_back_answered_without_data_waits_in_the_outbox(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database
+) -> None:
+    order = shop.add_order([("SPADE", 2)])
+    shop.answer_next("TagsAdd", 200, {"data": None})
+    tandem("sync", "--config", str(config_file))
+    assert shop.order_tags(order) == []
+    with tandem_db.read() as conn:
+        [(status, error)] = conn.execute(
+            select(t.outbox.c.status, t.outbox.c.last_error).where(
+                t.outbox.c.kind == "store.order_status"
+            )
+        ).all()
+    assert status == "pending"  # not left leased, not given up
+    assert error == "Shopify answered TagsAdd without data"
+    report = write_back_later(tandem_db, load_config(config_file), shop)
+    assert report.done == 1
+    [po] = pos(config_file)
+    assert {po["number"], "tandem:released"} <= set(shop.order_tags(order))

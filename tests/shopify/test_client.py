@@ -13,7 +13,15 @@ from pydantic import SecretStr
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import AuthError, RequestError, Throttled, Unavailable, UserErrors
+from adapters.shopify.errors import (
+    AuthError,
+    MalformedResponse,
+    RequestError,
+    ShopifyError,
+    Throttled,
+    Unavailable,
+    UserErrors,
+)
 from adapters.shopify.writeback import check
 
 URL = "https://demo.myshopify.com/admin/api/2026-07/graphql.json"
@@ -296,3 +304,120 @@ def test_throttled_is_retryable_but_user_errors_are_not() -> None:
 
     assert issubclass(Throttled, RetryableError)
     assert not issubclass(UserErrors, RetryableError)
+
+
+FULFILLMENT = {
+    "fulfillment": {
+        "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": "gid://shopify/FulfillmentOrder/1"}],
+        "trackingInfo": {"numbers": ["1Z999"]},
+        "notifyCustomer": True,
+    }
+}
+CREATED = {"fulfillmentCreate": {"fulfillment": {"id": "f", "status": "SUCCESS"}, "userErrors": []}}
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        httpx.ReadTimeout("no answer"),
+        httpx.RemoteProtocolError("connection closed mid-answer"),
+        httpx.Response(502, text="bad gateway"),
+        httpx.Response(503, text="unavailable"),
+        httpx.Response(
+            200,
+            json={
+                "errors": [
+                    {
+                        "message": "Something went wrong",
+                        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+                    }
+                ]
+            },
+        ),
+    ],
+    ids=["timeout", "closed", "502", "503", "internal"],
+)
+@respx.mock
+def test_a_mutation_without_an_idempotency_key_is_not_resent_when_it_may_have_run(
+    lost: Any,
+) -> None:
+    """fulfillmentCreate has no @idempotent: sent again after a lost answer, Shopify could
+    create the fulfillment twice. The caller (the outbox) looks before it tries again."""
+    time = FakeTime()
+    route = respx.post(URL).mock(side_effect=[lost, ok(CREATED)])
+
+    async def scenario() -> None:
+        async with client(time) as shop:
+            await shop.execute(doc.FULFILLMENT_CREATE, FULFILLMENT)
+
+    with pytest.raises(Unavailable) as caught:
+        run(scenario())
+    assert route.call_count == 1
+    assert caught.value.may_have_applied
+    assert "FulfillmentCreate" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        httpx.Response(
+            200, json={"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]}
+        ),
+        httpx.Response(429, headers={"Retry-After": "1"}, text="slow down"),
+        httpx.ConnectError("refused"),
+        httpx.ConnectTimeout("no connection"),
+    ],
+    ids=["throttled", "429", "connect", "connect-timeout"],
+)
+@respx.mock
+def test_a_mutation_without_an_idempotency_key_is_retried_when_it_surely_did_not_run(
+    refused: Any,
+) -> None:
+    time = FakeTime()
+    route = respx.post(URL).mock(side_effect=[refused, ok(CREATED)])
+
+    async def scenario() -> Any:
+        async with client(time) as shop:
+            return await shop.execute(doc.FULFILLMENT_CREATE, FULFILLMENT)
+
+    assert run(scenario()) == CREATED
+    assert route.call_count == 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"data": None}, {"extensions": {}}, [], "ok", {"data": ["not", "an", "object"]}],
+    ids=["null-data", "no-data", "list", "string", "list-data"],
+)
+@respx.mock
+def test_an_answer_without_data_is_a_clear_error(body: Any) -> None:
+    time = FakeTime()
+    respx.post(URL).mock(return_value=httpx.Response(200, json=body))
+
+    async def scenario() -> None:
+        async with client(time, max_attempts=1) as shop:
+            await shop.execute(doc.ORDERS_UPDATED, VARIABLES)
+
+    with pytest.raises(MalformedResponse, match="OrdersUpdated") as caught:
+        run(scenario())
+    assert isinstance(caught.value, ShopifyError)
+
+
+def test_a_mutation_answered_without_its_result_is_a_clear_error() -> None:
+    with pytest.raises(MalformedResponse, match=r"tagsAdd for order #1001"):
+        check(None, "tagsAdd", "order #1001")
+
+
+@pytest.mark.parametrize("version", ["2026-04", "unstable"])
+@respx.mock
+def test_the_configured_api_version_names_the_endpoint(version: str) -> None:
+    time = FakeTime()
+    url = f"https://demo.myshopify.com/admin/api/{version}/graphql.json"
+    route = respx.post(url).mock(return_value=ok(ORDERS))
+
+    async def scenario() -> None:
+        async with client(time, api_version=version) as shop:
+            await shop.execute(doc.ORDERS_UPDATED, VARIABLES)
+
+    run(scenario())
+    assert route.call_count == 1

@@ -105,6 +105,31 @@ def test_scripted_failures_come_before_normal_handling(shop: ShopifyStandin) -> 
     assert shop.throttled_count == 1
 
 
+TAG = 'mutation Tag($id: ID!) { tagsAdd(id: $id, tags: ["x"]) { userErrors { message } } }'
+
+
+def test_answers_scripted_for_one_operation_leave_the_others_alone(shop: ShopifyStandin) -> None:
+    order = shop.add_order(["SKU-1"])
+    shop.answer_next("Tag", 200, {"data": None})
+    assert gql(shop, "query Name { shop { name } }")["data"]["shop"]["name"] == "Tandem Test Shop"
+    assert gql(shop, TAG, {"id": order}) == {"data": None}
+    assert shop.order_tags(order) == []  # answered instead of run
+    assert gql(shop, TAG, {"id": order})["data"]["tagsAdd"]["userErrors"] == []
+    assert shop.order_tags(order) == ["x"]
+    assert [r.outcome for r in shop.requests] == ["ok", "scripted", "ok"]
+
+
+def test_a_lost_answer_comes_after_the_write(shop: ShopifyStandin) -> None:
+    order = shop.add_order(["SKU-1"])
+    shop.lose_answer_next("Tag")
+    lost = shop.post(TAG, {"id": order})
+    assert lost.status_code == 502
+    assert shop.order_tags(order) == ["x"]  # the write happened all the same
+    [record] = shop.requests
+    assert record.accepted and record.answer_lost
+    assert shop.post(TAG, {"id": order}).status_code == 200
+
+
 # -- validation -------------------------------------------------------------------------------
 
 BASE_CASES = recorded("2025-01__graphql-base-validation-unhappy-paths.json")["cases"]

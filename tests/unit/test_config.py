@@ -155,3 +155,36 @@ suppliers:
         "(got 'teleport')",
     ]
     assert not any("123456789" in line for line in found)
+
+
+@pytest.mark.parametrize(
+    ("version", "accepted"),
+    [
+        ("2026-07", True),
+        ("2025-10", True),
+        ("unstable", True),
+        ("2026-13", False),
+        ("2026-05", False),
+        ("july", False),
+        ("2026-7", False),
+    ],
+)
+def test_the_shopify_api_version_must_be_one_shopify_publishes(
+    tmp_path: Path, version: str, accepted: bool
+) -> None:
+    path = write(
+        tmp_path,
+        f"""\
+store:
+  platform: shopify
+  shop_url: demo.myshopify.com
+  access_token: shpat_x
+  api_version: "{version}"
+""",
+    )
+    if accepted:
+        assert load_config(path, env={}).store.api_version == version
+        return
+    [line] = problems(path)
+    assert line.startswith(f"{path}:5: store.api_version: {version!r} is not a Shopify API version")
+    assert "2026-07" in line  # an example of one that is

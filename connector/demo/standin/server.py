@@ -46,6 +46,7 @@ class RequestRecord:
     api_version: str
     status: int = 200
     outcome: str = "ok"  # ok, invalid, throttled, max_cost, unauthorized, scripted, bad_request
+    answer_lost: bool = False  # handled, but the client was sent a scripted failure instead
     requested_cost: int | None = None
     actual_cost: int | None = None
     deprecated: list[str] = field(default_factory=list)
@@ -71,6 +72,8 @@ class Scripted:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     passthrough: bool = False  # only delay, then handle the request normally
+    operation: str | None = None  # only for a request running this operation
+    after_handling: bool = False  # handle the request, then answer this instead
 
 
 class Engine:
@@ -101,6 +104,7 @@ class Engine:
         self.allow_http_webhooks = allow_http_webhooks
         self.requests: list[RequestRecord] = []
         self.scripted: deque[Scripted] = deque()
+        self.targeted: list[Scripted] = []  # scripted answers for one operation
         self.throttled = 0
         self.points_spent = 0
         self.points_requested = 0
@@ -129,6 +133,7 @@ class Engine:
             self.bucket = Bucket(self.bucket.size, self.bucket.restore_rate, self.bucket.clock)
             self.requests.clear()
             self.scripted.clear()
+            self.targeted.clear()
             self.throttled = self.points_spent = self.points_requested = 0
 
     # -- bookkeeping --------------------------------------------------------------------------
@@ -143,6 +148,17 @@ class Engine:
     def next_scripted(self) -> Scripted | None:
         with self._lock:
             return self.scripted.popleft() if self.scripted else None
+
+    def targeted_for(self, payload: Any) -> Scripted | None:
+        """The first answer scripted for the operation this request runs (taken off the list)."""
+        with self._lock:
+            if not self.targeted:
+                return None
+            name = operation_name(payload)
+            for index, scripted in enumerate(self.targeted):
+                if scripted.operation == name:
+                    return self.targeted.pop(index)
+        return None
 
     def _cost(self, requested: int | None, actual: int | None) -> dict[str, Any]:
         return {
@@ -269,6 +285,17 @@ class Engine:
         return body
 
 
+def operation_name(payload: Any) -> str | None:
+    """The name of the operation a request body runs, when it parses and names one."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return None
+    try:
+        operation = get_operation_ast(parse(payload["query"]), payload.get("operationName"))
+    except GraphQLError:
+        return None
+    return operation.name.value if operation is not None and operation.name else None
+
+
 def max_cost_message(cost: int, limit: int) -> str:
     return (
         f"Query cost is {cost}, which exceeds the single query max cost limit ({limit}).\n\n"
@@ -360,7 +387,24 @@ def build_app(engine: Engine, token: str, api_version: str) -> Starlette:
             payload = json.loads(raw or b"null")
         except ValueError:
             payload = None
-        status, body, _record = engine.handle(payload, version)
+        targeted = engine.targeted_for(payload)
+        if targeted is not None and not targeted.after_handling:
+            engine.record(
+                RequestRecord(
+                    payload["query"],
+                    payload.get("variables") or {},
+                    targeted.operation,
+                    version,
+                    targeted.status,
+                    "scripted",
+                    response=targeted.body,
+                )
+            )
+            return _scripted_response(targeted)
+        status, body, record = engine.handle(payload, version)
+        if targeted is not None:
+            record.answer_lost = True
+            return _scripted_response(targeted)
         headers = {"X-Shopify-API-Version": api_version, "X-Request-Id": str(uuid.uuid4())}
         return JSONResponse(body, status_code=status, headers=headers)
 

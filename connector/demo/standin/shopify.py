@@ -10,7 +10,9 @@ Every document is parsed and validated against the Admin API schema (the real 20
 this machine has it, else the packaged demo subset: see `schema.py`), charged Shopify's
 calculated cost against a leaky bucket, then executed by graphql-core over an in-memory shop.
 Tests seed the shop and inspect it with the helpers below; `enqueue`/`fail_next`/... script
-failures returned before normal handling. The pytest fixture `shopify_standin` lives in
+failures returned before normal handling, `answer_next(operation, ...)` answers one operation
+instead of running it, and `lose_answer_next(operation)` runs it and then answers a gateway
+error, as when Shopify's answer is lost on the way. The pytest fixture `shopify_standin` lives in
 tests/standin/shopify.py (this package does not import pytest).
 """
 
@@ -526,6 +528,37 @@ class ShopifyStandin:
             "throttleStatus": self.engine.bucket.status(),
         }
         self.enqueue(200, throttled_body(cost), times=times)
+
+    def answer_next(
+        self,
+        operation: str,
+        status: int = 200,
+        body: Any = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` requests running `operation` (its name in the document)
+        with this instead of handling them; other requests are handled as usual."""
+        for _ in range(times):
+            self.engine.targeted.append(
+                Scripted(status, body, dict(headers or {}), operation=operation)
+            )
+
+    def lose_answer_next(
+        self, operation: str, status: int = 502, *, body: Any = None, times: int = 1
+    ) -> None:
+        """Handle the next `times` requests running `operation` (the write happens), then
+        answer `status` instead of the result, as when a gateway drops Shopify's answer."""
+        for _ in range(times):
+            self.engine.targeted.append(
+                Scripted(
+                    status,
+                    f"HTTP {status}".encode() if body is None else body,
+                    operation=operation,
+                    after_handling=True,
+                )
+            )
 
     def delay_next(self, seconds: float, *, times: int = 1) -> None:
         """Wait `seconds`, then handle the request normally."""

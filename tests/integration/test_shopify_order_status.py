@@ -1,0 +1,55 @@
+"""What an order says about its POs in the shop (status tag, `tandem.purchase_orders`
+metafield) follows the POs, cancellation included."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.integration.shopify_support import pos, tandem
+from tests.standin import ShopifyStandin
+
+
+def test_a_cancelled_po_shows_as_cancelled_on_the_order_it_served(
+    shop: ShopifyStandin, config_file: Path
+) -> None:
+    order = shop.add_order([("SPADE", 2)], tags=["vip"])
+    tandem("sync", "--config", str(config_file))
+    [po] = pos(config_file)
+    assert {po["number"], "tandem:released"} <= set(shop.order_tags(order))
+
+    # Acme runs out, so cancelling leaves the order with no PO (an exception instead).
+    (config_file.parent / "acme.csv").write_text(
+        "sku,supplier_sku,name,cost,stock\nSPADE,AC-1,Spade,10.00,0\n"
+    )
+    tandem("catalogue", "import", "--supplier", "acme", "--config", str(config_file))
+    tandem("po", "cancel", po["number"], "--config", str(config_file))
+    tandem("sync", "--config", str(config_file))
+
+    tags = shop.order_tags(order)
+    assert "tandem:cancelled" in tags
+    assert "tandem:released" not in tags
+    assert {"vip", po["number"]} <= set(tags)  # the merchant's tag and the PO's history stay
+    field = shop.metafield(order, "tandem", "purchase_orders")
+    assert field is not None
+    [entry] = json.loads(field["value"])
+    assert (entry["number"], entry["status"]) == (po["number"], "cancelled")
+
+
+def test_a_cancelled_po_replaced_by_a_new_one_leaves_the_new_status(
+    shop: ShopifyStandin, config_file: Path
+) -> None:
+    order = shop.add_order([("SPADE", 2)])
+    tandem("sync", "--config", str(config_file))
+    [first] = pos(config_file)
+    tandem("po", "cancel", first["number"], "--config", str(config_file))
+    tandem("sync", "--config", str(config_file))  # planned again: a new PO to Acme
+
+    second = next(p for p in pos(config_file) if p["number"] != first["number"])
+    assert second["status"] == "released"
+    assert "tandem:released" in shop.order_tags(order)
+    field = shop.metafield(order, "tandem", "purchase_orders")
+    assert field is not None
+    shown = {e["number"]: e["status"] for e in json.loads(field["value"])}
+    assert shown[second["number"]] == "released"
+    assert shown.get(first["number"], "cancelled") == "cancelled"

@@ -1,0 +1,181 @@
+"""Shopify webhooks into Tandem's web app: each delivery, however often Shopify sends it,
+stores and plans its order once, and a poll over the same orders finds nothing left to do."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+
+from adapters.shopify.sync import after_webhooks
+from connector.configuration import load_config
+from connector.store import Database
+from connector.store import schema as t
+from connector.web import create_app
+from tests.integration.shopify_support import (
+    SECRET,
+    exceptions,
+    mutation_counts,
+    po_number,
+    tandem,
+)
+from tests.standin import ShopifyStandin
+
+
+@pytest.fixture
+def webhooks(config_file: Path, tandem_db: Database) -> Iterator[TestClient]:
+    """Tandem's web app, reading the orders and writing back after each new delivery."""
+    config = load_config(config_file)
+
+    async def on_delivery() -> None:
+        await after_webhooks(tandem_db, config)
+
+    with TestClient(create_app(config, tandem_db, on_delivery=on_delivery)) as client:
+        yield client
+
+
+def deliver(
+    webhooks: TestClient, shop: ShopifyStandin, topic: str, order: str, times: int = 3
+) -> None:
+    """One webhook, sent `times` times as Shopify's retries do (same X-Shopify-Webhook-Id)."""
+    body, headers = shop.webhook_request(
+        topic, shop.order_payload(order), SECRET, webhook_id=f"wh-{topic}-{order}"
+    )
+    for _ in range(times):
+        assert webhooks.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
+
+
+def planned(db: Database) -> dict[str, Any]:
+    """What Tandem holds: orders, PO lines, and the units allocated to each order line."""
+    ol, a, pl, po = t.order_lines, t.allocations, t.po_lines, t.purchase_orders
+    with db.read() as conn:
+        return {
+            "orders": conn.execute(select(func.count()).select_from(t.orders)).scalar(),
+            "po_lines": sorted(
+                (r.supplier_id, r.sku, r.quantity)
+                for r in conn.execute(
+                    select(po.c.supplier_id, pl.c.sku, pl.c.quantity).join(
+                        po, po.c.id == pl.c.po_id
+                    )
+                )
+            ),
+            "allocated": dict(
+                conn.execute(
+                    select(ol.c.sku, func.sum(a.c.quantity))
+                    .join(a, a.c.order_line_id == ol.c.id)
+                    .group_by(ol.c.sku)
+                ).all()
+            ),
+            "pending_deliveries": conn.execute(
+                select(func.count())
+                .select_from(t.webhook_deliveries)
+                .where(t.webhook_deliveries.c.processed_at.is_(None))
+            ).scalar(),
+        }
+
+
+def test_webhooks_alone_plan_each_line_once_and_a_poll_changes_nothing(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, webhooks: TestClient
+) -> None:
+    tandem("sync", "--config", str(config_file))  # catalogues in; the shop has no orders yet
+    b2b = shop.add_order([("SPADE", 3)])
+    drop = shop.add_order([("ROSE", 2)], tags=["dropship"])
+    for order in (b2b, drop):
+        for topic in ("orders/create", "orders/paid"):
+            deliver(webhooks, shop, topic, order)
+    forged, headers = shop.webhook_request("orders/create", shop.order_payload(b2b), "wrong")
+    assert webhooks.post("/webhooks/shopify", content=forged, headers=headers).status_code == 401
+
+    # The webhooks alone stored and planned both orders, once, and tagged them.
+    after_webhooks_only = planned(tandem_db)
+    assert after_webhooks_only == {
+        "orders": 2,
+        "po_lines": [("acme", "SPADE", 3), ("bloom", "ROSE", 2)],
+        "allocated": {"SPADE": 3, "ROSE": 2},
+        "pending_deliveries": 0,
+    }
+    bloom = po_number(config_file, "bloom")
+    assert bloom in shop.order_tags(drop)
+
+    # The drop-ship supplier ships; Shopify's orders/updated comes three times.
+    tandem("po", "ship", bloom, "--config", str(config_file), "--tracking", "1Z-DROP")
+    deliver(webhooks, shop, "orders/updated", drop)
+    assert len(shop.fulfillments(drop)) == 1
+    assert "tandem:shipped" in shop.order_tags(drop)
+    writes = mutation_counts(shop, "TagsAdd", "FulfillmentCreate")
+    # One tagsAdd per status an order went through (released; released then shipped).
+    assert writes[("TagsAdd", b2b)] == 1
+    assert writes[("TagsAdd", drop)] == 2
+    assert sum(n for (name, _), n in writes.items() if name == "FulfillmentCreate") == 1
+
+    # The poll sees the same orders: nothing more is planned and nothing is written twice.
+    tandem("sync", "--config", str(config_file))
+    assert planned(tandem_db) == after_webhooks_only
+    assert mutation_counts(shop, "TagsAdd", "FulfillmentCreate") == writes
+    assert len(shop.fulfillments(drop)) == 1
+    tags = shop.order_tags(drop)
+    assert len(tags) == len(set(tags))
+
+
+def deliveries(db: Database) -> dict[str, Any]:
+    """Webhook id -> (processed, attempts, last error)."""
+    wd = t.webhook_deliveries
+    with db.read() as conn:
+        rows = conn.execute(
+            select(wd.c.webhook_id, wd.c.processed_at, wd.c.attempts, wd.c.last_error)
+        )
+        return {r.webhook_id: (r.processed_at is not None, r.attempts, r.last_error) for r in rows}
+
+
+def test_a_delivery_that_cannot_be_read_holds_up_nothing_and_is_given_up_in_the_end(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, webhooks: TestClient
+) -> None:
+    tandem("sync", "--config", str(config_file))
+    bad = {"id": 12, "admin_graphql_api_id": "gid://shopify/Order/12x", "name": "#bad"}
+    body, headers = shop.webhook_request("orders/create", bad, SECRET, webhook_id="wh-bad")
+    assert webhooks.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
+    good = shop.add_order([("SPADE", 2)], name="#good")
+    deliver(webhooks, shop, "orders/create", good, times=1)
+
+    # The good order came in by webhook although the bad one sits in the same batch.
+    assert planned(tandem_db)["allocated"] == {"SPADE": 2}
+    done, attempts, error = deliveries(tandem_db)["wh-bad"]
+    assert not done and attempts == 2  # one try per pass, one pass per new delivery
+    assert "Invalid global id 'gid://shopify/Order/12x'" in error
+
+    config = load_config(config_file)
+    for _ in range(6):  # Shopify's eight tries' worth of passes, then Tandem gives up
+        asyncio.run(after_webhooks(tandem_db, config))
+    done, attempts, _ = deliveries(tandem_db)["wh-bad"]
+    assert done and attempts == 8
+    [problem] = [e for e in exceptions(config_file) if e["kind"] == "order_unreadable"]
+    assert "gid://shopify/Order/12x" in problem["message"]
+    assert "orders/create" in problem["message"]
+
+
+def test_a_delivery_for_another_shop_is_ignored_and_says_why(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, webhooks: TestClient
+) -> None:
+    tandem("sync", "--config", str(config_file))
+    order = shop.add_order([("SPADE", 2)])
+    for topic, payload in (("orders/create", shop.order_payload(order)), ("app/uninstalled", {})):
+        body, headers = shop.webhook_request(topic, payload, SECRET, webhook_id=f"wh-{topic}")
+        headers["X-Shopify-Shop-Domain"] = "someone-else.myshopify.com"
+        assert webhooks.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
+
+    assert planned(tandem_db)["orders"] == 0
+    for done, _, error in deliveries(tandem_db).values():
+        assert done
+        assert error == (
+            "sent for someone-else.myshopify.com, but Tandem serves tandem-test.myshopify.com:"
+            " ignored"
+        )
+    assert not [e for e in exceptions(config_file) if e["kind"] == "app_uninstalled"]
+
+    deliver(webhooks, shop, "orders/paid", order, times=1)  # the shop's own still count
+    assert planned(tandem_db)["orders"] == 1
