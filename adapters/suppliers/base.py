@@ -120,6 +120,9 @@ class PurchaseOrderDocument:
     order_names: tuple[str, ...] = ()
     blind_ship: bool = False  # drop-ship without prices on the paperwork
     notes: str | None = None
+    # The supplier's own id for the order, once it gave one (REST: `supplier_order_id` in
+    # paths and bodies of cancellations, changes, lookups and status calls).
+    supplier_reference: str | None = None
 
     @property
     def total(self) -> Decimal:

@@ -117,4 +117,5 @@ def build_document(
         idempotency_key=idempotency_key,
         order_names=tuple(orders),
         blind_ship=bool(supplier and supplier.blind_ship and head.mode == "drop_ship"),
+        supplier_reference=head.supplier_reference,
     )
