@@ -170,19 +170,24 @@ def complete(conn: Connection, item_id: int, worker: str, now: datetime) -> bool
     return result.rowcount == 1
 
 
-def retry(conn: Connection, item_id: int, worker: str, error: str, at: datetime) -> bool:
-    """Give the item back for another attempt at `at`, recording why this one failed."""
-    result = conn.execute(
-        t.outbox.update()
-        .where(_held_by(item_id, worker))
-        .values(
-            status=PENDING,
-            next_attempt_at=at,
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=error[:4000],
-        )
-    )
+def retry(
+    conn: Connection, item_id: int, worker: str, error: str, at: datetime, *, in_doubt: bool = False
+) -> bool:
+    """Give the item back for another attempt at `at`, recording why this one failed.
+
+    With `in_doubt` the item stays in doubt: it is left in progress, held by nobody, with a
+    lease that runs out at `at`, so whoever claims it next is told to look before acting (an
+    earlier attempt may have arrived and nothing has said otherwise yet)."""
+    values: dict[str, Any] = {
+        "status": PENDING,
+        "next_attempt_at": at,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "last_error": error[:4000],
+    }
+    if in_doubt:
+        values.update(status=IN_PROGRESS, lease_expires_at=at)
+    result = conn.execute(t.outbox.update().where(_held_by(item_id, worker)).values(**values))
     return result.rowcount == 1
 
 

@@ -151,15 +151,25 @@ async def _deliver(
         _stop(db, worker, item, document, str(held), now(), ExceptionKind.SEND_IN_DOUBT)
         report.held.append(f"{label}: {held}")
         return
-    except TransientError as exc:
+    except (TransientError, _LookupFailed) as failure:
+        # A lookup that could not be made answers nothing: the item stays in doubt.
+        in_doubt = isinstance(failure, _LookupFailed)
+        exc = failure.error if isinstance(failure, _LookupFailed) else failure
         if item.attempts < supplier.attempt_budget:
+            at = now() + backoff(item.attempts, exc.retry_after)
             with db.write() as conn:
-                outbox.retry(
-                    conn, item.id, worker, str(exc), now() + backoff(item.attempts, exc.retry_after)
-                )
+                outbox.retry(conn, item.id, worker, str(exc), at, in_doubt=in_doubt)
             report.retried.append(f"{label}: {exc}")
             return
-        _stop(db, worker, item, document, f"{exc} (gave up after {item.attempts} attempts)", now())
+        reason = f"{exc} (gave up after {item.attempts} attempts)"
+        if in_doubt:
+            reason = (
+                f"{document.number} revision {document.revision} may or may not have reached"
+                f" {supplier.name}, and asking the supplier kept failing: {reason}."
+                f" {_ANSWERS.format(number=document.number)}"
+            )
+        kind = ExceptionKind.SEND_IN_DOUBT if in_doubt else ExceptionKind.SEND_FAILED
+        _stop(db, worker, item, document, reason, now(), kind)
         report.failed.append(f"{label}: {exc}")
         return
     except (PermanentError, ChannelError) as exc:
@@ -177,6 +187,21 @@ class _Held(Exception):
     pass
 
 
+class _LookupFailed(Exception):
+    """Asking the supplier whether an earlier attempt arrived failed for now."""
+
+    def __init__(self, error: TransientError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+# What a person can answer about a revision that may or may not have arrived.
+_ANSWERS = (
+    "Ask the supplier; `tandem po resend {number}` sends it again (same Message-ID),"
+    " `tandem exceptions resolve` closes this if it arrived."
+)
+
+
 async def _send_once(
     channel: Channel,
     document: PurchaseOrderDocument,
@@ -186,13 +211,14 @@ async def _send_once(
     if item.in_doubt:
         try:
             found = await channel.lookup(document)
+        except TransientError as exc:
+            raise _LookupFailed(exc) from None
         except LookupUnsupported:
             if supplier.in_doubt == "hold":
                 raise _Held(
                     f"{document.number} revision {document.revision} may or may not have reached"
                     f" {supplier.name}: Tandem stopped while sending it and the channel cannot"
-                    " check. Ask the supplier; `tandem po resend` sends it again (same"
-                    " Message-ID), `tandem exceptions resolve` closes this if it arrived."
+                    f" check. {_ANSWERS.format(number=document.number)}"
                 ) from None
         else:
             if found is not None:

@@ -32,9 +32,16 @@ from tests.store.helpers import T0, config, ingest, offers, order
 class FakeSupplier:
     """A supplier endpoint: remembers what arrived (by idempotency key, like an API)."""
 
-    def __init__(self, failures: list[Exception | None] | None = None, lookup: bool = True) -> None:
+    def __init__(
+        self,
+        failures: list[Exception | None] | None = None,
+        lookup: bool = True,
+        lookup_failures: list[Exception] | None = None,
+    ) -> None:
         self.failures = list(failures or [])
         self.can_lookup = lookup
+        self.lookup_failures = list(lookup_failures or [])
+        self.lookups = 0
         self.received: list[PurchaseOrderDocument] = []
         self.lock = threading.Lock()
 
@@ -50,6 +57,9 @@ class FakeSupplier:
         if not self.can_lookup:
             raise LookupUnsupported("email cannot tell")
         with self.lock:
+            self.lookups += 1
+            if self.lookup_failures:
+                raise self.lookup_failures.pop(0)
             keys = {d.idempotency_key for d in self.received}
         return SendResult("found", "") if document.idempotency_key in keys else None
 
@@ -74,8 +84,15 @@ def factory(supplier: FakeSupplier) -> Any:
     return lambda _s, _c: supplier
 
 
-def released(db: Database, count: int = 1, **overrides: Any) -> TandemConfig:
+def released(
+    db: Database, count: int = 1, supplier_attempt_budget: int | None = None, **overrides: Any
+) -> TandemConfig:
     cfg = config(**overrides)
+    if supplier_attempt_budget is not None:
+        data = cfg.model_dump(by_alias=True)
+        for s in data["suppliers"]:
+            s["attempt_budget"] = supplier_attempt_budget
+        cfg = TandemConfig.model_validate(data)
     offers(db, cfg, "bloom", ("ROSE", 5, 100_000))
     ingest(db, *(order(n, ("ROSE", 1), tags=("dropship",)) for n in range(1, count + 1)))
     run_planner(db, cfg, T0)
@@ -178,6 +195,38 @@ def test_an_interrupted_send_is_found_by_lookup_not_sent_twice(db: Database) -> 
     assert report.sent == ["PO-00001 rev 1"]
     assert len(supplier.received) == 1
     assert statuses(db) == ["sent"]
+
+
+def test_a_send_stays_in_doubt_until_a_lookup_answers(db: Database) -> None:
+    cfg = released(db)
+    supplier = FakeSupplier(lookup_failures=[TransientError("503 lookup unavailable")])
+    with db.read() as conn:
+        key = conn.execute(select(t.outbox.c.idempotency_key)).scalar_one()
+    crash_mid_send(db)
+    supplier.received.append(document_with_key(key))  # it did arrive before the crash
+
+    first = run(db, cfg, supplier, T0 + timedelta(minutes=10))
+    assert first.retried and "503 lookup unavailable" in first.retried[0]
+    # Later the supplier answers again: it is asked once more, not sent the PO a second time.
+    assert run(db, cfg, supplier, T0 + timedelta(hours=2)).sent == ["PO-00001 rev 1"]
+    assert supplier.lookups == 2
+    assert len(supplier.received) == 1
+    assert statuses(db) == ["sent"]
+
+
+def test_when_the_supplier_cannot_be_asked_the_send_ends_in_doubt_not_failed(
+    db: Database,
+) -> None:
+    cfg = released(db, supplier_attempt_budget=2)
+    supplier = FakeSupplier(lookup_failures=[TransientError("503 lookup unavailable")] * 5)
+    crash_mid_send(db)
+    run(db, cfg, supplier, T0 + timedelta(minutes=10))
+    run(db, cfg, supplier, T0 + timedelta(hours=2))
+    [problem] = open_exceptions(db)
+    assert problem.kind == "send_in_doubt"
+    assert "may or may not have reached Bloom" in problem.message
+    assert "503 lookup unavailable" in problem.message
+    assert supplier.received == []  # never sent blind
 
 
 def test_in_doubt_email_is_held_for_a_person_by_default(db: Database) -> None:
