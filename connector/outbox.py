@@ -158,6 +158,15 @@ def _held_by(item_id: int, worker: str) -> Any:
     return and_(o.id == item_id, o.status == IN_PROGRESS, o.lease_owner == worker)
 
 
+def renew(conn: Connection, item_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
+    """Extend `worker`'s lease on an item it claimed and has not started; False when another
+    worker holds it now (the lease ran out and it was claimed again): leave it alone."""
+    result = conn.execute(
+        t.outbox.update().where(_held_by(item_id, worker)).values(lease_expires_at=now + lease)
+    )
+    return result.rowcount == 1
+
+
 def complete(conn: Connection, item_id: int, worker: str, now: datetime) -> bool:
     """Mark done; False when the lease was lost (another worker owns the item now)."""
     result = conn.execute(

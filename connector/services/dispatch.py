@@ -76,13 +76,17 @@ async def dispatch(
     worker: str,
     channels: ChannelFactory = make_channel,
     limit: int = 10_000,
-    batch: int = 10,
+    batch: int = 1,
     now: Callable[[], datetime] = utcnow,
     stop: Callable[[], bool] = lambda: False,
 ) -> DispatchReport:
     """Deliver due PO messages until none is due (or `limit` were handled, or `stop()`).
-    Items claimed but not started when `stop()` turns true stay leased to `worker`; the
-    caller hands them back (`outbox.release_leases`)."""
+
+    Items are claimed `batch` at a time (one by default: a worker that dies then leaves at
+    most the item it was sending in doubt). Before each item after the first the lease is
+    renewed, so slow sends never let it run out unnoticed; an item another worker took
+    meanwhile is skipped, never sent twice. Items claimed but not started when `stop()`
+    turns true stay leased to `worker`; the caller hands them back (`outbox.release_leases`)."""
     report = DispatchReport()
     cache: dict[str, Channel | None] = {}
     handled = 0
@@ -91,9 +95,14 @@ async def dispatch(
             items = outbox.claim(conn, worker, now(), LEASE, limit=batch, kinds=KINDS)
         if not items:
             break
-        for item in items:
+        for index, item in enumerate(items):
             if stop():
                 break
+            if index:
+                with db.write() as conn:
+                    still_mine = outbox.renew(conn, item.id, worker, now(), LEASE)
+                if not still_mine:
+                    continue
             handled += 1
             await _deliver(db, config, worker, item, channels, cache, report, now)
     return report

@@ -274,6 +274,62 @@ def test_cancelling_a_sent_po_sends_a_cancellation(db: Database) -> None:
     ]
 
 
+class SlowSupplier(FakeSupplier):
+    """Each send takes `minutes` of the clock; `before[n]` runs as the n-th send starts."""
+
+    def __init__(
+        self, clock: list[datetime], minutes: int, before: dict[int, Any] | None = None
+    ) -> None:
+        super().__init__()
+        self.clock, self.minutes, self.before = clock, minutes, dict(before or {})
+        self.calls = 0
+
+    async def send(self, document: PurchaseOrderDocument) -> SendResult:
+        self.calls += 1
+        if self.calls in self.before:
+            self.before.pop(self.calls)()
+        self.clock[0] += timedelta(minutes=self.minutes)
+        return await super().send(document)
+
+
+def test_a_worker_whose_lease_ran_out_does_not_send_what_another_took(db: Database) -> None:
+    cfg = released(db, 3)
+    clock = [T0]
+    taken: list[outbox.OutboxItem] = []
+
+    def other_worker_claims() -> None:
+        # Six minutes after w1 claimed its batch, w2 takes every item whose lease ran out.
+        clock[0] = T0 + timedelta(minutes=6)
+        with db.write() as conn:
+            taken.extend(outbox.claim(conn, "w2", clock[0], timedelta(minutes=5), limit=10))
+
+    supplier = SlowSupplier(clock, minutes=4, before={2: other_worker_claims})
+    report = asyncio.run(
+        dispatch(db, cfg, worker="w1", channels=factory(supplier), batch=3, now=lambda: clock[0])
+    )
+    # w1 renewed PO-00002's lease before sending it; PO-00003 had gone to w2 by its turn.
+    assert [d.number for d in supplier.received] == ["PO-00001", "PO-00002"]
+    assert report.sent == ["PO-00001 rev 1", "PO-00002 rev 1"]
+    assert [(i.payload["number"], i.in_doubt) for i in taken] == [("PO-00003", True)]
+    with db.read() as conn:
+        owners = conn.execute(
+            select(t.outbox.c.lease_owner).where(t.outbox.c.status == "in_progress")
+        ).scalars()
+        assert list(owners) == ["w2"]
+
+
+def test_a_slow_batch_renews_its_lease_before_each_send(db: Database) -> None:
+    cfg = released(db, 3)
+    clock = [T0]
+    supplier = SlowSupplier(clock, minutes=4)
+    report = asyncio.run(
+        dispatch(db, cfg, worker="w1", channels=factory(supplier), batch=3, now=lambda: clock[0])
+    )
+    assert len(report.sent) == 3 and len(supplier.received) == 3
+    with db.write() as conn:  # twelve minutes on, nothing is left in progress to be in doubt
+        assert outbox.claim(conn, "w2", clock[0] + timedelta(minutes=1), timedelta(minutes=5)) == []
+
+
 def test_two_workers_deliver_500_pos_exactly_once(db: Database) -> None:
     cfg = released(db, 500)
     supplier = FakeSupplier()
