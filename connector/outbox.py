@@ -8,6 +8,14 @@ Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL so several workers share th
 SQLite the IMMEDIATE write transaction serialises claims. A worker only completes or fails an
 item it still holds the lease on. An item whose lease expired while in progress comes back
 `in_doubt`: the earlier attempt may have happened, so the channel must look before it acts.
+
+The messages to a supplier about one PO (`po.send`, `po.change`) go out in revision order: a
+revision is not claimed while an earlier one of the same PO is pending or in progress (leased
+or in doubt), so a cancellation never overtakes the order it cancels.
+
+Statuses: pending and in_progress wait; done was performed; dead failed for good and waits
+for a person; withdrawn was never performed and is no longer wanted (a PO cancelled before
+it went out).
 """
 
 from __future__ import annotations
@@ -20,11 +28,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, exists, func, not_, or_, select
 
 from connector.store import schema as t
 
 PENDING, IN_PROGRESS, DONE, DEAD = "pending", "in_progress", "done", "dead"
+WITHDRAWN = "withdrawn"
+# Supplier messages about one PO, performed strictly in the order of payload["revision"].
+IN_REVISION_ORDER = ("po.send", "po.change")
 
 
 def worker_name() -> str:
@@ -104,6 +115,20 @@ def _due(now: datetime) -> Any:
     )
 
 
+def _earlier_revision_waiting() -> Any:
+    """An earlier revision of the same PO has not gone out and may still go (or may have)."""
+    o, e = t.outbox, t.outbox.alias("earlier")
+    return and_(
+        o.c.kind.in_(IN_REVISION_ORDER),
+        exists().where(
+            e.c.po_id == o.c.po_id,
+            e.c.kind.in_(IN_REVISION_ORDER),
+            e.c.status.in_([PENDING, IN_PROGRESS]),
+            e.c.payload["revision"].as_integer() < o.c.payload["revision"].as_integer(),
+        ),
+    )
+
+
 def claim(
     conn: Connection,
     worker: str,
@@ -117,7 +142,7 @@ def claim(
     o = t.outbox.c
     query = (
         select(t.outbox)
-        .where(_due(now))
+        .where(_due(now), not_(_earlier_revision_waiting()))
         .order_by(o.next_attempt_at, o.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -216,6 +241,31 @@ def dead_letter(conn: Connection, item_id: int, worker: str, error: str, now: da
     return result.rowcount == 1
 
 
+def withdraw(
+    conn: Connection, dedupe_key: str, reason: str, now: datetime, *, when: Any = None
+) -> bool:
+    """Drop an item that is no longer wanted, provided `when` (by default: never attempted,
+    see `never_attempted`) holds at this moment; an item a worker is performing is never
+    touched. True when it was withdrawn."""
+    o = t.outbox.c
+    result = conn.execute(
+        t.outbox.update()
+        .where(
+            o.dedupe_key == dedupe_key,
+            o.status != IN_PROGRESS,
+            never_attempted() if when is None else when,
+        )
+        .values(
+            status=WITHDRAWN,
+            completed_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=reason[:4000],
+        )
+    )
+    return result.rowcount == 1
+
+
 def release_leases(conn: Connection, worker: str, now: datetime) -> int:
     """On shutdown: hand back what `worker` claimed and did not start; due again at once."""
     o = t.outbox.c
@@ -234,14 +284,27 @@ def release_leases(conn: Connection, worker: str, now: datetime) -> int:
 
 
 def requeue(conn: Connection, dedupe_key: str, now: datetime) -> bool:
-    """Make a finished or dead item due again, keeping its idempotency key."""
+    """Make a finished or dead item due again, keeping its idempotency key. It gets a
+    fresh attempt budget but keeps a note, so it never passes for one not yet attempted."""
     o = t.outbox.c
     result = conn.execute(
         t.outbox.update()
         .where(o.dedupe_key == dedupe_key, o.status.in_([DONE, DEAD]))
-        .values(status=PENDING, next_attempt_at=now, completed_at=None, attempts=0)
+        .values(
+            status=PENDING,
+            next_attempt_at=now,
+            completed_at=None,
+            attempts=0,
+            last_error=func.coalesce(o.last_error, "performed before; requeued"),
+        )
     )
     return result.rowcount == 1
+
+
+def never_attempted() -> Any:
+    """Pending items no worker has tried to perform yet (their effect cannot have happened)."""
+    o = t.outbox.c
+    return and_(o.status == PENDING, o.attempts == 0, o.last_error.is_(None))
 
 
 def depth(conn: Connection, now: datetime) -> dict[str, Any]:

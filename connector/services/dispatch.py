@@ -127,6 +127,7 @@ async def _deliver(
             int(item.payload["po_id"]),
             revision=int(item.payload.get("revision") or 1),
             idempotency_key=item.idempotency_key,
+            content=item.payload.get("content"),
         )
     if supplier is None:
         _stop(

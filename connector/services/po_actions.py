@@ -18,6 +18,7 @@ from connector.configuration import TandemConfig
 from connector.domain import POStatus
 from connector.errors import ConflictError
 from connector.outbox import Effect
+from connector.services import po_revisions
 from connector.services.store_updates import queue_status_updates
 from connector.store import Database
 from connector.store import schema as t
@@ -103,8 +104,10 @@ def cancel(
         served = select(a.c.order_line_id).where(a.c.po_line_id.in_(line_ids))
         # The orders it served are planned again (another supplier may have the goods).
         conn.execute(update(ol).where(ol.c.id.in_(served)).values(needs_planning=True))
+        content = po_revisions.contents(conn, [po_id], cancelled=True)[po_id]
         sent = head.number is not None and not (
-            head.status == POStatus.RELEASED.value and _withdraw_unsent(conn, po_id, now)
+            head.revision <= 1
+            and po_revisions.withdraw_unsent(conn, po_id, f"cancelled by {who} before sending", now)
         )
         revision = head.revision + 1 if sent else head.revision
         conn.execute(
@@ -117,27 +120,14 @@ def cancel(
         queue_status_updates(conn, config, [po_id], now)
         conn.execute(a.delete().where(a.c.po_line_id.in_(line_ids)))
         if sent:
-            conn.execute(
-                t.po_changes.insert().values(
-                    po_id=po_id,
-                    revision=revision,
-                    po_line_id=None,
-                    kind="cancel_po",
-                    reason=f"cancelled by {who}",
-                    created_at=now,
-                )
-            )
-            outbox.enqueue(
+            po_revisions.add_revision(
                 conn,
-                [
-                    Effect(
-                        "po.change",
-                        f"po.change:{po_id}:rev{revision}",
-                        {"po_id": po_id, "number": head.number, "revision": revision},
-                        po_id=po_id,
-                        supplier_id=head.supplier_id,
-                    )
-                ],
+                po_id,
+                head.number,
+                head.supplier_id,
+                revision,
+                [{"po_line_id": None, "kind": "cancel_po", "reason": f"cancelled by {who}"}],
+                content,
                 now,
             )
         message = f"{name} cancelled by {who}" + (
@@ -147,17 +137,3 @@ def cancel(
             conn, [Event("po.cancelled", message, po_id=po_id, supplier_id=head.supplier_id)], now
         )
     return ActionResult(name, message)
-
-
-def _withdraw_unsent(conn: Connection, po_id: int, now: datetime) -> bool:
-    """Stop the first sending of a PO never sent (still `released`) unless an attempt is under
-    way; True when withdrawn: the supplier never saw it, so no cancellation needs to go out."""
-    withdrawn = conn.execute(
-        update(t.outbox)
-        .where(
-            t.outbox.c.dedupe_key == f"po.send:{po_id}:rev1",
-            t.outbox.c.status == outbox.PENDING,
-        )
-        .values(status=outbox.DEAD, completed_at=now, last_error="cancelled before sending")
-    ).rowcount
-    return bool(withdrawn)

@@ -1,0 +1,142 @@
+"""PO revisions: what each one tells the supplier, fixed when it is made, and the outbox
+items that carry them.
+
+Revision 1 is the order as released; every change request or cancellation adds one. What a
+revision says — its lines and the orders it serves — goes into the payload of the outbox item
+that sends it, in the transaction that decides it, so the supplier receives what was decided
+then, however the PO moves on before the message leaves. The outbox sends one PO's
+revisions strictly in order (see connector.outbox).
+
+While the first sending has not been attempted, the supplier cannot have seen the PO: an
+edit amends that sending, and a cancellation withdraws it; the supplier hears of neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from connector import outbox
+from connector.outbox import Effect
+from connector.store import schema as t
+from connector.store.planning_input import chunks
+
+SEND, CHANGE = "po.send", "po.change"
+
+
+def outbox_key(po_id: int, revision: int) -> str:
+    """The dedupe key of the outbox item sending a PO's revision."""
+    kind = SEND if revision <= 1 else CHANGE
+    return f"{kind}:{po_id}:rev{max(1, revision)}"
+
+
+def contents(
+    conn: Connection, po_ids: Collection[int], *, cancelled: bool = False
+) -> dict[int, dict[str, Any]]:
+    """Each PO as it stands now, as a revision's content: lines with a quantity and the
+    names of the orders served. A cancellation keeps the orders and lists no lines."""
+    pl, a, ol, o = t.po_lines, t.allocations, t.order_lines, t.orders
+    found: dict[int, dict[str, Any]] = {po_id: {"lines": [], "orders": []} for po_id in po_ids}
+    for part in chunks(sorted(found)):
+        if not cancelled:
+            for r in conn.execute(
+                select(pl)
+                .where(pl.c.po_id.in_(part), pl.c.quantity > 0)
+                .order_by(pl.c.po_id, pl.c.id)
+            ):
+                found[r.po_id]["lines"].append(
+                    {
+                        "sku": r.sku,
+                        "supplier_sku": r.supplier_sku,
+                        "name": r.name,
+                        "quantity": r.quantity,
+                        "unit_cost": str(r.unit_cost),
+                        "pack_size": r.pack_size,
+                    }
+                )
+        for po_id, name in conn.execute(
+            select(pl.c.po_id, o.c.name)
+            .join(a, a.c.po_line_id == pl.c.id)
+            .join(ol, ol.c.id == a.c.order_line_id)
+            .join(o, o.c.id == ol.c.order_id)
+            .where(pl.c.po_id.in_(part))
+            .distinct()
+            .order_by(pl.c.po_id, o.c.name)
+        ):
+            found[po_id]["orders"].append(name)
+    return found
+
+
+def with_orders(content: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """The content naming these orders too (orders whose lines just left the PO)."""
+    return {**content, "orders": sorted({*content["orders"], *names})}
+
+
+def unit_cost(line: dict[str, Any]) -> Decimal:
+    return Decimal(line["unit_cost"])
+
+
+def revision_effect(
+    po_id: int, number: str, supplier_id: str, revision: int, content: dict[str, Any]
+) -> Effect:
+    """The outbox item that sends `revision` of a PO, carrying what it says."""
+    return Effect(
+        SEND if revision <= 1 else CHANGE,
+        outbox_key(po_id, revision),
+        {"po_id": po_id, "number": number, "revision": revision, "content": content},
+        po_id=po_id,
+        supplier_id=supplier_id,
+    )
+
+
+def add_revision(
+    conn: Connection,
+    po_id: int,
+    number: str,
+    supplier_id: str,
+    revision: int,
+    changes: Sequence[dict[str, Any]],
+    content: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Record a change request (its `po_changes` rows) and queue the message that sends it."""
+    conn.execute(
+        t.po_changes.insert(),
+        [{**c, "po_id": po_id, "revision": revision, "created_at": now} for c in changes],
+    )
+    outbox.enqueue(conn, [revision_effect(po_id, number, supplier_id, revision, content)], now)
+
+
+def first_sending_unattempted(conn: Connection, po_id: int) -> bool:
+    """True while no worker has tried to send the PO's first revision: the supplier cannot
+    have seen it yet."""
+    o = t.outbox.c
+    found = conn.execute(
+        select(o.id).where(o.dedupe_key == outbox_key(po_id, 1), outbox.never_attempted())
+    ).first()
+    return found is not None
+
+
+def amend_unsent(conn: Connection, po_id: int, content: dict[str, Any]) -> bool:
+    """Put new lines into the first sending, if it still has not been attempted (checked in
+    the same statement, so a worker that claimed it a moment ago keeps what it claimed)."""
+    o = t.outbox.c
+    key = outbox_key(po_id, 1)
+    row = conn.execute(select(o.id, o.payload).where(o.dedupe_key == key)).first()
+    if row is None:
+        return False
+    result = conn.execute(
+        update(t.outbox)
+        .where(o.id == row.id, outbox.never_attempted())
+        .values(payload={**row.payload, "content": content})
+    )
+    return result.rowcount == 1
+
+
+def withdraw_unsent(conn: Connection, po_id: int, reason: str, now: datetime) -> bool:
+    """Withdraw the first sending if it has not been attempted; True when it was."""
+    return outbox.withdraw(conn, outbox_key(po_id, 1), reason, now)
