@@ -65,6 +65,7 @@ class OutboxItem:
     po_id: int | None
     supplier_id: str | None
     in_doubt: bool  # an earlier attempt's outcome is unknown
+    first_attempt: bool = False  # no attempt was ever made before this one
 
 
 def enqueue(
@@ -173,6 +174,7 @@ def claim(
             po_id=r.po_id,
             supplier_id=r.supplier_id,
             in_doubt=r.status == IN_PROGRESS,
+            first_attempt=r.attempts == 0 and r.last_error is None,
         )
         for r in rows
     ]

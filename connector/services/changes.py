@@ -3,9 +3,9 @@
 The planner lowers a released PO's lines when orders are edited or cancelled. What happens
 then depends on whether the supplier can have the PO yet:
 
-- Its first sending has not been attempted: the PO is still Tandem's alone. The pending
-  sending is amended to carry the new lines, or, when no line is left, withdrawn and the PO
-  cancelled. The supplier hears of neither; nobody needs to act.
+- Its first sending has not been attempted, or the supplier refused it outright: the PO is
+  still Tandem's alone. That sending is amended to carry the new lines (a resend sends them),
+  or, when no line is left, withdrawn and the PO cancelled. The supplier hears of neither.
 - Otherwise: a new PO revision lists the changes line by line, an outbox item sends it
   (`po.change`, after every earlier revision), and an exception asks a person to check the
   supplier confirms, because only the supplier can say the goods are not coming.
@@ -105,16 +105,21 @@ def _change(
     change = _Change(
         po_id, head.number, head.supplier_id, head.revision, items, reasons, remaining is None
     )
-    if change.revision <= 1 and po_revisions.first_sending_unattempted(conn, po_id):
-        settled = _withdraw(conn, change, now) if change.whole else _amend(conn, change, now)
+    unsent = po_revisions.unsent_first_sending(conn, po_id) if change.revision <= 1 else None
+    if unsent is not None:
+        settled = (
+            _withdraw(conn, change, unsent, now)
+            if change.whole
+            else _amend(conn, change, unsent, now)
+        )
         if settled is not None:
             return settled
     return _request(conn, change, now)
 
 
-def _amend(conn: Connection, change: _Change, now: datetime) -> str | None:
+def _amend(conn: Connection, change: _Change, unsent: Any, now: datetime) -> str | None:
     content = po_revisions.contents(conn, [change.po_id])[change.po_id]
-    if not po_revisions.amend_unsent(conn, change.po_id, content):
+    if not po_revisions.amend_unsent(conn, change.po_id, content, unsent):
         return None  # a worker took the sending this moment: ask the supplier instead
     record(
         conn,
@@ -132,10 +137,12 @@ def _amend(conn: Connection, change: _Change, now: datetime) -> str | None:
     return f"{change.number} amended before it was sent"
 
 
-def _withdraw(conn: Connection, change: _Change, now: datetime) -> str | None:
-    if not po_revisions.withdraw_unsent(
-        conn, change.po_id, f"cancelled before sending: {change.reason_text}", now
-    ):
+def _withdraw(conn: Connection, change: _Change, unsent: Any, now: datetime) -> str | None:
+    reason = (
+        f"{change.number} cancelled before it reached {change.supplier_id}, so nothing was"
+        f" sent: {change.reason_text}"
+    )
+    if not po_revisions.withdraw_unsent(conn, change.po_id, unsent, reason, "tandem", now):
         return None
     po = t.purchase_orders
     conn.execute(

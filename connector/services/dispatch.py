@@ -137,6 +137,7 @@ async def _deliver(
             document,
             f"supplier {item.supplier_id} is no longer configured",
             now(),
+            never_reached=item.first_attempt,
         )
         report.failed.append(f"{label}: supplier {item.supplier_id} is not configured")
         return
@@ -183,7 +184,8 @@ async def _deliver(
         report.failed.append(f"{label}: {exc}")
         return
     except (PermanentError, ChannelError) as exc:
-        _stop(db, worker, item, document, str(exc), now())
+        # Refused at the only attempt ever made: the supplier never had it.
+        _stop(db, worker, item, document, str(exc), now(), never_reached=item.first_attempt)
         report.failed.append(f"{label}: {exc}")
         return
     with db.write() as conn:
@@ -325,6 +327,8 @@ def _stop(
     reason: str,
     now: datetime,
     kind: ExceptionKind = ExceptionKind.SEND_FAILED,
+    *,
+    never_reached: bool = False,
 ) -> None:
     with db.write() as conn:
         if not outbox.dead_letter(conn, item.id, worker, reason, now):
@@ -351,7 +355,11 @@ def _stop(
                     message,
                     po_id=po_id,
                     supplier_id=document.supplier_id,
-                    details={"outbox": item.dedupe_key, "attempts": item.attempts},
+                    details={
+                        "outbox": item.dedupe_key,
+                        "attempts": item.attempts,
+                        "never_reached": never_reached,
+                    },
                 )
             ],
             now,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select, update
 
@@ -105,10 +106,7 @@ def cancel(
         # The orders it served are planned again (another supplier may have the goods).
         conn.execute(update(ol).where(ol.c.id.in_(served)).values(needs_planning=True))
         content = po_revisions.contents(conn, [po_id], cancelled=True)[po_id]
-        sent = head.number is not None and not (
-            head.revision <= 1
-            and po_revisions.withdraw_unsent(conn, po_id, f"cancelled by {who} before sending", now)
-        )
+        sent = head.number is not None and not _withdrawn(conn, config, head, who, now)
         revision = head.revision + 1 if sent else head.revision
         conn.execute(
             update(po)
@@ -137,3 +135,17 @@ def cancel(
             conn, [Event("po.cancelled", message, po_id=po_id, supplier_id=head.supplier_id)], now
         )
     return ActionResult(name, message)
+
+
+def _withdrawn(conn: Connection, config: TandemConfig, head: Any, who: str, now: datetime) -> bool:
+    """Withdraw the first sending of a PO the supplier cannot have (see po_revisions); True
+    when it was, so no cancellation needs to go out."""
+    unsent = po_revisions.unsent_first_sending(conn, head.id) if head.revision <= 1 else None
+    if unsent is None:
+        return False
+    supplier = config.supplier(head.supplier_id)
+    reason = (
+        f"{head.number} cancelled by {who}; it never reached"
+        f" {supplier.name if supplier else head.supplier_id}, so nothing was sent"
+    )
+    return po_revisions.withdraw_unsent(conn, head.id, unsent, reason, who, now)

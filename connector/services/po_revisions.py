@@ -7,8 +7,9 @@ that sends it, in the transaction that decides it, so the supplier receives what
 then, however the PO moves on before the message leaves. The outbox sends one PO's
 revisions strictly in order (see connector.outbox).
 
-While the first sending has not been attempted, the supplier cannot have seen the PO: an
-edit amends that sending, and a cancellation withdraws it; the supplier hears of neither.
+While the supplier cannot have the PO — its first sending not attempted yet, or refused
+outright at the only attempt — an edit amends that sending and a cancellation withdraws it;
+the supplier hears of neither.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import Connection, select, update
 from connector import outbox
 from connector.outbox import Effect
 from connector.store import schema as t
+from connector.store.exceptions import resolve
 from connector.store.planning_input import chunks
 
 SEND, CHANGE = "po.send", "po.change"
@@ -111,19 +113,39 @@ def add_revision(
     outbox.enqueue(conn, [revision_effect(po_id, number, supplier_id, revision, content)], now)
 
 
-def first_sending_unattempted(conn: Connection, po_id: int) -> bool:
-    """True while no worker has tried to send the PO's first revision: the supplier cannot
-    have seen it yet."""
+def unsent_first_sending(conn: Connection, po_id: int) -> Any | None:
+    """While the supplier cannot have the PO's first sending, a condition on the outbox that
+    still holds for it: never attempted, or refused by the supplier at the only attempt ever
+    made (its send_failed exception still open). None when the supplier may have it."""
     o = t.outbox.c
-    found = conn.execute(
-        select(o.id).where(o.dedupe_key == outbox_key(po_id, 1), outbox.never_attempted())
+    key = outbox_key(po_id, 1)
+    row = conn.execute(
+        select(o.status, o.attempts, o.last_error).where(o.dedupe_key == key)
     ).first()
-    return found is not None
+    if row is None:
+        return None
+    if row.status == outbox.PENDING and row.attempts == 0 and row.last_error is None:
+        return outbox.never_attempted()
+    if row.status == outbox.DEAD and _refusal(conn, key) is not None:
+        return o.status == outbox.DEAD
+    return None
 
 
-def amend_unsent(conn: Connection, po_id: int, content: dict[str, Any]) -> bool:
-    """Put new lines into the first sending, if it still has not been attempted (checked in
-    the same statement, so a worker that claimed it a moment ago keeps what it claimed)."""
+def _refusal(conn: Connection, key: str) -> int | None:
+    """The open send_failed exception saying the supplier refused the item outright."""
+    e = t.exceptions.c
+    for exception_id, details in conn.execute(
+        select(e.id, e.details).where(e.dedupe_key == f"send_failed:{key}", e.status == "open")
+    ):
+        if (details or {}).get("never_reached"):
+            return int(exception_id)
+    return None
+
+
+def amend_unsent(conn: Connection, po_id: int, content: dict[str, Any], when: Any) -> bool:
+    """Put new lines into the first sending while `when` (from `unsent_first_sending`) still
+    holds, checked in the same statement: a worker that claimed it a moment ago keeps what it
+    claimed, and the caller asks the supplier for a change instead."""
     o = t.outbox.c
     key = outbox_key(po_id, 1)
     row = conn.execute(select(o.id, o.payload).where(o.dedupe_key == key)).first()
@@ -131,12 +153,21 @@ def amend_unsent(conn: Connection, po_id: int, content: dict[str, Any]) -> bool:
         return False
     result = conn.execute(
         update(t.outbox)
-        .where(o.id == row.id, outbox.never_attempted())
+        .where(o.id == row.id, o.status != outbox.IN_PROGRESS, when)
         .values(payload={**row.payload, "content": content})
     )
     return result.rowcount == 1
 
 
-def withdraw_unsent(conn: Connection, po_id: int, reason: str, now: datetime) -> bool:
-    """Withdraw the first sending if it has not been attempted; True when it was."""
-    return outbox.withdraw(conn, outbox_key(po_id, 1), reason, now)
+def withdraw_unsent(
+    conn: Connection, po_id: int, when: Any, reason: str, who: str, now: datetime
+) -> bool:
+    """Withdraw the first sending while `when` still holds; True when it was. A refusal the
+    supplier gave it is closed with `reason`: nothing is left to send."""
+    key = outbox_key(po_id, 1)
+    refusal = _refusal(conn, key)
+    if not outbox.withdraw(conn, key, reason, now, when=when):
+        return False
+    if refusal is not None:
+        resolve(conn, refusal, who, reason, now)
+    return True

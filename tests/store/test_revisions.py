@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from adapters.suppliers.base import TransientError
+from adapters.suppliers.base import PermanentError, TransientError
 from connector.configuration import TandemConfig
 from connector.services import po_actions
 from connector.services.plan import run_planner
@@ -141,3 +141,51 @@ def test_an_order_cancelled_after_sending_is_cancelled_at_the_supplier(db: Datab
         ("#1",),
     )
     assert [e.kind for e in open_exceptions(db)] == ["po_change_requested"]
+
+
+def test_a_po_the_supplier_refused_is_cancelled_without_telling_it(db: Database) -> None:
+    cfg = released_to_bloom(db, 2)
+    supplier = FakeSupplier([PermanentError("550 5.1.1 mailbox unavailable")])
+    run(db, cfg, supplier, T0)
+    [failed] = open_exceptions(db)
+    assert failed.kind == "send_failed"
+
+    result = po_actions.cancel(db, cfg, "PO-00001", LATER)
+    run(db, cfg, supplier, LATER)
+
+    assert result.message == "PO-00001 cancelled by cli"
+    assert supplier.got() == []
+    assert open_exceptions(db) == []
+    with db.read() as conn:
+        closed = conn.execute(select(t.exceptions)).one()
+    assert closed.status == "resolved"
+    assert "never reached Bloom" in closed.resolution
+
+
+def test_an_order_lowered_after_the_supplier_refused_the_po_is_sent_as_lowered(
+    db: Database,
+) -> None:
+    cfg = released_to_bloom(db, 3)
+    run(db, cfg, FakeSupplier([PermanentError("550 5.1.1 mailbox unavailable")]), T0)
+    assert edit(db, cfg, 1, version=1) == ["PO-00001 amended before it was sent"]
+
+    po_actions.resend(db, "PO-00001", LATER)  # the address was fixed
+    supplier = send_everything(db, cfg, LATER)
+
+    assert supplier.got() == [("PO-00001", "order", 1, [("BLOOM-ROSE", 1)])]
+    assert open_exceptions(db) == []
+
+
+def test_a_po_that_may_have_arrived_before_it_failed_is_cancelled_at_the_supplier(
+    db: Database,
+) -> None:
+    cfg = released_to_bloom(db, 2)
+    supplier = FakeSupplier(
+        [TransientError("timeout after DATA"), PermanentError("554 5.7.1 message rejected")]
+    )
+    run(db, cfg, supplier, T0)
+    run(db, cfg, supplier, T0 + timedelta(hours=2))  # the first attempt may have got through
+
+    po_actions.cancel(db, cfg, "PO-00001", T0 + timedelta(hours=3))
+    run(db, cfg, supplier, T0 + timedelta(hours=3))
+    assert [(kind, rev) for _, kind, rev, _ in supplier.got()] == [("cancel", 2)]
