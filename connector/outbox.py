@@ -10,12 +10,12 @@ item it still holds the lease on. An item whose lease expired while in progress 
 `in_doubt`: the earlier attempt may have happened, so the channel must look before it acts.
 
 The messages to a supplier about one PO (`po.send`, `po.change`) go out in revision order: a
-revision is not claimed while an earlier one of the same PO is pending or in progress (leased
-or in doubt), so a cancellation never overtakes the order it cancels.
+revision is not claimed while an earlier one of the same PO is pending, in progress (leased
+or in doubt) or held for a person, so a cancellation never overtakes the order it cancels.
 
-Statuses: pending and in_progress wait; done was performed; dead failed for good and waits
-for a person; withdrawn was never performed and is no longer wanted (a PO cancelled before
-it went out).
+Statuses: pending and in_progress wait; done was performed; dead failed for good and held is
+in doubt (an earlier attempt may have arrived), both waiting for a person; withdrawn was
+never performed and is no longer wanted (a PO cancelled before it went out).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from sqlalchemy import Connection, and_, exists, func, not_, or_, select
 from connector.store import schema as t
 
 PENDING, IN_PROGRESS, DONE, DEAD = "pending", "in_progress", "done", "dead"
-WITHDRAWN = "withdrawn"
+HELD, WITHDRAWN = "held", "withdrawn"
 # Supplier messages about one PO, performed strictly in the order of payload["revision"].
 IN_REVISION_ORDER = ("po.send", "po.change")
 
@@ -124,7 +124,7 @@ def _earlier_revision_waiting() -> Any:
         exists().where(
             e.c.po_id == o.c.po_id,
             e.c.kind.in_(IN_REVISION_ORDER),
-            e.c.status.in_([PENDING, IN_PROGRESS]),
+            e.c.status.in_([PENDING, IN_PROGRESS, HELD]),
             e.c.payload["revision"].as_integer() < o.c.payload["revision"].as_integer(),
         ),
     )
@@ -243,6 +243,34 @@ def dead_letter(conn: Connection, item_id: int, worker: str, error: str, now: da
     return result.rowcount == 1
 
 
+def hold(conn: Connection, item_id: int, worker: str, reason: str, now: datetime) -> bool:
+    """Stop an item that may or may not have been performed: a person must say which
+    (`complete_held`, or `requeue` to perform it again). Later revisions of its PO wait."""
+    result = conn.execute(
+        t.outbox.update()
+        .where(_held_by(item_id, worker))
+        .values(
+            status=HELD,
+            completed_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=reason[:4000],
+        )
+    )
+    return result.rowcount == 1
+
+
+def complete_held(conn: Connection, dedupe_key: str, note: str, now: datetime) -> bool:
+    """A person confirms that a held or dead item was performed after all."""
+    o = t.outbox.c
+    result = conn.execute(
+        t.outbox.update()
+        .where(o.dedupe_key == dedupe_key, o.status.in_([HELD, DEAD]))
+        .values(status=DONE, completed_at=now, last_error=note[:4000])
+    )
+    return result.rowcount == 1
+
+
 def withdraw(
     conn: Connection, dedupe_key: str, reason: str, now: datetime, *, when: Any = None
 ) -> bool:
@@ -286,12 +314,12 @@ def release_leases(conn: Connection, worker: str, now: datetime) -> int:
 
 
 def requeue(conn: Connection, dedupe_key: str, now: datetime) -> bool:
-    """Make a finished or dead item due again, keeping its idempotency key. It gets a
+    """Make a finished, dead or held item due again, keeping its idempotency key. It gets a
     fresh attempt budget but keeps a note, so it never passes for one not yet attempted."""
     o = t.outbox.c
     result = conn.execute(
         t.outbox.update()
-        .where(o.dedupe_key == dedupe_key, o.status.in_([DONE, DEAD]))
+        .where(o.dedupe_key == dedupe_key, o.status.in_([DONE, DEAD, HELD]))
         .values(
             status=PENDING,
             next_attempt_at=now,
@@ -310,7 +338,8 @@ def never_attempted() -> Any:
 
 
 def depth(conn: Connection, now: datetime) -> dict[str, Any]:
-    """Items waiting (pending or in progress), dead items, and the age of the oldest waiting."""
+    """Items waiting (pending or in progress), items stopped for a person (dead, or held in
+    doubt), and the age of the oldest waiting."""
     o = t.outbox.c
     rows = conn.execute(
         select(o.status, func.count(), func.min(o.created_at)).group_by(o.status)
@@ -324,7 +353,8 @@ def depth(conn: Connection, now: datetime) -> dict[str, Any]:
         oldest = datetime.fromisoformat(oldest)
     return {
         "waiting": counts.get(PENDING, 0) + counts.get(IN_PROGRESS, 0),
-        "dead": counts.get(DEAD, 0),
+        "dead": counts.get(DEAD, 0) + counts.get(HELD, 0),
+        "held": counts.get(HELD, 0),
         "done": counts.get(DONE, 0),
         "oldest_waiting_seconds": (now - oldest.replace(tzinfo=now.tzinfo)).total_seconds()
         if oldest

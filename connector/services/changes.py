@@ -206,6 +206,14 @@ def _request(conn: Connection, change: _Change, now: datetime) -> str:
     values: dict[str, object] = {"revision": revision, "updated_at": now}
     if change.whole:
         values.update(status=POStatus.CANCELLED.value, cancelled_at=now)
+        po_revisions.withdraw_stopped(
+            conn,
+            po_id,
+            f"superseded: {change.number} cancelled ({change.reason_text}); the cancellation"
+            " tells the supplier",
+            "tandem",
+            now,
+        )
     conn.execute(po.update().where(po.c.id == po_id).values(**values))
     po_revisions.add_revision(
         conn, po_id, change.number, change.supplier_id, revision, rows, content, now

@@ -9,9 +9,10 @@ record the outcome in the same transaction that completes the item.
 - Transient failure: retried with backoff until the supplier's `attempt_budget` is spent.
 - Permanent failure (or budget spent): the item stops and an exception quotes the supplier.
 - In doubt (a lease ran out mid-send: the process died between sending and recording): the
-  channel is asked whether the earlier attempt arrived (REST lookup, SFTP file check). Where
-  it cannot tell (SMTP), the supplier's `in_doubt` policy decides: `hold` raises an exception
-  for a person, `resend` sends again with the same Message-ID.
+  channel is asked whether the earlier attempt arrived (REST lookup, SFTP file check), and
+  the item stays in doubt until it answers. Where it cannot tell (SMTP), the supplier's
+  `in_doubt` policy decides: `hold` stops the item for a person, who answers with
+  `tandem po arrived` or `tandem po resend`; `resend` sends again with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import Connection, update
 
 from adapters.suppliers import make_channel
 from adapters.suppliers.base import (
@@ -38,9 +36,9 @@ from connector import outbox
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.configuration.model import SupplierConfig
-from connector.domain import ExceptionKind, POStatus
+from connector.domain import ExceptionKind
 from connector.services.po_document import build_document
-from connector.services.store_updates import queue_status_updates
+from connector.services.sent import record_sent, timeline
 from connector.store import Database
 from connector.store import schema as t
 from connector.store.events import Event, record
@@ -48,7 +46,6 @@ from connector.store.exceptions import NewException, raise_exceptions
 
 KINDS = ("po.send", "po.change")
 LEASE = timedelta(minutes=5)
-SENT_KEPT = 200_000  # characters of the sent message kept on the timeline
 
 ChannelFactory = Callable[[SupplierConfig, TandemConfig], Channel | None]
 
@@ -147,7 +144,7 @@ async def _deliver(
     if channel is None:  # manual: a person passes the PO on
         with db.write() as conn:
             if outbox.complete(conn, item.id, worker, now()):
-                _timeline(
+                timeline(
                     conn,
                     document,
                     f"{label} is ready to pass on to {supplier.name} by hand",
@@ -191,7 +188,7 @@ async def _deliver(
     with db.write() as conn:
         if not outbox.complete(conn, item.id, worker, now()):
             return  # the lease was lost; the new holder finds the PO at the supplier
-        _record_sent(conn, config, document, result, supplier, now())
+        record_sent(conn, config, document, result, supplier, now())
     report.sent.append(label)
 
 
@@ -209,8 +206,8 @@ class _LookupFailed(Exception):
 
 # What a person can answer about a revision that may or may not have arrived.
 _ANSWERS = (
-    "Ask the supplier; `tandem po resend {number}` sends it again (same Message-ID),"
-    " `tandem exceptions resolve` closes this if it arrived."
+    "Ask the supplier: if it arrived, `tandem po arrived {number}` records it as sent; if"
+    " not, `tandem po resend {number}` sends it again (same Message-ID)."
 )
 
 
@@ -239,86 +236,6 @@ async def _send_once(
     return await channel.send(document)
 
 
-def _record_sent(
-    conn: Connection,
-    config: TandemConfig,
-    document: PurchaseOrderDocument,
-    result: SendResult,
-    supplier: SupplierConfig,
-    now: datetime,
-) -> None:
-    po = t.purchase_orders
-    values: dict[str, Any] = {"updated_at": now}
-    if result.reference and document.kind == "order":
-        values["supplier_reference"] = result.reference[:200]
-    conn.execute(update(po).where(po.c.number == document.number).values(**values))
-    if document.kind == "order":
-        conn.execute(
-            update(po)
-            .where(po.c.number == document.number, po.c.status == POStatus.RELEASED.value)
-            .values(status=POStatus.SENT.value)
-        )
-    how = supplier.transport.type
-    what = {"order": "sent", "change": "change sent", "cancel": "cancellation sent"}.get(
-        document.kind, "sent"
-    )
-    ref = f" ({result.reference})" if result.reference else ""
-    looked = (
-        " — found at the supplier after an interrupted attempt"
-        if result.details.get("resolved_by_lookup")
-        else ""
-    )
-    message = f"{document.number} rev {document.revision} {what} to {supplier.name} by {how}"
-    _timeline(conn, document, f"{message}{ref}{looked}", result, now)
-    po_id = conn.execute(
-        po.select().with_only_columns(po.c.id).where(po.c.number == document.number)
-    ).scalar_one()
-    queue_status_updates(conn, config, [po_id], now)
-
-
-def _timeline(
-    conn: Connection,
-    document: PurchaseOrderDocument,
-    message: str,
-    result: SendResult | None,
-    now: datetime,
-) -> None:
-    po_id = conn.execute(
-        t.purchase_orders.select()
-        .with_only_columns(t.purchase_orders.c.id)
-        .where(t.purchase_orders.c.number == document.number)
-    ).scalar_one()
-    data: dict[str, Any] = {"revision": document.revision, "kind": document.kind}
-    if result is not None:
-        data.update(
-            reference=result.reference, sent=result.sent[:SENT_KEPT], details=_plain(result.details)
-        )
-    record(
-        conn,
-        [
-            Event(
-                "po.sent" if result else "po.manual",
-                message,
-                po_id=po_id,
-                supplier_id=document.supplier_id,
-                data=data,
-            )
-        ],
-        now,
-    )
-
-
-def _plain(value: Any) -> Any:
-    """Details as JSON-safe values for the events table."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
-
-
 def _stop(
     db: Database,
     worker: str,
@@ -330,19 +247,21 @@ def _stop(
     *,
     never_reached: bool = False,
 ) -> None:
+    in_doubt = kind == ExceptionKind.SEND_IN_DOUBT
     with db.write() as conn:
-        if not outbox.dead_letter(conn, item.id, worker, reason, now):
+        # In doubt, the item is held: later revisions of the PO wait for a person's answer.
+        stopped = outbox.hold if in_doubt else outbox.dead_letter
+        if not stopped(conn, item.id, worker, reason, now):
             return
         po_id = conn.execute(
             t.purchase_orders.select()
             .with_only_columns(t.purchase_orders.c.id)
             .where(t.purchase_orders.c.number == document.number)
         ).scalar_one()
-        what = "could not be sent" if kind == ExceptionKind.SEND_FAILED else "is in doubt"
         message = (
             reason
-            if kind == ExceptionKind.SEND_IN_DOUBT
-            else f"{document.number} revision {document.revision} {what} to"
+            if in_doubt
+            else f"{document.number} revision {document.revision} could not be sent to"
             f" {document.supplier_name}: {reason}. Fix the cause, then `tandem po resend"
             f" {document.number}`."
         )
@@ -366,6 +285,13 @@ def _stop(
         )
         record(
             conn,
-            [Event("po.send_failed", message, po_id=po_id, supplier_id=document.supplier_id)],
+            [
+                Event(
+                    "po.send_in_doubt" if in_doubt else "po.send_failed",
+                    message,
+                    po_id=po_id,
+                    supplier_id=document.supplier_id,
+                )
+            ],
             now,
         )

@@ -171,3 +171,42 @@ def withdraw_unsent(
     if refusal is not None:
         resolve(conn, refusal, who, reason, now)
     return True
+
+
+def revision_items(conn: Connection, po_id: int) -> list[Any]:
+    """The outbox items sending the PO's revisions, in revision order."""
+    o = t.outbox.c
+    rows = conn.execute(
+        select(t.outbox).where(o.po_id == po_id, o.kind.in_(outbox.IN_REVISION_ORDER))
+    ).all()
+    return sorted(rows, key=lambda r: (revision_of(r), r.id))
+
+
+def revision_of(item: Any) -> int:
+    return int((item.payload or {}).get("revision") or 1)
+
+
+def withdraw_stopped(conn: Connection, po_id: int, reason: str, who: str, now: datetime) -> int:
+    """Before a cancellation goes out: withdraw the PO's sendings that stopped for a person
+    (held in doubt, or failed), which the cancellation supersedes, and close what they asked.
+    A held one would otherwise keep the cancellation waiting behind it."""
+    o, e = t.outbox.c, t.exceptions.c
+    stopped = [i for i in revision_items(conn, po_id) if i.status in (outbox.HELD, outbox.DEAD)]
+    for item in stopped:
+        outbox.withdraw(conn, item.dedupe_key, reason, now, when=o.status == item.status)
+    if stopped:
+        keys = [
+            f"{kind}:{i.dedupe_key}" for i in stopped for kind in ("send_failed", "send_in_doubt")
+        ]
+        conn.execute(
+            update(t.exceptions)
+            .where(e.dedupe_key.in_(keys), e.status == "open")
+            .values(
+                status="resolved",
+                resolved_at=now,
+                resolved_by=who,
+                resolution=reason,
+                updated_at=now,
+            )
+        )
+    return len(stopped)

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from adapters.suppliers.base import (
@@ -19,8 +20,10 @@ from adapters.suppliers.base import (
 )
 from connector import outbox
 from connector.configuration import TandemConfig
+from connector.errors import ConflictError
 from connector.services import po_actions
 from connector.services.dispatch import dispatch
+from connector.services.plan import run_planner
 from connector.store import Database
 from connector.store import schema as t
 from tests.store.dispatch_support import (
@@ -32,7 +35,7 @@ from tests.store.dispatch_support import (
     run,
     statuses,
 )
-from tests.store.helpers import T0
+from tests.store.helpers import T0, config, ingest, offers, order
 
 
 def test_each_po_is_sent_once_and_recorded(db: Database) -> None:
@@ -157,7 +160,84 @@ def test_in_doubt_email_is_held_for_a_person_by_default(db: Database) -> None:
     assert report.held and supplier.received == []
     [problem] = open_exceptions(db)
     assert problem.kind == "send_in_doubt"
-    assert "tandem po resend" in problem.message
+    assert "`tandem po arrived PO-00001` records it as sent" in problem.message
+    assert "`tandem po resend PO-00001` sends it again" in problem.message
+
+
+SHOPIFY = {"platform": "shopify", "shop_url": "https://demo.myshopify.com", "access_token": "x"}
+
+
+def test_a_held_send_the_supplier_did_get_is_recorded_as_sent(db: Database) -> None:
+    cfg = released(db, store=SHOPIFY)
+    supplier = FakeSupplier(lookup=False)
+    crash_mid_send(db)
+    run(db, cfg, supplier, T0 + timedelta(minutes=10))
+
+    result = po_actions.arrived(db, cfg, "PO-00001", T0 + timedelta(hours=1), who="ada")
+
+    assert result.message == "PO-00001 revision 1 recorded as received by Bloom (said by ada)"
+    assert statuses(db) == ["sent"]
+    assert open_exceptions(db) == []
+    with db.read() as conn:
+        items = dict(conn.execute(select(t.outbox.c.kind, t.outbox.c.status)).all())
+        [resolution] = conn.execute(select(t.exceptions.c.resolution)).scalars()
+    assert items["po.send"] == "done"
+    assert items["store.order_status"] == "pending"  # the order in the store hears it was sent
+    assert "arrived" in resolution
+    assert run(db, cfg, supplier, T0 + timedelta(hours=2)).sent == []
+    assert supplier.received == []
+
+
+def test_a_held_send_that_did_not_arrive_goes_again_with_the_same_key(db: Database) -> None:
+    cfg = released(db)
+    with db.read() as conn:
+        key = conn.execute(select(t.outbox.c.idempotency_key)).scalar_one()
+    supplier = FakeSupplier(lookup=False)
+    crash_mid_send(db)
+    run(db, cfg, supplier, T0 + timedelta(minutes=10))
+
+    po_actions.resend(db, "PO-00001", T0 + timedelta(hours=1))
+    assert run(db, cfg, supplier, T0 + timedelta(hours=1)).sent == ["PO-00001 rev 1"]
+    assert [d.idempotency_key for d in supplier.received] == [key]
+    assert statuses(db) == ["sent"] and open_exceptions(db) == []
+
+
+def test_later_revisions_wait_while_a_send_is_held_in_doubt(db: Database) -> None:
+    cfg = config()
+    offers(db, cfg, "bloom", ("ROSE", 5, 100))
+    ingest(db, order(1, ("ROSE", 2), tags=("dropship",)))
+    run_planner(db, cfg, T0)
+    supplier = FakeSupplier(lookup=False)
+    crash_mid_send(db)
+    run(db, cfg, supplier, T0 + timedelta(minutes=10))
+    ingest(db, order(1, ("ROSE", 1), tags=("dropship",), version=1))
+    assert run_planner(db, cfg, T0 + timedelta(minutes=20)).changes == ["PO-00001 rev 2"]
+
+    assert run(db, cfg, supplier, T0 + timedelta(minutes=30)).sent == []  # rev 1 undecided
+    po_actions.arrived(db, cfg, "PO-00001", T0 + timedelta(hours=1))
+    assert run(db, cfg, supplier, T0 + timedelta(hours=1)).sent == ["PO-00001 rev 2"]
+    assert [(d.kind, d.revision) for d in supplier.received] == [("change", 2)]
+
+
+def test_a_cancellation_goes_out_in_place_of_a_held_send(db: Database) -> None:
+    cfg = released(db)
+    supplier = FakeSupplier(lookup=False)
+    crash_mid_send(db)
+    run(db, cfg, supplier, T0 + timedelta(minutes=10))
+
+    po_actions.cancel(db, cfg, "PO-00001", T0 + timedelta(minutes=20))
+
+    assert run(db, cfg, supplier, T0 + timedelta(minutes=30)).sent == ["PO-00001 rev 2"]
+    assert [(d.kind, d.revision) for d in supplier.received] == [("cancel", 2)]
+    assert open_exceptions(db) == []  # nothing left to decide about revision 1
+    with pytest.raises(ConflictError, match="no revision waiting for an answer"):
+        po_actions.arrived(db, cfg, "PO-00001", T0 + timedelta(hours=1))
+
+
+def test_arrived_needs_a_send_waiting_for_that_answer(db: Database) -> None:
+    cfg = released(db)
+    with pytest.raises(ConflictError, match="PO-00001 has no revision waiting"):
+        po_actions.arrived(db, cfg, "PO-00001", T0)
 
 
 def test_in_doubt_email_with_resend_policy_goes_again_with_the_same_key(db: Database) -> None:
