@@ -40,14 +40,23 @@ def db(tmp_path: Path) -> Iterator[Database]:
 
 
 def api_config(base_url: str) -> TandemConfig:
-    """A supplier whose cancel and status calls address the order by the id it gave it."""
+    """A supplier whose cancel and status calls address the order by the id it gave it, and
+    a second supplier (POs passed on by hand) for what the first will not supply."""
     return make_config(
         {
             "suppliers": [
                 {
+                    "id": "backup",
+                    "name": "Backup Prints",
+                    "mode": "drop_ship",
+                    "priority": 2,
+                    "release": {"immediate": True},
+                },
+                {
                     "id": "api",
                     "name": "Print Partner",
                     "mode": "drop_ship",
+                    "priority": 1,
                     "release": {"immediate": True},
                     "transport": {
                         "type": "rest",
@@ -73,7 +82,7 @@ def api_config(base_url: str) -> TandemConfig:
                         },
                         "status_map": {"pending": "acknowledged", "canceled": "cancelled"},
                     },
-                }
+                },
             ]
         }
     )
@@ -109,3 +118,84 @@ def report_key(db: Database, revision: int) -> Any:
                 t.outbox.c.dedupe_key.like(f"po.%:rev{revision}")
             )
         ).scalar_one()
+
+
+def po_lines(db: Database) -> dict[str, list[tuple[str, int]]]:
+    po, pl = t.purchase_orders, t.po_lines
+    with db.read() as conn:
+        rows = conn.execute(
+            select(po.c.number, po.c.status, pl.c.supplier_sku, pl.c.quantity)
+            .join(pl, pl.c.po_id == po.c.id)
+            .order_by(po.c.id, pl.c.id)
+        ).all()
+    found: dict[str, list[tuple[str, int]]] = {}
+    for number, status, sku, quantity in rows:
+        found.setdefault(f"{number} {status}", []).append((sku, quantity))
+    return found
+
+
+def open_exceptions(db: Database) -> list[tuple[str, str]]:
+    e = t.exceptions
+    with db.read() as conn:
+        rows = conn.execute(select(e.c.kind, e.c.message).where(e.c.status == "open")).all()
+    return [(kind, message) for kind, message in rows]
+
+
+def sent_to_api(db: Database, server: SupplierServer) -> TandemConfig:
+    """Order #1 for a mug and a tee, ordered from Print Partner (the backup also has mugs)."""
+    config = api_config(server.url)
+    offers(db, config, "api", ("MUG", 6, 100), ("TEE", 9, 100))
+    offers(db, config, "backup", ("MUG", 7, 100))
+    ingest(db, order(1, ("MUG", 1), ("TEE", 1)))
+    run_planner(db, config, utcnow())
+    assert send(db, config).sent == ["PO-00001 rev 1"]
+    return config
+
+
+def test_a_line_the_supplier_refuses_is_planned_again_elsewhere(
+    server: SupplierServer, db: Database
+) -> None:
+    from connector.services.supplier_status import poll_supplier_status
+
+    config = sent_to_api(db, server)
+    server.refuse("PO-00001", "API-MUG", reason="mug discontinued")
+
+    changed = asyncio.run(poll_supplier_status(db, config, utcnow()))
+
+    assert any("Print Partner refused MUG (API-MUG) on PO-00001" in c for c in changed)
+    [(kind, message)] = open_exceptions(db)
+    assert kind == "po_rejected"
+    assert "Print Partner refused MUG (API-MUG) on PO-00001: mug discontinued" in message
+    assert "order #1 is planned again" in message
+    assert po_lines(db) == {"PO-00001 acknowledged": [("API-MUG", 0), ("API-TEE", 1)]}
+
+    run_planner(db, config, utcnow())
+    assert po_lines(db) == {
+        "PO-00001 acknowledged": [("API-MUG", 0), ("API-TEE", 1)],
+        "PO-00002 released": [("BACKUP-MUG", 1)],
+    }
+    assert asyncio.run(poll_supplier_status(db, config, utcnow())) == []  # said once
+    assert len(open_exceptions(db)) == 1
+
+
+def test_a_po_the_supplier_cancels_is_cancelled_and_its_order_planned_again(
+    server: SupplierServer, db: Database
+) -> None:
+    from connector.services.supplier_status import poll_supplier_status
+
+    config = sent_to_api(db, server)
+    server.cancel("PO-00001", reason="out of stock")
+
+    changed = asyncio.run(poll_supplier_status(db, config, utcnow()))
+
+    assert changed and "Print Partner cancelled PO-00001: out of stock" in changed[0]
+    [(kind, message)] = open_exceptions(db)
+    assert kind == "po_rejected" and "order #1 is planned again" in message
+    run_planner(db, config, utcnow())
+    lines = po_lines(db)
+    assert lines["PO-00001 cancelled"] == [("API-MUG", 1), ("API-TEE", 1)]
+    assert lines["PO-00002 released"] == [("BACKUP-MUG", 1)]  # the tee has no other source
+    kinds = sorted(kind for kind, _ in open_exceptions(db))
+    assert kinds == ["no_stock", "po_rejected"]
+    assert send(db, config).manual == ["PO-00002 rev 1"]  # nothing more goes to Print Partner
+    assert [r for r in server.requests if r[0] == "DELETE"] == []
