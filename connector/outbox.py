@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, not_, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from connector.store import schema as t
 
@@ -116,18 +116,30 @@ def _due(now: datetime) -> Any:
     )
 
 
-def _earlier_revision_waiting() -> Any:
-    """An earlier revision of the same PO has not gone out and may still go (or may have)."""
-    o, e = t.outbox, t.outbox.alias("earlier")
-    return and_(
-        o.c.kind.in_(IN_REVISION_ORDER),
-        exists().where(
-            e.c.po_id == o.c.po_id,
-            e.c.kind.in_(IN_REVISION_ORDER),
-            e.c.status.in_([PENDING, IN_PROGRESS, HELD]),
-            e.c.payload["revision"].as_integer() < o.c.payload["revision"].as_integer(),
-        ),
-    )
+def _waiting_behind(conn: Connection, rows: Sequence[Any]) -> set[int]:
+    """Ids of the candidate rows that must wait: an earlier revision of the same PO is still
+    pending, in progress (leased or in doubt) or held. One query for the whole window, not
+    one per row, so a claim stays cheap with thousands of items waiting."""
+    o = t.outbox.c
+
+    def revision(row: Any) -> int:
+        return int((row.payload or {}).get("revision") or 1)
+
+    ordered = [r for r in rows if r.kind in IN_REVISION_ORDER and r.po_id is not None]
+    if not ordered:
+        return set()
+    earliest: dict[int, int] = {}
+    po_ids = sorted({r.po_id for r in ordered})
+    for start in range(0, len(po_ids), 900):
+        for row in conn.execute(
+            select(o.po_id, o.payload).where(
+                o.po_id.in_(po_ids[start : start + 900]),
+                o.kind.in_(IN_REVISION_ORDER),
+                o.status.in_([PENDING, IN_PROGRESS, HELD]),
+            )
+        ):
+            earliest[row.po_id] = min(revision(row), earliest.get(row.po_id, revision(row)))
+    return {r.id for r in ordered if earliest.get(r.po_id, revision(r)) < revision(r)}
 
 
 def claim(
@@ -143,14 +155,25 @@ def claim(
     o = t.outbox.c
     query = (
         select(t.outbox)
-        .where(_due(now), not_(_earlier_revision_waiting()))
+        .where(_due(now))
         .order_by(o.next_attempt_at, o.id)
-        .limit(limit)
         .with_for_update(skip_locked=True)
     )
     if kinds is not None:
         query = query.where(o.kind.in_(list(kinds)))
-    rows = conn.execute(query).all()
+    # Due items are read a window at a time; those waiting behind an earlier revision of
+    # their PO are passed over (FOR UPDATE keeps them locked only until this commit).
+    window = max(4 * limit, 20)
+    rows: list[Any] = []
+    offset = 0
+    while len(rows) < limit:
+        found = conn.execute(query.limit(window).offset(offset)).all()
+        blocked = _waiting_behind(conn, found)
+        rows.extend(r for r in found if r.id not in blocked)
+        if len(found) < window:
+            break
+        offset += window
+    rows = rows[:limit]
     if not rows:
         return []
     conn.execute(
