@@ -341,7 +341,7 @@ def test_two_workers_deliver_500_pos_exactly_once(db: Database) -> None:
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(f"w{n}",)) for n in range(2)]
+    threads = [threading.Thread(target=worker, args=(f"w{n}",), name=f"w{n}") for n in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -351,3 +351,6 @@ def test_two_workers_deliver_500_pos_exactly_once(db: Database) -> None:
     assert len(counts) == 500
     assert set(counts.values()) == {1}
     assert statuses(db) == ["sent"] * 500
+    # Both workers delivered some: their claims interleave rather than one doing it all.
+    shares = Counter(supplier.senders)
+    assert set(shares) == {"w0", "w1"}, shares
