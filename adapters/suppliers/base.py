@@ -48,6 +48,7 @@ class Party:
     address2: str | None = None
     city: str | None = None
     province: str | None = None
+    province_code: str | None = None  # "KY", "ON": the region's code, where there is one
     zip: str | None = None
     country: str | None = None
     country_code: str | None = None

@@ -36,6 +36,7 @@ def party(data: dict[str, Any] | None, fallback_name: str) -> Party:
         address2=data.get("address2"),
         city=data.get("city"),
         province=data.get("province"),
+        province_code=data.get("province_code"),
         zip=data.get("zip"),
         country=data.get("country"),
         country_code=data.get("country_code"),

@@ -20,6 +20,7 @@ from adapters.suppliers.base import (
 )
 from connector import outbox
 from connector.configuration import TandemConfig
+from connector.domain import Address
 from connector.errors import ConflictError
 from connector.services import po_actions
 from connector.services.dispatch import dispatch
@@ -354,3 +355,23 @@ def test_two_workers_deliver_500_pos_exactly_once(db: Database) -> None:
     # Both workers delivered some: their claims interleave rather than one doing it all.
     shares = Counter(supplier.senders)
     assert set(shares) == {"w0", "w1"}, shares
+
+
+def test_the_customers_province_code_reaches_the_supplier(db: Database) -> None:
+    cfg = config()
+    offers(db, cfg, "bloom", ("ROSE", 5, 100))
+    ship_to = Address(
+        name="Jo Doe",
+        address1="1 Main St",
+        city="Louisville",
+        province="Kentucky",
+        province_code="KY",
+        zip="40202",
+        country_code="US",
+    )
+    ingest(db, order(1, ("ROSE", 1), tags=("dropship",), ship_to=ship_to))
+    run_planner(db, cfg, T0)
+    supplier = FakeSupplier()
+    run(db, cfg, supplier)
+    [po] = supplier.received
+    assert (po.ship_to.province, po.ship_to.province_code) == ("Kentucky", "KY")
