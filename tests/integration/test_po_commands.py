@@ -165,6 +165,11 @@ def test_a_send_held_in_doubt_is_answered_with_arrived(tmp_path: Path, inbox) ->
     assert "`tandem po arrived PO-00001`" in said(held)
     assert handler.messages() == []
 
+    [doubt] = json.loads(tandem(config, "exceptions", "list", "--json").output)
+    closing = tandem(config, "exceptions", "resolve", str(doubt["id"]))
+    assert closing.exit_code == 1  # closing it would leave the PO waiting for an answer
+    assert "answer with `tandem po arrived PO-00001` (it did) or `tandem po resend" in said(closing)
+
     answered = tandem(config, "po", "arrived", "PO-00001")
     assert answered.exit_code == 0, answered.output
     assert (
