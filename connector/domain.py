@@ -134,6 +134,7 @@ class Address(BaseModel):
     address2: str | None = None
     city: str | None = None
     province: str | None = None
+    province_code: str | None = None  # "KY", "ON": what supplier APIs ask for as state_code
     zip: str | None = None
     country: str | None = None
     country_code: str | None = None

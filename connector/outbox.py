@@ -8,6 +8,14 @@ Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL so several workers share th
 SQLite the IMMEDIATE write transaction serialises claims. A worker only completes or fails an
 item it still holds the lease on. An item whose lease expired while in progress comes back
 `in_doubt`: the earlier attempt may have happened, so the channel must look before it acts.
+
+The messages to a supplier about one PO (`po.send`, `po.change`) go out in revision order: a
+revision is not claimed while an earlier one of the same PO is pending, in progress (leased
+or in doubt) or held for a person, so a cancellation never overtakes the order it cancels.
+
+Statuses: pending and in_progress wait; done was performed; dead failed for good and held is
+in doubt (an earlier attempt may have arrived), both waiting for a person; withdrawn was
+never performed and is no longer wanted (a PO cancelled before it went out).
 """
 
 from __future__ import annotations
@@ -25,6 +33,9 @@ from sqlalchemy import Connection, and_, func, or_, select
 from connector.store import schema as t
 
 PENDING, IN_PROGRESS, DONE, DEAD = "pending", "in_progress", "done", "dead"
+HELD, WITHDRAWN = "held", "withdrawn"
+# Supplier messages about one PO, performed strictly in the order of payload["revision"].
+IN_REVISION_ORDER = ("po.send", "po.change")
 
 
 def worker_name() -> str:
@@ -54,6 +65,7 @@ class OutboxItem:
     po_id: int | None
     supplier_id: str | None
     in_doubt: bool  # an earlier attempt's outcome is unknown
+    first_attempt: bool = False  # no attempt was ever made before this one
 
 
 def enqueue(
@@ -104,6 +116,32 @@ def _due(now: datetime) -> Any:
     )
 
 
+def _waiting_behind(conn: Connection, rows: Sequence[Any]) -> set[int]:
+    """Ids of the candidate rows that must wait: an earlier revision of the same PO is still
+    pending, in progress (leased or in doubt) or held. One query for the whole window, not
+    one per row, so a claim stays cheap with thousands of items waiting."""
+    o = t.outbox.c
+
+    def revision(row: Any) -> int:
+        return int((row.payload or {}).get("revision") or 1)
+
+    ordered = [r for r in rows if r.kind in IN_REVISION_ORDER and r.po_id is not None]
+    if not ordered:
+        return set()
+    earliest: dict[int, int] = {}
+    po_ids = sorted({r.po_id for r in ordered})
+    for start in range(0, len(po_ids), 900):
+        for row in conn.execute(
+            select(o.po_id, o.payload).where(
+                o.po_id.in_(po_ids[start : start + 900]),
+                o.kind.in_(IN_REVISION_ORDER),
+                o.status.in_([PENDING, IN_PROGRESS, HELD]),
+            )
+        ):
+            earliest[row.po_id] = min(revision(row), earliest.get(row.po_id, revision(row)))
+    return {r.id for r in ordered if earliest.get(r.po_id, revision(r)) < revision(r)}
+
+
 def claim(
     conn: Connection,
     worker: str,
@@ -119,12 +157,23 @@ def claim(
         select(t.outbox)
         .where(_due(now))
         .order_by(o.next_attempt_at, o.id)
-        .limit(limit)
         .with_for_update(skip_locked=True)
     )
     if kinds is not None:
         query = query.where(o.kind.in_(list(kinds)))
-    rows = conn.execute(query).all()
+    # Due items are read a window at a time; those waiting behind an earlier revision of
+    # their PO are passed over (FOR UPDATE keeps them locked only until this commit).
+    window = max(4 * limit, 20)
+    rows: list[Any] = []
+    offset = 0
+    while len(rows) < limit:
+        found = conn.execute(query.limit(window).offset(offset)).all()
+        blocked = _waiting_behind(conn, found)
+        rows.extend(r for r in found if r.id not in blocked)
+        if len(found) < window:
+            break
+        offset += window
+    rows = rows[:limit]
     if not rows:
         return []
     conn.execute(
@@ -148,6 +197,7 @@ def claim(
             po_id=r.po_id,
             supplier_id=r.supplier_id,
             in_doubt=r.status == IN_PROGRESS,
+            first_attempt=r.attempts == 0 and r.last_error is None,
         )
         for r in rows
     ]
@@ -156,6 +206,15 @@ def claim(
 def _held_by(item_id: int, worker: str) -> Any:
     o = t.outbox.c
     return and_(o.id == item_id, o.status == IN_PROGRESS, o.lease_owner == worker)
+
+
+def renew(conn: Connection, item_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
+    """Extend `worker`'s lease on an item it claimed and has not started; False when another
+    worker holds it now (the lease ran out and it was claimed again): leave it alone."""
+    result = conn.execute(
+        t.outbox.update().where(_held_by(item_id, worker)).values(lease_expires_at=now + lease)
+    )
+    return result.rowcount == 1
 
 
 def complete(conn: Connection, item_id: int, worker: str, now: datetime) -> bool:
@@ -170,19 +229,24 @@ def complete(conn: Connection, item_id: int, worker: str, now: datetime) -> bool
     return result.rowcount == 1
 
 
-def retry(conn: Connection, item_id: int, worker: str, error: str, at: datetime) -> bool:
-    """Give the item back for another attempt at `at`, recording why this one failed."""
-    result = conn.execute(
-        t.outbox.update()
-        .where(_held_by(item_id, worker))
-        .values(
-            status=PENDING,
-            next_attempt_at=at,
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=error[:4000],
-        )
-    )
+def retry(
+    conn: Connection, item_id: int, worker: str, error: str, at: datetime, *, in_doubt: bool = False
+) -> bool:
+    """Give the item back for another attempt at `at`, recording why this one failed.
+
+    With `in_doubt` the item stays in doubt: it is left in progress, held by nobody, with a
+    lease that runs out at `at`, so whoever claims it next is told to look before acting (an
+    earlier attempt may have arrived and nothing has said otherwise yet)."""
+    values: dict[str, Any] = {
+        "status": PENDING,
+        "next_attempt_at": at,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "last_error": error[:4000],
+    }
+    if in_doubt:
+        values.update(status=IN_PROGRESS, lease_expires_at=at)
+    result = conn.execute(t.outbox.update().where(_held_by(item_id, worker)).values(**values))
     return result.rowcount == 1
 
 
@@ -197,6 +261,59 @@ def dead_letter(conn: Connection, item_id: int, worker: str, error: str, now: da
             lease_owner=None,
             lease_expires_at=None,
             last_error=error[:4000],
+        )
+    )
+    return result.rowcount == 1
+
+
+def hold(conn: Connection, item_id: int, worker: str, reason: str, now: datetime) -> bool:
+    """Stop an item that may or may not have been performed: a person must say which
+    (`complete_held`, or `requeue` to perform it again). Later revisions of its PO wait."""
+    result = conn.execute(
+        t.outbox.update()
+        .where(_held_by(item_id, worker))
+        .values(
+            status=HELD,
+            completed_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=reason[:4000],
+        )
+    )
+    return result.rowcount == 1
+
+
+def complete_held(conn: Connection, dedupe_key: str, note: str, now: datetime) -> bool:
+    """A person confirms that a held or dead item was performed after all."""
+    o = t.outbox.c
+    result = conn.execute(
+        t.outbox.update()
+        .where(o.dedupe_key == dedupe_key, o.status.in_([HELD, DEAD]))
+        .values(status=DONE, completed_at=now, last_error=note[:4000])
+    )
+    return result.rowcount == 1
+
+
+def withdraw(
+    conn: Connection, dedupe_key: str, reason: str, now: datetime, *, when: Any = None
+) -> bool:
+    """Drop an item that is no longer wanted, provided `when` (by default: never attempted,
+    see `never_attempted`) holds at this moment; an item a worker is performing is never
+    touched. True when it was withdrawn."""
+    o = t.outbox.c
+    result = conn.execute(
+        t.outbox.update()
+        .where(
+            o.dedupe_key == dedupe_key,
+            o.status != IN_PROGRESS,
+            never_attempted() if when is None else when,
+        )
+        .values(
+            status=WITHDRAWN,
+            completed_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=reason[:4000],
         )
     )
     return result.rowcount == 1
@@ -220,18 +337,32 @@ def release_leases(conn: Connection, worker: str, now: datetime) -> int:
 
 
 def requeue(conn: Connection, dedupe_key: str, now: datetime) -> bool:
-    """Make a finished or dead item due again, keeping its idempotency key."""
+    """Make a finished, dead or held item due again, keeping its idempotency key. It gets a
+    fresh attempt budget but keeps a note, so it never passes for one not yet attempted."""
     o = t.outbox.c
     result = conn.execute(
         t.outbox.update()
-        .where(o.dedupe_key == dedupe_key, o.status.in_([DONE, DEAD]))
-        .values(status=PENDING, next_attempt_at=now, completed_at=None, attempts=0)
+        .where(o.dedupe_key == dedupe_key, o.status.in_([DONE, DEAD, HELD]))
+        .values(
+            status=PENDING,
+            next_attempt_at=now,
+            completed_at=None,
+            attempts=0,
+            last_error=func.coalesce(o.last_error, "performed before; requeued"),
+        )
     )
     return result.rowcount == 1
 
 
+def never_attempted() -> Any:
+    """Pending items no worker has tried to perform yet (their effect cannot have happened)."""
+    o = t.outbox.c
+    return and_(o.status == PENDING, o.attempts == 0, o.last_error.is_(None))
+
+
 def depth(conn: Connection, now: datetime) -> dict[str, Any]:
-    """Items waiting (pending or in progress), dead items, and the age of the oldest waiting."""
+    """Items waiting (pending or in progress), items stopped for a person (dead, or held in
+    doubt), and the age of the oldest waiting."""
     o = t.outbox.c
     rows = conn.execute(
         select(o.status, func.count(), func.min(o.created_at)).group_by(o.status)
@@ -245,7 +376,8 @@ def depth(conn: Connection, now: datetime) -> dict[str, Any]:
         oldest = datetime.fromisoformat(oldest)
     return {
         "waiting": counts.get(PENDING, 0) + counts.get(IN_PROGRESS, 0),
-        "dead": counts.get(DEAD, 0),
+        "dead": counts.get(DEAD, 0) + counts.get(HELD, 0),
+        "held": counts.get(HELD, 0),
         "done": counts.get(DONE, 0),
         "oldest_waiting_seconds": (now - oldest.replace(tzinfo=now.tzinfo)).total_seconds()
         if oldest

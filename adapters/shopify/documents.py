@@ -74,6 +74,7 @@ fragment TandemOrder on Order {
     address2
     city
     province
+    provinceCode
     zip
     country
     countryCodeV2

@@ -125,6 +125,7 @@ def _address(raw: dict[str, Any] | None, customer: dict[str, Any] | None) -> Add
         address2=raw.get("address2"),
         city=raw.get("city"),
         province=raw.get("province"),
+        province_code=raw.get("provinceCode"),
         zip=raw.get("zip"),
         country=raw.get("country"),
         country_code=raw.get("countryCodeV2"),

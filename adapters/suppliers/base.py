@@ -48,6 +48,7 @@ class Party:
     address2: str | None = None
     city: str | None = None
     province: str | None = None
+    province_code: str | None = None  # "KY", "ON": the region's code, where there is one
     zip: str | None = None
     country: str | None = None
     country_code: str | None = None
@@ -120,6 +121,9 @@ class PurchaseOrderDocument:
     order_names: tuple[str, ...] = ()
     blind_ship: bool = False  # drop-ship without prices on the paperwork
     notes: str | None = None
+    # The supplier's own id for the order, once it gave one (REST: `supplier_order_id` in
+    # paths and bodies of cancellations, changes, lookups and status calls).
+    supplier_reference: str | None = None
 
     @property
     def total(self) -> Decimal:

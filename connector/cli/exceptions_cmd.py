@@ -6,6 +6,7 @@ import getpass
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
 from connector.cli.common import (
     DEFAULT_CONFIG,
@@ -19,6 +20,8 @@ from connector.cli.common import (
 )
 from connector.cli.output import exceptions_table
 from connector.clock import utcnow
+from connector.domain import ExceptionKind
+from connector.store import schema as t
 from connector.store.exceptions import resolve
 from connector.store.views import list_exceptions
 
@@ -53,6 +56,18 @@ def resolve_command(
     config = get_config(config_path)
     db = get_database(config)
     with db.write() as conn:
+        held = conn.execute(
+            select(t.exceptions.c.kind, t.purchase_orders.c.number)
+            .join(t.purchase_orders, t.purchase_orders.c.id == t.exceptions.c.po_id)
+            .where(t.exceptions.c.id == exception_id, t.exceptions.c.status == "open")
+        ).first()
+        if held is not None and held.kind == ExceptionKind.SEND_IN_DOUBT.value:
+            # Closing it alone would leave the PO waiting for an answer that never comes.
+            fail(
+                f"exception {exception_id} asks whether {held.number} reached the supplier:"
+                f" answer with `tandem po arrived {held.number}` (it did) or"
+                f" `tandem po resend {held.number}` (it did not); either closes it"
+            )
         done = resolve(conn, exception_id, getpass.getuser(), note, utcnow())
     if not done:
         fail(f"no open exception with id {exception_id}")

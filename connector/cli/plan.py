@@ -32,7 +32,7 @@ def _print_summary(summary: PlanSummary, dry_run: bool = False) -> None:
         highlight=False,
     )
     for change in summary.changes:
-        console.print(f"change request: {change}", highlight=False)
+        console.print(f"PO change: {change}", highlight=False)
     if summary.released:
         console.print(f"released: {', '.join(summary.released)}", highlight=False)
 

@@ -1,7 +1,8 @@
-"""`tandem po list|show|receive|release`: purchase orders."""
+"""`tandem po list|show|receive|release|ship|resend|arrived|cancel`: purchase orders."""
 
 from __future__ import annotations
 
+import getpass
 from typing import Annotated
 
 import typer
@@ -162,11 +163,29 @@ def ship_command(
 
 @app.command("resend")
 def resend_command(po: PoArgument, config_path: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Send a PO's latest revision again (same Message-ID / Idempotency-Key) on the next sync."""
+    """Send again what did not reach the supplier (same Message-ID / Idempotency-Key)."""
     config = get_config(config_path)
     db = get_database(config)
     with reported():
         result = po_actions.resend(db, po, utcnow())
+    console.print(result.message, highlight=False)
+
+
+@app.command("arrived")
+def arrived_command(
+    po: PoArgument,
+    reference: Annotated[
+        str | None, typer.Option(help="The supplier's own order id, if it gave one.")
+    ] = None,
+    config_path: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Record a revision held in doubt (or passed on another way) as received by the supplier."""
+    config = get_config(config_path)
+    db = get_database(config)
+    with reported():
+        result = po_actions.arrived(
+            db, config, po, utcnow(), who=getpass.getuser(), supplier_reference=reference
+        )
     console.print(result.message, highlight=False)
 
 

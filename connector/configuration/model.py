@@ -168,8 +168,13 @@ class SmtpConfig(Section):
     port: int = Field(default=25, ge=1, le=65535)
     username: str | None = None
     password: SecretStr | None = None
-    starttls: bool = False
+    # STARTTLS: true requires it, false never asks; unset upgrades whenever the server
+    # offers it. `ssl` is TLS from the first byte (usually port 465).
+    starttls: bool | None = None
     ssl: bool = False
+    # Send the username and password over a connection that is not encrypted. Only for a
+    # relay on a network you trust; without it Tandem refuses to log in in the clear.
+    allow_plaintext_auth: bool = False
     from_: str = Field(default="purchasing@localhost", alias="from")
     timeout_seconds: float = Field(default=30, gt=0)
     # Write each message as an .eml file into this folder instead of sending it (trying

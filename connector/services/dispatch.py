@@ -9,9 +9,10 @@ record the outcome in the same transaction that completes the item.
 - Transient failure: retried with backoff until the supplier's `attempt_budget` is spent.
 - Permanent failure (or budget spent): the item stops and an exception quotes the supplier.
 - In doubt (a lease ran out mid-send: the process died between sending and recording): the
-  channel is asked whether the earlier attempt arrived (REST lookup, SFTP file check). Where
-  it cannot tell (SMTP), the supplier's `in_doubt` policy decides: `hold` raises an exception
-  for a person, `resend` sends again with the same Message-ID.
+  channel is asked whether the earlier attempt arrived (REST lookup, SFTP file check), and
+  the item stays in doubt until it answers. Where it cannot tell (SMTP), the supplier's
+  `in_doubt` policy decides: `hold` stops the item for a person, who answers with
+  `tandem po arrived` or `tandem po resend`; `resend` sends again with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import Connection, update
 
 from adapters.suppliers import make_channel
 from adapters.suppliers.base import (
@@ -38,9 +36,9 @@ from connector import outbox
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.configuration.model import SupplierConfig
-from connector.domain import ExceptionKind, POStatus
+from connector.domain import ExceptionKind
 from connector.services.po_document import build_document
-from connector.services.store_updates import queue_status_updates
+from connector.services.sent import record_sent, timeline
 from connector.store import Database
 from connector.store import schema as t
 from connector.store.events import Event, record
@@ -48,7 +46,6 @@ from connector.store.exceptions import NewException, raise_exceptions
 
 KINDS = ("po.send", "po.change")
 LEASE = timedelta(minutes=5)
-SENT_KEPT = 200_000  # characters of the sent message kept on the timeline
 
 ChannelFactory = Callable[[SupplierConfig, TandemConfig], Channel | None]
 
@@ -76,13 +73,17 @@ async def dispatch(
     worker: str,
     channels: ChannelFactory = make_channel,
     limit: int = 10_000,
-    batch: int = 10,
+    batch: int = 1,
     now: Callable[[], datetime] = utcnow,
     stop: Callable[[], bool] = lambda: False,
 ) -> DispatchReport:
     """Deliver due PO messages until none is due (or `limit` were handled, or `stop()`).
-    Items claimed but not started when `stop()` turns true stay leased to `worker`; the
-    caller hands them back (`outbox.release_leases`)."""
+
+    Items are claimed `batch` at a time (one by default: a worker that dies then leaves at
+    most the item it was sending in doubt). Before each item after the first the lease is
+    renewed, so slow sends never let it run out unnoticed; an item another worker took
+    meanwhile is skipped, never sent twice. Items claimed but not started when `stop()`
+    turns true stay leased to `worker`; the caller hands them back (`outbox.release_leases`)."""
     report = DispatchReport()
     cache: dict[str, Channel | None] = {}
     handled = 0
@@ -91,9 +92,14 @@ async def dispatch(
             items = outbox.claim(conn, worker, now(), LEASE, limit=batch, kinds=KINDS)
         if not items:
             break
-        for item in items:
+        for index, item in enumerate(items):
             if stop():
                 break
+            if index:
+                with db.write() as conn:
+                    still_mine = outbox.renew(conn, item.id, worker, now(), LEASE)
+                if not still_mine:
+                    continue
             handled += 1
             await _deliver(db, config, worker, item, channels, cache, report, now)
     return report
@@ -118,6 +124,7 @@ async def _deliver(
             int(item.payload["po_id"]),
             revision=int(item.payload.get("revision") or 1),
             idempotency_key=item.idempotency_key,
+            content=item.payload.get("content"),
         )
     if supplier is None:
         _stop(
@@ -127,6 +134,7 @@ async def _deliver(
             document,
             f"supplier {item.supplier_id} is no longer configured",
             now(),
+            never_reached=item.first_attempt,
         )
         report.failed.append(f"{label}: supplier {item.supplier_id} is not configured")
         return
@@ -136,7 +144,7 @@ async def _deliver(
     if channel is None:  # manual: a person passes the PO on
         with db.write() as conn:
             if outbox.complete(conn, item.id, worker, now()):
-                _timeline(
+                timeline(
                     conn,
                     document,
                     f"{label} is ready to pass on to {supplier.name} by hand",
@@ -151,30 +159,56 @@ async def _deliver(
         _stop(db, worker, item, document, str(held), now(), ExceptionKind.SEND_IN_DOUBT)
         report.held.append(f"{label}: {held}")
         return
-    except TransientError as exc:
+    except (TransientError, _LookupFailed) as failure:
+        # A lookup that could not be made answers nothing: the item stays in doubt.
+        in_doubt = isinstance(failure, _LookupFailed)
+        exc = failure.error if isinstance(failure, _LookupFailed) else failure
         if item.attempts < supplier.attempt_budget:
+            at = now() + backoff(item.attempts, exc.retry_after)
             with db.write() as conn:
-                outbox.retry(
-                    conn, item.id, worker, str(exc), now() + backoff(item.attempts, exc.retry_after)
-                )
+                outbox.retry(conn, item.id, worker, str(exc), at, in_doubt=in_doubt)
             report.retried.append(f"{label}: {exc}")
             return
-        _stop(db, worker, item, document, f"{exc} (gave up after {item.attempts} attempts)", now())
+        reason = f"{exc} (gave up after {item.attempts} attempts)"
+        if in_doubt:
+            reason = (
+                f"{document.number} revision {document.revision} may or may not have reached"
+                f" {supplier.name}, and asking the supplier kept failing: {reason}."
+                f" {_ANSWERS.format(number=document.number)}"
+            )
+        kind = ExceptionKind.SEND_IN_DOUBT if in_doubt else ExceptionKind.SEND_FAILED
+        _stop(db, worker, item, document, reason, now(), kind)
         report.failed.append(f"{label}: {exc}")
         return
     except (PermanentError, ChannelError) as exc:
-        _stop(db, worker, item, document, str(exc), now())
+        # Refused at the only attempt ever made: the supplier never had it.
+        _stop(db, worker, item, document, str(exc), now(), never_reached=item.first_attempt)
         report.failed.append(f"{label}: {exc}")
         return
     with db.write() as conn:
         if not outbox.complete(conn, item.id, worker, now()):
             return  # the lease was lost; the new holder finds the PO at the supplier
-        _record_sent(conn, config, document, result, supplier, now())
+        record_sent(conn, config, document, result, supplier, now())
     report.sent.append(label)
 
 
 class _Held(Exception):
     pass
+
+
+class _LookupFailed(Exception):
+    """Asking the supplier whether an earlier attempt arrived failed for now."""
+
+    def __init__(self, error: TransientError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+# What a person can answer about a revision that may or may not have arrived.
+_ANSWERS = (
+    "Ask the supplier: if it arrived, `tandem po arrived {number}` records it as sent; if"
+    " not, `tandem po resend {number}` sends it again (same Message-ID)."
+)
 
 
 async def _send_once(
@@ -186,99 +220,20 @@ async def _send_once(
     if item.in_doubt:
         try:
             found = await channel.lookup(document)
+        except TransientError as exc:
+            raise _LookupFailed(exc) from None
         except LookupUnsupported:
             if supplier.in_doubt == "hold":
                 raise _Held(
                     f"{document.number} revision {document.revision} may or may not have reached"
                     f" {supplier.name}: Tandem stopped while sending it and the channel cannot"
-                    " check. Ask the supplier; `tandem po resend` sends it again (same"
-                    " Message-ID), `tandem exceptions resolve` closes this if it arrived."
+                    f" check. {_ANSWERS.format(number=document.number)}"
                 ) from None
         else:
             if found is not None:
                 found.details["resolved_by_lookup"] = True
                 return found
     return await channel.send(document)
-
-
-def _record_sent(
-    conn: Connection,
-    config: TandemConfig,
-    document: PurchaseOrderDocument,
-    result: SendResult,
-    supplier: SupplierConfig,
-    now: datetime,
-) -> None:
-    po = t.purchase_orders
-    values: dict[str, Any] = {"updated_at": now}
-    if result.reference and document.kind == "order":
-        values["supplier_reference"] = result.reference[:200]
-    conn.execute(update(po).where(po.c.number == document.number).values(**values))
-    if document.kind == "order":
-        conn.execute(
-            update(po)
-            .where(po.c.number == document.number, po.c.status == POStatus.RELEASED.value)
-            .values(status=POStatus.SENT.value)
-        )
-    how = supplier.transport.type
-    what = {"order": "sent", "change": "change sent", "cancel": "cancellation sent"}.get(
-        document.kind, "sent"
-    )
-    ref = f" ({result.reference})" if result.reference else ""
-    looked = (
-        " — found at the supplier after an interrupted attempt"
-        if result.details.get("resolved_by_lookup")
-        else ""
-    )
-    message = f"{document.number} rev {document.revision} {what} to {supplier.name} by {how}"
-    _timeline(conn, document, f"{message}{ref}{looked}", result, now)
-    po_id = conn.execute(
-        po.select().with_only_columns(po.c.id).where(po.c.number == document.number)
-    ).scalar_one()
-    queue_status_updates(conn, config, [po_id], now)
-
-
-def _timeline(
-    conn: Connection,
-    document: PurchaseOrderDocument,
-    message: str,
-    result: SendResult | None,
-    now: datetime,
-) -> None:
-    po_id = conn.execute(
-        t.purchase_orders.select()
-        .with_only_columns(t.purchase_orders.c.id)
-        .where(t.purchase_orders.c.number == document.number)
-    ).scalar_one()
-    data: dict[str, Any] = {"revision": document.revision, "kind": document.kind}
-    if result is not None:
-        data.update(
-            reference=result.reference, sent=result.sent[:SENT_KEPT], details=_plain(result.details)
-        )
-    record(
-        conn,
-        [
-            Event(
-                "po.sent" if result else "po.manual",
-                message,
-                po_id=po_id,
-                supplier_id=document.supplier_id,
-                data=data,
-            )
-        ],
-        now,
-    )
-
-
-def _plain(value: Any) -> Any:
-    """Details as JSON-safe values for the events table."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
 
 
 def _stop(
@@ -289,20 +244,24 @@ def _stop(
     reason: str,
     now: datetime,
     kind: ExceptionKind = ExceptionKind.SEND_FAILED,
+    *,
+    never_reached: bool = False,
 ) -> None:
+    in_doubt = kind == ExceptionKind.SEND_IN_DOUBT
     with db.write() as conn:
-        if not outbox.dead_letter(conn, item.id, worker, reason, now):
+        # In doubt, the item is held: later revisions of the PO wait for a person's answer.
+        stopped = outbox.hold if in_doubt else outbox.dead_letter
+        if not stopped(conn, item.id, worker, reason, now):
             return
         po_id = conn.execute(
             t.purchase_orders.select()
             .with_only_columns(t.purchase_orders.c.id)
             .where(t.purchase_orders.c.number == document.number)
         ).scalar_one()
-        what = "could not be sent" if kind == ExceptionKind.SEND_FAILED else "is in doubt"
         message = (
             reason
-            if kind == ExceptionKind.SEND_IN_DOUBT
-            else f"{document.number} revision {document.revision} {what} to"
+            if in_doubt
+            else f"{document.number} revision {document.revision} could not be sent to"
             f" {document.supplier_name}: {reason}. Fix the cause, then `tandem po resend"
             f" {document.number}`."
         )
@@ -315,13 +274,24 @@ def _stop(
                     message,
                     po_id=po_id,
                     supplier_id=document.supplier_id,
-                    details={"outbox": item.dedupe_key, "attempts": item.attempts},
+                    details={
+                        "outbox": item.dedupe_key,
+                        "attempts": item.attempts,
+                        "never_reached": never_reached,
+                    },
                 )
             ],
             now,
         )
         record(
             conn,
-            [Event("po.send_failed", message, po_id=po_id, supplier_id=document.supplier_id)],
+            [
+                Event(
+                    "po.send_in_doubt" if in_doubt else "po.send_failed",
+                    message,
+                    po_id=po_id,
+                    supplier_id=document.supplier_id,
+                )
+            ],
             now,
         )

@@ -1,23 +1,32 @@
-"""What a merchant does to a PO by hand: send it again, or cancel it.
+"""What a merchant does to a PO by hand: send it again, say it arrived, or cancel it.
 
-Resending requeues the outbox item of the PO's latest revision with its original idempotency
-key, so a supplier that did receive it sees a duplicate it can recognise (same Message-ID,
-same Idempotency-Key). Cancelling a draft frees its lines for the planner; cancelling a PO the
-supplier has queues a cancellation message, and the orders it served are planned again.
+Resending requeues what did not go out — the revisions held in doubt or failed since the
+last one that reached the supplier, else the latest revision — with their original
+idempotency keys, so a supplier that did receive one sees a duplicate it can recognise (same
+Message-ID, same Idempotency-Key). Saying a revision arrived answers a send held in doubt
+(or one passed on another way): it is recorded as sent, as if dispatch had. Cancelling a
+draft frees its lines for the planner; cancelling a PO the supplier has queues a cancellation
+message, and the orders it served are planned again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from adapters.suppliers.base import SendResult
 from connector import outbox
 from connector.configuration import TandemConfig
 from connector.domain import POStatus
 from connector.errors import ConflictError
 from connector.outbox import Effect
+from connector.services import po_revisions
+from connector.services.po_document import build_document
+from connector.services.po_revisions import revision_of
+from connector.services.sent import record_sent
 from connector.services.store_updates import queue_status_updates
 from connector.store import Database
 from connector.store import schema as t
@@ -30,6 +39,7 @@ SENDABLE = {
     POStatus.ACKNOWLEDGED.value,
     POStatus.CANCELLED.value,
 }
+STOPPED = (outbox.HELD, outbox.DEAD)  # waiting for a person's answer
 
 
 @dataclass
@@ -60,28 +70,85 @@ def resend(db: Database, reference: str, now: datetime, who: str = "cli") -> Act
         head = conn.execute(select(t.purchase_orders).where(t.purchase_orders.c.id == po_id)).one()
         if head.number is None or head.status not in SENDABLE:
             raise ConflictError(f"{reference} is {head.status}; only a released PO can be sent")
-        kind = "po.send" if head.revision <= 1 else "po.change"
-        key = f"{kind}:{po_id}:rev{max(1, head.revision)}"
-        if not outbox.requeue(conn, key, now):
-            added = outbox.enqueue(
-                conn,
-                [
-                    Effect(
-                        kind,
-                        key,
-                        {"po_id": po_id, "number": head.number, "revision": max(1, head.revision)},
-                        po_id=po_id,
-                        supplier_id=head.supplier_id,
-                    )
-                ],
-                now,
-            )
-            if not added:
+        items = po_revisions.revision_items(conn, po_id)
+        reached = max((revision_of(i) for i in items if i.status == outbox.DONE), default=0)
+        again = [i for i in items if i.status in STOPPED and revision_of(i) > reached]
+        live = [i for i in items if i.status != outbox.WITHDRAWN]
+        if not again and live:
+            if live[-1].status in (outbox.PENDING, outbox.IN_PROGRESS):
                 raise ConflictError(f"{head.number} is already waiting to be sent")
+            again = live[-1:]
+        if not again and items:
+            raise ConflictError(
+                f"{head.number} was cancelled before it reached the supplier; nothing to send"
+            )
+        for item in again:
+            outbox.requeue(conn, item.dedupe_key, now)
+        revisions = [revision_of(i) for i in again] or [max(1, head.revision)]
+        if not again:  # queued before revisions had outbox items of their own
+            outbox.enqueue(conn, [_revision_effect(head, revisions[0])], now)
         _close_send_exceptions(conn, po_id, who, "resend requested", now)
-        message = f"{head.number} revision {max(1, head.revision)} queued to be sent again by {who}"
+        message = (
+            f"{head.number} revision {', '.join(map(str, revisions))} queued to be sent"
+            f" again by {who}"
+        )
         record(conn, [Event("po.resend", message, po_id=po_id, supplier_id=head.supplier_id)], now)
     return ActionResult(head.number, message)
+
+
+def _revision_effect(head: Any, revision: int) -> Effect:
+    kind = "po.send" if revision <= 1 else "po.change"
+    return Effect(
+        kind,
+        po_revisions.outbox_key(head.id, revision),
+        {"po_id": head.id, "number": head.number, "revision": revision},
+        po_id=head.id,
+        supplier_id=head.supplier_id,
+    )
+
+
+def arrived(
+    db: Database,
+    config: TandemConfig,
+    reference: str,
+    now: datetime,
+    who: str = "cli",
+    supplier_reference: str | None = None,
+) -> ActionResult:
+    """The supplier has the PO's earliest revision that stopped (held in doubt, or failed
+    and passed on another way): record it as sent. `supplier_reference` is the supplier's
+    own id for the order, where it gave one."""
+    with db.write() as conn:
+        po_id = find_po(conn, reference)
+        head = conn.execute(select(t.purchase_orders).where(t.purchase_orders.c.id == po_id)).one()
+        name = head.number or reference
+        stopped = [i for i in po_revisions.revision_items(conn, po_id) if i.status in STOPPED]
+        if not stopped:
+            raise ConflictError(
+                f"{name} has no revision waiting for an answer: only a send held in doubt or"
+                " one that failed can be recorded as arrived"
+            )
+        supplier = config.supplier(head.supplier_id)
+        if supplier is None:
+            raise ConflictError(f"supplier {head.supplier_id} of {name} is no longer configured")
+        item = stopped[0]
+        revision = revision_of(item)
+        note = f"arrived at {supplier.name}, said {who}"
+        outbox.complete_held(conn, item.dedupe_key, note, now)
+        document = build_document(
+            conn,
+            config,
+            po_id,
+            revision=revision,
+            idempotency_key=item.idempotency_key,
+            content=item.payload.get("content"),
+        )
+        result = SendResult(supplier_reference, "", {"confirmed_by": who})
+        record_sent(conn, config, document, result, supplier, now, confirmed_by=who)
+        _close_send_exceptions(conn, po_id, who, note, now)
+    return ActionResult(
+        name, f"{name} revision {revision} recorded as received by {supplier.name} (said by {who})"
+    )
 
 
 def cancel(
@@ -103,9 +170,8 @@ def cancel(
         served = select(a.c.order_line_id).where(a.c.po_line_id.in_(line_ids))
         # The orders it served are planned again (another supplier may have the goods).
         conn.execute(update(ol).where(ol.c.id.in_(served)).values(needs_planning=True))
-        sent = head.number is not None and not (
-            head.status == POStatus.RELEASED.value and _withdraw_unsent(conn, po_id, now)
-        )
+        content = po_revisions.contents(conn, [po_id], cancelled=True)[po_id]
+        sent = head.number is not None and not _withdrawn(conn, config, head, who, now)
         revision = head.revision + 1 if sent else head.revision
         conn.execute(
             update(po)
@@ -117,27 +183,21 @@ def cancel(
         queue_status_updates(conn, config, [po_id], now)
         conn.execute(a.delete().where(a.c.po_line_id.in_(line_ids)))
         if sent:
-            conn.execute(
-                t.po_changes.insert().values(
-                    po_id=po_id,
-                    revision=revision,
-                    po_line_id=None,
-                    kind="cancel_po",
-                    reason=f"cancelled by {who}",
-                    created_at=now,
-                )
-            )
-            outbox.enqueue(
+            po_revisions.withdraw_stopped(
                 conn,
-                [
-                    Effect(
-                        "po.change",
-                        f"po.change:{po_id}:rev{revision}",
-                        {"po_id": po_id, "number": head.number, "revision": revision},
-                        po_id=po_id,
-                        supplier_id=head.supplier_id,
-                    )
-                ],
+                po_id,
+                f"superseded: {name} cancelled by {who}; the cancellation tells the supplier",
+                who,
+                now,
+            )
+            po_revisions.add_revision(
+                conn,
+                po_id,
+                head.number,
+                head.supplier_id,
+                revision,
+                [{"po_line_id": None, "kind": "cancel_po", "reason": f"cancelled by {who}"}],
+                content,
                 now,
             )
         message = f"{name} cancelled by {who}" + (
@@ -149,15 +209,15 @@ def cancel(
     return ActionResult(name, message)
 
 
-def _withdraw_unsent(conn: Connection, po_id: int, now: datetime) -> bool:
-    """Stop the first sending of a PO never sent (still `released`) unless an attempt is under
-    way; True when withdrawn: the supplier never saw it, so no cancellation needs to go out."""
-    withdrawn = conn.execute(
-        update(t.outbox)
-        .where(
-            t.outbox.c.dedupe_key == f"po.send:{po_id}:rev1",
-            t.outbox.c.status == outbox.PENDING,
-        )
-        .values(status=outbox.DEAD, completed_at=now, last_error="cancelled before sending")
-    ).rowcount
-    return bool(withdrawn)
+def _withdrawn(conn: Connection, config: TandemConfig, head: Any, who: str, now: datetime) -> bool:
+    """Withdraw the first sending of a PO the supplier cannot have (see po_revisions); True
+    when it was, so no cancellation needs to go out."""
+    unsent = po_revisions.unsent_first_sending(conn, head.id) if head.revision <= 1 else None
+    if unsent is None:
+        return False
+    supplier = config.supplier(head.supplier_id)
+    reason = (
+        f"{head.number} cancelled by {who}; it never reached"
+        f" {supplier.name if supplier else head.supplier_id}, so nothing was sent"
+    )
+    return po_revisions.withdraw_unsent(conn, head.id, unsent, reason, who, now)

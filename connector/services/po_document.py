@@ -1,11 +1,14 @@
 """The document a supplier receives for a PO revision, read from the store.
 
-Built when the outbox item is performed, so it shows the PO as it stands then; the
+Its lines and orders are the revision's content, fixed when the revision was made (the
+outbox item's payload, see services.po_revisions); without one (status polling, an item
+queued before revisions kept their content) they are read as the PO stands now. The
 idempotency key is the outbox item's, the same on every attempt.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -19,6 +22,7 @@ from adapters.suppliers.base import (
 )
 from connector.configuration import TandemConfig
 from connector.errors import NotFound
+from connector.services.po_revisions import contents, unit_cost
 from connector.store import schema as t
 
 
@@ -32,6 +36,7 @@ def party(data: dict[str, Any] | None, fallback_name: str) -> Party:
         address2=data.get("address2"),
         city=data.get("city"),
         province=data.get("province"),
+        province_code=data.get("province_code"),
         zip=data.get("zip"),
         country=data.get("country"),
         country_code=data.get("country_code"),
@@ -52,6 +57,7 @@ def build_document(
     *,
     revision: int | None = None,
     idempotency_key: str = "",
+    content: Mapping[str, Any] | None = None,
 ) -> PurchaseOrderDocument:
     po, pl = t.purchase_orders, t.po_lines
     head = conn.execute(select(po).where(po.c.id == po_id)).first()
@@ -78,28 +84,20 @@ def build_document(
     kind: DocumentKind = "order"
     if revision > 1:
         kind = "cancel" if any(c.kind == "cancel_po" for c in changes) else "change"
+    if content is None:
+        content = contents(conn, [po_id], cancelled=kind == "cancel")[po_id]
     lines = tuple(
         DocumentLine(
-            sku=r.sku,
-            supplier_sku=r.supplier_sku,
-            name=r.name,
-            quantity=r.quantity,
-            unit_cost=r.unit_cost,
-            pack_size=r.pack_size,
+            sku=line["sku"],
+            supplier_sku=line["supplier_sku"],
+            name=line["name"],
+            quantity=int(line["quantity"]),
+            unit_cost=unit_cost(line),
+            pack_size=int(line.get("pack_size") or 1),
         )
-        for r in conn.execute(
-            select(pl).where(pl.c.po_id == po_id, pl.c.quantity > 0).order_by(pl.c.id)
-        )
+        for line in content["lines"]
     )
-    orders = conn.execute(
-        select(t.orders.c.name)
-        .join(t.order_lines, t.order_lines.c.order_id == t.orders.c.id)
-        .join(t.allocations, t.allocations.c.order_line_id == t.order_lines.c.id)
-        .join(pl, pl.c.id == t.allocations.c.po_line_id)
-        .where(pl.c.po_id == po_id)
-        .distinct()
-        .order_by(t.orders.c.name)
-    ).scalars()
+    orders = content["orders"]
     me = buyer(config)
     return PurchaseOrderDocument(
         kind=kind,
@@ -117,4 +115,5 @@ def build_document(
         idempotency_key=idempotency_key,
         order_names=tuple(orders),
         blind_ship=bool(supplier and supplier.blind_ship and head.mode == "drop_ship"),
+        supplier_reference=head.supplier_reference,
     )

@@ -1,8 +1,8 @@
 """Release due drafts: number them, fix their ship-to, queue them for sending.
 
 A released PO gets `po_number_prefix` + the next counter value and an outbox item `po.send`
-for revision 1, in the same transaction (DESIGN.md §3, 5). Drafts of inactive or unknown
-suppliers wait: the planner moves their lines.
+for revision 1 carrying its lines as released, in the same transaction (DESIGN.md §3, 5).
+Drafts of inactive or unknown suppliers wait: the planner moves their lines.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from connector.configuration import TandemConfig
 from connector.domain import Address, Mode, POStatus
-from connector.outbox import Effect, enqueue
+from connector.outbox import enqueue
 from connector.release import release_reason
+from connector.services.po_revisions import contents, revision_effect
 from connector.services.store_updates import queue_status_updates
 from connector.store import schema as t
 from connector.store.counters import take
@@ -116,18 +117,10 @@ def release_due(
         ),
         updates,
     )
+    content = contents(conn, [r.po_id for r in released])
     enqueue(
         conn,
-        [
-            Effect(
-                "po.send",
-                f"po.send:{r.po_id}:rev1",
-                {"po_id": r.po_id, "number": r.number, "revision": 1},
-                po_id=r.po_id,
-                supplier_id=r.supplier_id,
-            )
-            for r in released
-        ],
+        [revision_effect(r.po_id, r.number, r.supplier_id, 1, content[r.po_id]) for r in released],
         now,
     )
     record(conn, _release_events(conn, released), now)

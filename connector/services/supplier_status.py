@@ -1,8 +1,9 @@
 """Following sent POs at suppliers with a status API: acknowledgements, shipments, refusals.
 
 A shipped PO with tracking numbers is recorded as a shipment (drop-ship: a fulfillment on the
-customer's order follows through the outbox). A refusal or a cancellation by the supplier
-opens an exception, since the orders it served need another source.
+customer's order follows through the outbox). Lines the supplier refuses, and a PO it
+rejects or cancels, leave the PO: their orders are planned again elsewhere and an exception
+says so (services.refusals).
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from adapters.suppliers.base import ChannelError
 from adapters.suppliers.rest import RestChannel
 from connector.configuration import TandemConfig
 from connector.configuration.model import RestTransport
-from connector.domain import ExceptionKind, POStatus
+from connector.domain import POStatus
 from connector.errors import TandemError
 from connector.services.po_document import build_document
+from connector.services.refusals import end_po, refuse_lines
 from connector.services.shipments import record_shipment
 from connector.store import Database
 from connector.store import schema as t
 from connector.store.events import Event, record
-from connector.store.exceptions import NewException, raise_exceptions
 
 FOLLOWED = (POStatus.SENT.value, POStatus.ACKNOWLEDGED.value)
 
@@ -50,13 +51,26 @@ async def poll_supplier_status(db: Database, config: TandemConfig, now: datetime
             except ChannelError as exc:
                 changed.append(f"{row.number}: status not read ({exc})")
                 continue
-            if update_ is None or update_.status is None:
+            if update_ is None:
                 continue
+            if update_.rejected_skus:
+                with db.write() as conn:
+                    changed.extend(
+                        refuse_lines(
+                            conn,
+                            row.id,
+                            row.number,
+                            supplier,
+                            update_.rejected_skus,
+                            update_.message,
+                            now,
+                        )
+                    )
             if update_.status == "acknowledged" and row.status == POStatus.SENT.value:
                 with db.write() as conn:
                     conn.execute(
                         update(po)
-                        .where(po.c.id == row.id)
+                        .where(po.c.id == row.id, po.c.status == POStatus.SENT.value)
                         .values(status=POStatus.ACKNOWLEDGED.value, updated_at=now)
                     )
                     record(
@@ -88,35 +102,22 @@ async def poll_supplier_status(db: Database, config: TandemConfig, now: datetime
                     continue
                 changed.append(f"{row.number} shipped: {', '.join(update_.tracking_numbers)}")
             elif update_.status in ("rejected", "cancelled"):
-                what = "refused" if update_.status == "rejected" else "cancelled"
-                message = (
-                    f"{supplier.name} {what} {row.number}"
-                    + (f": {update_.message}" if update_.message else "")
-                    + ". Its orders need another source: `tandem po cancel` re-plans them."
-                )
+                ended = POStatus.REJECTED if update_.status == "rejected" else POStatus.CANCELLED
                 with db.write() as conn:
-                    conn.execute(
-                        update(po)
-                        .where(po.c.id == row.id)
-                        .values(
-                            status=POStatus.REJECTED.value
-                            if update_.status == "rejected"
-                            else po.c.status,
-                            updated_at=now,
+                    db.lock(conn, "planner")  # its orders go back to the planner
+                    still = conn.execute(select(po.c.status).where(po.c.id == row.id)).scalar_one()
+                    if still not in FOLLOWED:
+                        continue
+                    changed.append(
+                        end_po(
+                            conn,
+                            config,
+                            row.id,
+                            row.number,
+                            supplier,
+                            ended,
+                            update_.message,
+                            now,
                         )
                     )
-                    raise_exceptions(
-                        conn,
-                        [
-                            NewException(
-                                ExceptionKind.PO_REJECTED,
-                                f"po_rejected:{row.id}",
-                                message,
-                                po_id=row.id,
-                                supplier_id=supplier.id,
-                            )
-                        ],
-                        now,
-                    )
-                changed.append(message)
     return changed

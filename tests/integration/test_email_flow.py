@@ -21,8 +21,11 @@ from tests.suppliers.email.support import (
 )
 
 
-def order(number: int, quantity: int, updated: str, tags: str = "") -> dict[str, Any]:
+def order(
+    number: int, quantity: int, updated: str, tags: str = "", cancelled: bool = False
+) -> dict[str, Any]:
     return {
+        "cancelled_at": updated if cancelled else None,
         "id": number,
         "name": f"#{number}",
         "created_at": "2026-11-20T09:00:00Z",
@@ -42,7 +45,7 @@ def order(number: int, quantity: int, updated: str, tags: str = "") -> dict[str,
     }
 
 
-def write_setup(folder: Path, port: int, orders: list[dict[str, Any]]) -> Path:
+def write_setup(folder: Path, port: int, orders: list[dict[str, Any]], **supplier: Any) -> Path:
     (folder / "acme.csv").write_text(
         "sku,supplier_sku,name,cost,stock\nSPADE,AC-1001,Border spade,18.40,50\n"
     )
@@ -68,6 +71,7 @@ def write_setup(folder: Path, port: int, orders: list[dict[str, Any]]) -> Path:
                     "to": "orders@acme.example",
                     "cc": "accounts@acme.example",
                 },
+                **supplier,
             }
         ],
     }
@@ -76,10 +80,14 @@ def write_setup(folder: Path, port: int, orders: list[dict[str, Any]]) -> Path:
     return path
 
 
-def sync(config: Path) -> str:
-    result = CliRunner().invoke(app, ["sync", "--config", str(config)])
+def tandem(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def sync(config: Path) -> str:
+    return tandem("sync", "--config", str(config))
 
 
 def test_one_email_per_po_nothing_twice_and_one_change_message(tmp_path: Path) -> None:
@@ -114,3 +122,36 @@ def test_one_email_per_po_nothing_twice_and_one_change_message(tmp_path: Path) -
         assert "AC-1001 Border spade: quantity 3 → 1" in text_body(change)
         sync(config)
         assert len(inbox.messages()) == 2
+
+
+def test_orders_edited_before_their_pos_went_out_reach_the_supplier_as_edited(
+    tmp_path: Path,
+) -> None:
+    inbox = Recorder()
+    with smtp_server(inbox) as port:
+        placed = "2026-11-20T09:00:00Z"
+        config = write_setup(
+            tmp_path, port, [order(1002, 1, placed), order(1003, 2, placed)], consolidate=False
+        )
+        tandem("catalogue", "import", "--supplier", "acme", "--config", str(config))
+        tandem("orders", "import", str(tmp_path / "orders.json"), "--config", str(config))
+        out = tandem("plan", "--config", str(config))
+        assert "released: PO-00001, PO-00002" in out  # released, not sent yet
+
+        # Before anything went out: #1002 is cancelled and #1003 drops to one spade.
+        edited = "2026-11-20T09:30:00Z"
+        (tmp_path / "orders.json").write_text(
+            json.dumps([order(1002, 1, edited, cancelled=True), order(1003, 1, edited)])
+        )
+        out = sync(config)
+        assert "PO-00001 withdrawn before it was sent" in out
+        assert "PO-00002 amended before it was sent" in out
+
+        # Acme gets exactly one email: the order for #1003, for one spade.
+        [message] = inbox.messages()
+        assert message["Message-ID"] == "<PO-00002.rev1.order@greenhouse.example>"
+        assert message["X-Tandem-Kind"] == "order"
+        rows = csv_rows(attachments(message)["PO-00002.csv"])
+        assert [(r["supplier_sku"], r["quantity"]) for r in rows] == [("AC-1001", "1")]
+        sync(config)
+        assert len(inbox.messages()) == 1

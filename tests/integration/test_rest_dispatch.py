@@ -1,9 +1,11 @@
-"""Acceptance: with the supplier API failing 30% of calls (500 / timeout / 429 mix) and
-crashing after accepting a few, 1,000 POs are each created exactly once at the supplier."""
+"""Acceptance: with the supplier API failing 30% of calls (500 / timeout / 429 mix),
+answering 500 after accepting a few, and the worker killed right after the supplier accepted
+a few others, 1,000 POs are each created exactly once at the supplier."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,8 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from adapters.suppliers.base import PurchaseOrderDocument, SendResult
+from adapters.suppliers.rest import RestChannel
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
+from connector.configuration.model import RestTransport
 from connector.services.dispatch import dispatch
 from connector.services.plan import run_planner
 from connector.store import Database, open_database
@@ -23,6 +28,31 @@ from tests.suppliers.rest.supplier_server import SupplierServer
 
 TOKEN = "api-token"
 COUNT = 1000
+KILLS = 15
+
+
+class WorkerKilled(BaseException):
+    """The dispatching process died: nothing after this point runs, nothing is recorded."""
+
+
+class KilledAfterAccept:
+    """The supplier's real channel, in a worker that is killed right after the supplier
+    accepted each of its first `kills` orders (the HTTP answer came back; Tandem never
+    recorded it)."""
+
+    def __init__(self, channel: RestChannel, kills: int) -> None:
+        self.channel, self.kills = channel, kills
+        self.killed: list[str] = []
+
+    async def send(self, document: PurchaseOrderDocument) -> SendResult:
+        result = await self.channel.send(document)
+        if len(self.killed) < self.kills:
+            self.killed.append(document.number)
+            raise WorkerKilled
+        return result
+
+    async def lookup(self, document: PurchaseOrderDocument) -> SendResult | None:
+        return await self.channel.lookup(document)
 
 
 @pytest.fixture
@@ -77,13 +107,26 @@ def test_a_thousand_pos_through_a_flaky_api_are_each_created_once(
     offers(db, config, "api", ("MUG", 6, 1_000_000))
     ingest(db, *(order(n, ("MUG", 1)) for n in range(1, COUNT + 1)))
     run_planner(db, config, utcnow())
-    server.crash_after_accept = 20  # the supplier takes these, then Tandem never hears back
+    server.crash_after_accept = 20  # the supplier takes these, then answers 500
+    [supplier] = config.suppliers
+    assert isinstance(supplier.transport, RestTransport)
+    channel = KilledAfterAccept(RestChannel(supplier.transport, supplier), KILLS)
 
     clock = utcnow()
-    for round_ in range(60):
+    for round_ in range(100):
         # Each round is a later dispatcher run: backoff has passed and leases have expired.
         at = clock + timedelta(hours=round_)
-        asyncio.run(dispatch(db, config, worker=f"w{round_ % 2}", now=lambda at=at: at))
+        # A killed worker ends its round; the next is another, after the lease ran out.
+        with contextlib.suppress(WorkerKilled):
+            asyncio.run(
+                dispatch(
+                    db,
+                    config,
+                    worker=f"w{round_ % 2}",
+                    channels=lambda _s, _c: channel,
+                    now=lambda at=at: at,
+                )
+            )
         with db.read() as conn:
             waiting = conn.execute(
                 select(func.count()).select_from(t.outbox).where(t.outbox.c.status != "done")
@@ -96,7 +139,18 @@ def test_a_thousand_pos_through_a_flaky_api_are_each_created_once(
     assert set(server.created.values()) == {1}
     with db.read() as conn:
         statuses = conn.execute(select(t.purchase_orders.c.status).distinct()).scalars().all()
+        found = conn.execute(
+            select(t.events.c.message).where(
+                t.events.c.kind == "po.sent", t.events.c.message.like("%interrupted attempt%")
+            )
+        ).scalars()
+        resolved = sorted(message.split()[0] for message in found)
     assert statuses == ["sent"]
+    # Each PO whose worker died after the supplier took it was found by asking, not resent.
+    assert len(channel.killed) == KILLS
+    assert resolved == sorted(channel.killed)
+    asked = {path for method, path, _ in server.requests if method == "GET"}
+    assert {f"/orders/@{number}" for number in channel.killed} <= asked
 
 
 def test_supplier_status_polling_records_acknowledgement_and_tracking(db: Database) -> None:

@@ -47,6 +47,7 @@ def test_tags_address_and_attributes_of_an_updated_order() -> None:
     assert order.tags == ("snapshot-after", "vip")
     assert order.shipping_address is not None
     assert order.shipping_address.country_code == "CA"
+    assert order.shipping_address.province_code == "ON"
     assert order.shipping_address.phone == "+16135552222"
     assert [line.quantity for line in order.lines] == [2]  # no currentQuantity: quantity
 

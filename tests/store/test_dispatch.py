@@ -9,11 +9,10 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from adapters.suppliers.base import (
-    LookupUnsupported,
-    Party,
     PermanentError,
     PurchaseOrderDocument,
     SendResult,
@@ -21,81 +20,23 @@ from adapters.suppliers.base import (
 )
 from connector import outbox
 from connector.configuration import TandemConfig
+from connector.domain import Address
+from connector.errors import ConflictError
 from connector.services import po_actions
 from connector.services.dispatch import dispatch
 from connector.services.plan import run_planner
 from connector.store import Database
 from connector.store import schema as t
+from tests.store.dispatch_support import (
+    FakeSupplier,
+    document_with_key,
+    factory,
+    open_exceptions,
+    released,
+    run,
+    statuses,
+)
 from tests.store.helpers import T0, config, ingest, offers, order
-
-
-class FakeSupplier:
-    """A supplier endpoint: remembers what arrived (by idempotency key, like an API)."""
-
-    def __init__(self, failures: list[Exception | None] | None = None, lookup: bool = True) -> None:
-        self.failures = list(failures or [])
-        self.can_lookup = lookup
-        self.received: list[PurchaseOrderDocument] = []
-        self.lock = threading.Lock()
-
-    async def send(self, document: PurchaseOrderDocument) -> SendResult:
-        with self.lock:
-            failure = self.failures.pop(0) if self.failures else None
-            if failure is not None:
-                raise failure
-            self.received.append(document)
-        return SendResult(f"SUP-{document.number}", f"order {document.number}")
-
-    async def lookup(self, document: PurchaseOrderDocument) -> SendResult | None:
-        if not self.can_lookup:
-            raise LookupUnsupported("email cannot tell")
-        with self.lock:
-            keys = {d.idempotency_key for d in self.received}
-        return SendResult("found", "") if document.idempotency_key in keys else None
-
-
-def document_with_key(key: str) -> PurchaseOrderDocument:
-    return PurchaseOrderDocument(
-        kind="order",
-        number="PO-00001",
-        revision=1,
-        supplier_id="bloom",
-        supplier_name="Bloom",
-        mode="drop_ship",
-        currency="USD",
-        buyer=Party("me"),
-        ship_to=Party("you"),
-        lines=(),
-        idempotency_key=key,
-    )
-
-
-def factory(supplier: FakeSupplier) -> Any:
-    return lambda _s, _c: supplier
-
-
-def released(db: Database, count: int = 1, **overrides: Any) -> TandemConfig:
-    cfg = config(**overrides)
-    offers(db, cfg, "bloom", ("ROSE", 5, 100_000))
-    ingest(db, *(order(n, ("ROSE", 1), tags=("dropship",)) for n in range(1, count + 1)))
-    run_planner(db, cfg, T0)
-    return cfg
-
-
-def run(
-    db: Database, cfg: TandemConfig, supplier: FakeSupplier, at: datetime = T0, worker: str = "w1"
-) -> Any:
-    return asyncio.run(dispatch(db, cfg, worker=worker, channels=factory(supplier), now=lambda: at))
-
-
-def statuses(db: Database) -> list[str]:
-    with db.read() as conn:
-        return list(conn.execute(select(t.purchase_orders.c.status)).scalars())
-
-
-def open_exceptions(db: Database) -> list[Any]:
-    with db.read() as conn:
-        return conn.execute(select(t.exceptions).where(t.exceptions.c.status == "open")).all()
 
 
 def test_each_po_is_sent_once_and_recorded(db: Database) -> None:
@@ -180,6 +121,38 @@ def test_an_interrupted_send_is_found_by_lookup_not_sent_twice(db: Database) -> 
     assert statuses(db) == ["sent"]
 
 
+def test_a_send_stays_in_doubt_until_a_lookup_answers(db: Database) -> None:
+    cfg = released(db)
+    supplier = FakeSupplier(lookup_failures=[TransientError("503 lookup unavailable")])
+    with db.read() as conn:
+        key = conn.execute(select(t.outbox.c.idempotency_key)).scalar_one()
+    crash_mid_send(db)
+    supplier.received.append(document_with_key(key))  # it did arrive before the crash
+
+    first = run(db, cfg, supplier, T0 + timedelta(minutes=10))
+    assert first.retried and "503 lookup unavailable" in first.retried[0]
+    # Later the supplier answers again: it is asked once more, not sent the PO a second time.
+    assert run(db, cfg, supplier, T0 + timedelta(hours=2)).sent == ["PO-00001 rev 1"]
+    assert supplier.lookups == 2
+    assert len(supplier.received) == 1
+    assert statuses(db) == ["sent"]
+
+
+def test_when_the_supplier_cannot_be_asked_the_send_ends_in_doubt_not_failed(
+    db: Database,
+) -> None:
+    cfg = released(db, supplier_attempt_budget=2)
+    supplier = FakeSupplier(lookup_failures=[TransientError("503 lookup unavailable")] * 5)
+    crash_mid_send(db)
+    run(db, cfg, supplier, T0 + timedelta(minutes=10))
+    run(db, cfg, supplier, T0 + timedelta(hours=2))
+    [problem] = open_exceptions(db)
+    assert problem.kind == "send_in_doubt"
+    assert "may or may not have reached Bloom" in problem.message
+    assert "503 lookup unavailable" in problem.message
+    assert supplier.received == []  # never sent blind
+
+
 def test_in_doubt_email_is_held_for_a_person_by_default(db: Database) -> None:
     cfg = released(db)
     supplier = FakeSupplier(lookup=False)
@@ -188,7 +161,84 @@ def test_in_doubt_email_is_held_for_a_person_by_default(db: Database) -> None:
     assert report.held and supplier.received == []
     [problem] = open_exceptions(db)
     assert problem.kind == "send_in_doubt"
-    assert "tandem po resend" in problem.message
+    assert "`tandem po arrived PO-00001` records it as sent" in problem.message
+    assert "`tandem po resend PO-00001` sends it again" in problem.message
+
+
+SHOPIFY = {"platform": "shopify", "shop_url": "https://demo.myshopify.com", "access_token": "x"}
+
+
+def test_a_held_send_the_supplier_did_get_is_recorded_as_sent(db: Database) -> None:
+    cfg = released(db, store=SHOPIFY)
+    supplier = FakeSupplier(lookup=False)
+    crash_mid_send(db)
+    run(db, cfg, supplier, T0 + timedelta(minutes=10))
+
+    result = po_actions.arrived(db, cfg, "PO-00001", T0 + timedelta(hours=1), who="ada")
+
+    assert result.message == "PO-00001 revision 1 recorded as received by Bloom (said by ada)"
+    assert statuses(db) == ["sent"]
+    assert open_exceptions(db) == []
+    with db.read() as conn:
+        items = dict(conn.execute(select(t.outbox.c.kind, t.outbox.c.status)).all())
+        [resolution] = conn.execute(select(t.exceptions.c.resolution)).scalars()
+    assert items["po.send"] == "done"
+    assert items["store.order_status"] == "pending"  # the order in the store hears it was sent
+    assert "arrived" in resolution
+    assert run(db, cfg, supplier, T0 + timedelta(hours=2)).sent == []
+    assert supplier.received == []
+
+
+def test_a_held_send_that_did_not_arrive_goes_again_with_the_same_key(db: Database) -> None:
+    cfg = released(db)
+    with db.read() as conn:
+        key = conn.execute(select(t.outbox.c.idempotency_key)).scalar_one()
+    supplier = FakeSupplier(lookup=False)
+    crash_mid_send(db)
+    run(db, cfg, supplier, T0 + timedelta(minutes=10))
+
+    po_actions.resend(db, "PO-00001", T0 + timedelta(hours=1))
+    assert run(db, cfg, supplier, T0 + timedelta(hours=1)).sent == ["PO-00001 rev 1"]
+    assert [d.idempotency_key for d in supplier.received] == [key]
+    assert statuses(db) == ["sent"] and open_exceptions(db) == []
+
+
+def test_later_revisions_wait_while_a_send_is_held_in_doubt(db: Database) -> None:
+    cfg = config()
+    offers(db, cfg, "bloom", ("ROSE", 5, 100))
+    ingest(db, order(1, ("ROSE", 2), tags=("dropship",)))
+    run_planner(db, cfg, T0)
+    supplier = FakeSupplier(lookup=False)
+    crash_mid_send(db)
+    run(db, cfg, supplier, T0 + timedelta(minutes=10))
+    ingest(db, order(1, ("ROSE", 1), tags=("dropship",), version=1))
+    assert run_planner(db, cfg, T0 + timedelta(minutes=20)).changes == ["PO-00001 rev 2"]
+
+    assert run(db, cfg, supplier, T0 + timedelta(minutes=30)).sent == []  # rev 1 undecided
+    po_actions.arrived(db, cfg, "PO-00001", T0 + timedelta(hours=1))
+    assert run(db, cfg, supplier, T0 + timedelta(hours=1)).sent == ["PO-00001 rev 2"]
+    assert [(d.kind, d.revision) for d in supplier.received] == [("change", 2)]
+
+
+def test_a_cancellation_goes_out_in_place_of_a_held_send(db: Database) -> None:
+    cfg = released(db)
+    supplier = FakeSupplier(lookup=False)
+    crash_mid_send(db)
+    run(db, cfg, supplier, T0 + timedelta(minutes=10))
+
+    po_actions.cancel(db, cfg, "PO-00001", T0 + timedelta(minutes=20))
+
+    assert run(db, cfg, supplier, T0 + timedelta(minutes=30)).sent == ["PO-00001 rev 2"]
+    assert [(d.kind, d.revision) for d in supplier.received] == [("cancel", 2)]
+    assert open_exceptions(db) == []  # nothing left to decide about revision 1
+    with pytest.raises(ConflictError, match="no revision waiting for an answer"):
+        po_actions.arrived(db, cfg, "PO-00001", T0 + timedelta(hours=1))
+
+
+def test_arrived_needs_a_send_waiting_for_that_answer(db: Database) -> None:
+    cfg = released(db)
+    with pytest.raises(ConflictError, match="PO-00001 has no revision waiting"):
+        po_actions.arrived(db, cfg, "PO-00001", T0)
 
 
 def test_in_doubt_email_with_resend_policy_goes_again_with_the_same_key(db: Database) -> None:
@@ -225,6 +275,62 @@ def test_cancelling_a_sent_po_sends_a_cancellation(db: Database) -> None:
     ]
 
 
+class SlowSupplier(FakeSupplier):
+    """Each send takes `minutes` of the clock; `before[n]` runs as the n-th send starts."""
+
+    def __init__(
+        self, clock: list[datetime], minutes: int, before: dict[int, Any] | None = None
+    ) -> None:
+        super().__init__()
+        self.clock, self.minutes, self.before = clock, minutes, dict(before or {})
+        self.calls = 0
+
+    async def send(self, document: PurchaseOrderDocument) -> SendResult:
+        self.calls += 1
+        if self.calls in self.before:
+            self.before.pop(self.calls)()
+        self.clock[0] += timedelta(minutes=self.minutes)
+        return await super().send(document)
+
+
+def test_a_worker_whose_lease_ran_out_does_not_send_what_another_took(db: Database) -> None:
+    cfg = released(db, 3)
+    clock = [T0]
+    taken: list[outbox.OutboxItem] = []
+
+    def other_worker_claims() -> None:
+        # Six minutes after w1 claimed its batch, w2 takes every item whose lease ran out.
+        clock[0] = T0 + timedelta(minutes=6)
+        with db.write() as conn:
+            taken.extend(outbox.claim(conn, "w2", clock[0], timedelta(minutes=5), limit=10))
+
+    supplier = SlowSupplier(clock, minutes=4, before={2: other_worker_claims})
+    report = asyncio.run(
+        dispatch(db, cfg, worker="w1", channels=factory(supplier), batch=3, now=lambda: clock[0])
+    )
+    # w1 renewed PO-00002's lease before sending it; PO-00003 had gone to w2 by its turn.
+    assert [d.number for d in supplier.received] == ["PO-00001", "PO-00002"]
+    assert report.sent == ["PO-00001 rev 1", "PO-00002 rev 1"]
+    assert [(i.payload["number"], i.in_doubt) for i in taken] == [("PO-00003", True)]
+    with db.read() as conn:
+        owners = conn.execute(
+            select(t.outbox.c.lease_owner).where(t.outbox.c.status == "in_progress")
+        ).scalars()
+        assert list(owners) == ["w2"]
+
+
+def test_a_slow_batch_renews_its_lease_before_each_send(db: Database) -> None:
+    cfg = released(db, 3)
+    clock = [T0]
+    supplier = SlowSupplier(clock, minutes=4)
+    report = asyncio.run(
+        dispatch(db, cfg, worker="w1", channels=factory(supplier), batch=3, now=lambda: clock[0])
+    )
+    assert len(report.sent) == 3 and len(supplier.received) == 3
+    with db.write() as conn:  # twelve minutes on, nothing is left in progress to be in doubt
+        assert outbox.claim(conn, "w2", clock[0] + timedelta(minutes=1), timedelta(minutes=5)) == []
+
+
 def test_two_workers_deliver_500_pos_exactly_once(db: Database) -> None:
     cfg = released(db, 500)
     supplier = FakeSupplier()
@@ -236,7 +342,7 @@ def test_two_workers_deliver_500_pos_exactly_once(db: Database) -> None:
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(f"w{n}",)) for n in range(2)]
+    threads = [threading.Thread(target=worker, args=(f"w{n}",), name=f"w{n}") for n in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -246,3 +352,26 @@ def test_two_workers_deliver_500_pos_exactly_once(db: Database) -> None:
     assert len(counts) == 500
     assert set(counts.values()) == {1}
     assert statuses(db) == ["sent"] * 500
+    # Both workers delivered some: their claims interleave rather than one doing it all.
+    shares = Counter(supplier.senders)
+    assert set(shares) == {"w0", "w1"}, shares
+
+
+def test_the_customers_province_code_reaches_the_supplier(db: Database) -> None:
+    cfg = config()
+    offers(db, cfg, "bloom", ("ROSE", 5, 100))
+    ship_to = Address(
+        name="Jo Doe",
+        address1="1 Main St",
+        city="Louisville",
+        province="Kentucky",
+        province_code="KY",
+        zip="40202",
+        country_code="US",
+    )
+    ingest(db, order(1, ("ROSE", 1), tags=("dropship",), ship_to=ship_to))
+    run_planner(db, cfg, T0)
+    supplier = FakeSupplier()
+    run(db, cfg, supplier)
+    [po] = supplier.received
+    assert (po.ship_to.province, po.ship_to.province_code) == ("Kentucky", "KY")

@@ -10,6 +10,7 @@ from connector.services.plan import run_planner
 from connector.store import Database
 from connector.store import schema as t
 from connector.store.views import list_exceptions, list_pos, show_po
+from tests.store.dispatch_support import send_everything
 from tests.store.helpers import T0, config, holdings, ingest, offers, order, with_release
 
 
@@ -126,18 +127,19 @@ def test_dry_run_reports_and_changes_nothing(db: Database) -> None:
     assert run_planner(db, cfg, T0).released == ["PO-00001"]
 
 
-def test_edit_after_release_records_a_change_request_and_an_exception(db: Database) -> None:
+def test_edit_after_sending_records_a_change_request_and_an_exception(db: Database) -> None:
     cfg = config()
     offers(db, cfg, "acme", ("SPADE", "10"), ("RAKE", "5"))
     ingest(db, order(1, ("SPADE", 5), ("RAKE", 1)))
     run_planner(db, cfg, T0)
+    send_everything(db, cfg)
     ingest(db, order(1, ("SPADE", 2), ("RAKE", 1), version=1))
     summary = run_planner(db, cfg, T0)
     assert summary.changes == ["PO-00001 rev 2"]
     with db.read() as conn:
         po = show_po(conn, "PO-00001")
         problems = list_exceptions(conn)
-    assert po["revision"] == 2 and po["status"] == "released"
+    assert po["revision"] == 2 and po["status"] == "sent"
     assert [
         (c["kind"], c["supplier_sku"], c["old_quantity"], c["new_quantity"]) for c in po["changes"]
     ] == [("reduce", "ACME-SPADE", 5, 2)]
@@ -153,6 +155,7 @@ def test_cancelled_order_cancels_its_drop_ship_po(db: Database) -> None:
     offers(db, cfg, "bloom", ("OLIVE", "34"))
     ingest(db, order(1, ("OLIVE", 1)))
     run_planner(db, cfg, T0)
+    send_everything(db, cfg)
     ingest(db, order(1, ("OLIVE", 1), cancelled=True, version=1))
     run_planner(db, cfg, T0)
     [po] = pos(db)

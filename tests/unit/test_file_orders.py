@@ -28,6 +28,8 @@ def test_reads_shopifys_canonical_orders_create_payload(shared: Path) -> None:
     assert order.shipping_address is not None
     assert order.shipping_address.name == "Steve Shipper"
     assert order.shipping_address.city == "Shippington"
+    assert order.shipping_address.province == "Kentucky"
+    assert order.shipping_address.province_code == "KY"
     assert [(line.id, line.sku, line.quantity) for line in order.lines] == [
         ("866550311766439020", "IPOD2008PINK", 1),
         ("141249953214522974", "IPOD2008PINK", 1),

@@ -197,7 +197,8 @@ def test_cancel_po_from_its_exception(alice: TestClient, seeded: datetime, db: D
         ).scalar_one()
     assert status == "cancelled"
     done = exception(db, "send_failed")
-    assert (done.resolved_by, done.resolution) == ("alice", "PO-00003 cancelled by alice")
+    assert done.resolved_by == "alice"
+    assert done.resolution.startswith("PO-00003 cancelled by alice")
 
 
 def test_an_action_that_does_not_fit_the_kind_is_refused(

@@ -1,5 +1,9 @@
 """The email channel: a PO document sent to a supplier over SMTP (aiosmtplib).
 
+The connection is upgraded with STARTTLS whenever the server offers it (unless
+`smtp.starttls` is false), and a password is never sent over a connection that is not
+encrypted unless `smtp.allow_plaintext_auth` says so.
+
 What a failure means for the next attempt follows the SMTP reply code: 4xx, a refused or
 dropped connection and timeouts are `TransientError` (try again later); 5xx (recipient
 unknown, bad credentials 535, message rejected), a TLS certificate that is not trusted and a
@@ -104,18 +108,21 @@ class EmailChannel:
     async def _deliver(self, raw: bytes, recipients: list[str]) -> tuple[dict[str, str], str]:
         """Refused recipients (address -> reply) and the server's reply to the message."""
         smtp = self.smtp
+        # Logging in is left to us (no username here), so the connection is checked first.
         client = aiosmtplib.SMTP(
             hostname=smtp.host,
             port=smtp.port,
-            username=smtp.username,
-            password=smtp.password.get_secret_value() if smtp.password else None,
             use_tls=smtp.ssl,
-            start_tls=smtp.starttls,
+            start_tls=smtp.starttls,  # None: upgrade whenever the server offers STARTTLS
             timeout=smtp.timeout_seconds,
             tls_context=self._tls_context,
         )
         try:
             async with client:
+                if smtp.username is not None:
+                    self._refuse_cleartext_login(client)
+                    password = smtp.password.get_secret_value() if smtp.password else ""
+                    await client.login(smtp.username, password)
                 errors, reply = await client.sendmail(
                     message.sender_address(smtp.from_), recipients, raw
                 )
@@ -138,6 +145,16 @@ class EmailChannel:
                 PermanentError, f"cannot send to or from that address: {exc}"
             ) from None
         return {address: f"{r.code} {r.message}" for address, r in errors.items()}, reply
+
+    def _refuse_cleartext_login(self, client: aiosmtplib.SMTP) -> None:
+        if client.get_transport_info("sslcontext") is None and not self.smtp.allow_plaintext_auth:
+            raise self._error(
+                PermanentError,
+                f"refusing to send the password of {self.smtp.username!r} over an unencrypted"
+                " connection (the server offers no STARTTLS); set smtp.ssl or use a port with"
+                " STARTTLS, or smtp.allow_plaintext_auth: true for a relay on a network you"
+                " trust",
+            )
 
     def _error(self, kind: type[ChannelError], text: str) -> ChannelError:
         """`kind` with the server named and the password, should anything echo it, masked."""

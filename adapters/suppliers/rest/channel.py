@@ -62,7 +62,8 @@ class RestChannel:
     ) -> SendResult:
         """Create (order), change or cancel at the supplier; a `test` document only checks
         that the supplier answers. `supplier_reference` is the id the supplier gave the order
-        when it was created, offered to paths and bodies as `supplier_order_id`."""
+        when it was created (by default the document's own), offered to paths and bodies as
+        `supplier_order_id`."""
         if document.kind == "test":
             return await self._dry_call(document)
         name = _ENDPOINT_FOR_KIND[document.kind]
@@ -79,7 +80,7 @@ class RestChannel:
         data = parse_body(response)
         reference = self._reference(data)
         if reference is None and document.kind != "order":
-            reference = supplier_reference
+            reference = supplier_reference or document.supplier_reference
         return SendResult(
             reference=reference,
             sent=request.sent,
@@ -116,7 +117,7 @@ class RestChannel:
             if status != "cancelled":
                 return None
         return SendResult(
-            reference=self._reference(data) or supplier_reference,
+            reference=self._reference(data) or supplier_reference or document.supplier_reference,
             sent=request.sent,
             details={"status": response.status_code, "response": data, "found_by": "lookup"},
         )
@@ -164,6 +165,8 @@ class RestChannel:
         document: PurchaseOrderDocument,
         supplier_reference: str | None,
     ) -> Request:
+        if supplier_reference is None:
+            supplier_reference = document.supplier_reference
         context = self._renderer.context(document, supplier_reference)
         path = self._renderer.text(endpoint.path, context, f"{name}.path").strip()
         url = f"{self.transport.base_url.rstrip('/')}/{path.lstrip('/')}"

@@ -189,3 +189,52 @@ def test_a_server_that_never_answers_is_transient():
         email_channel = channel(silent.getsockname()[1], smtp={"timeout_seconds": 0.1})
         with pytest.raises(TransientError, match=r"no answer within 0\.1 s"):
             asyncio.run(email_channel.send(back_to_back()))
+
+
+def test_starttls_is_used_whenever_the_server_offers_it(starttls_server, certificate):
+    handler, port = starttls_server  # refuses mail and AUTH before STARTTLS
+    smtp = {"username": USER, "password": PASSWORD}  # starttls left unset
+    email_channel = channel(port, smtp=smtp, tls_context=certificate.client_context())
+    asyncio.run(email_channel.send(back_to_back()))
+    assert handler.authenticated == [True]
+
+
+class CountingAuthenticator:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        self.calls += 1
+        return authenticator(server, session, envelope, mechanism, auth_data)
+
+
+@pytest.fixture
+def cleartext_server() -> Iterator[tuple[Recorder, CountingAuthenticator, int]]:
+    """Offers AUTH without any TLS: a password sent here crosses the network readable."""
+    handler, auth = Recorder(), CountingAuthenticator()
+    with smtp_server(handler, authenticator=auth, auth_require_tls=False) as port:
+        yield handler, auth, port
+
+
+def test_a_password_is_never_sent_over_an_unencrypted_connection(cleartext_server):
+    handler, auth, port = cleartext_server
+    smtp = {"username": USER, "password": PASSWORD}
+    with pytest.raises(PermanentError, match="unencrypted") as caught:
+        asyncio.run(channel(port, smtp=smtp).send(back_to_back()))
+    message = str(caught.value)
+    assert "smtp.allow_plaintext_auth" in message and PASSWORD not in message
+    assert auth.calls == 0 and handler.envelopes == []
+
+
+def test_a_password_in_the_clear_only_when_the_config_says_so(cleartext_server):
+    handler, auth, port = cleartext_server
+    smtp = {"username": USER, "password": PASSWORD, "allow_plaintext_auth": True}
+    asyncio.run(channel(port, smtp=smtp).send(back_to_back()))
+    assert auth.calls == 1 and handler.authenticated == [True]
+
+
+def test_without_a_username_a_server_without_tls_still_takes_the_po():
+    handler = Recorder()
+    with smtp_server(handler) as port:
+        asyncio.run(channel(port).send(back_to_back()))
+    assert len(handler.envelopes) == 1

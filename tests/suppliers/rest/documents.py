@@ -27,6 +27,7 @@ CUSTOMER = Party(
     address2="Flat 3",
     city="Leeds",
     province="West Yorkshire",
+    province_code="WYK",
     zip="LS1 4AB",
     country="United Kingdom",
     country_code="GB",

@@ -24,7 +24,9 @@ Fault injection, checked before a request does anything:
   record), then answer 500 — or hang, with `crash_mode = "timeout"` — as if the connection
   broke between the supplier accepting and Tandem recording it.
 
-`ship(external_id, tracking, carrier)` marks an order fulfilled with one shipment.
+`ship(external_id, tracking, carrier)` marks an order fulfilled with one shipment;
+`refuse(external_id, *items, reason=...)` lists items the supplier will not supply
+(`rejected_items`); `cancel(external_id, reason)` is the supplier cancelling the order.
 `requests` lists `(method, path, idempotency key)` of every request seen.
 """
 
@@ -118,6 +120,18 @@ class SupplierServer:
             }
         )
 
+    def refuse(self, external_id: str, *items: str, reason: str) -> None:
+        order = self._find("@" + external_id)
+        assert order is not None, f"no order {external_id}"
+        order["rejected_items"].extend(items)
+        order["reason"] = reason
+
+    def cancel(self, external_id: str, reason: str) -> None:
+        order = self._find("@" + external_id)
+        assert order is not None, f"no order {external_id}"
+        order["status"] = "canceled"
+        order["reason"] = reason
+
     def start(self) -> SupplierServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -201,6 +215,8 @@ class SupplierServer:
             "recipient": body["recipient"],
             "items": body["items"],
             "shipments": [],
+            "rejected_items": [],
+            "reason": None,
         }
         self._next_id += 1
         self.orders[order["id"]] = order

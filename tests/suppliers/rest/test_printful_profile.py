@@ -54,7 +54,7 @@ def test_the_create_body_carries_external_id_recipient_and_items(tmp_path: Path)
         "address1": "12 High St",
         "address2": "Flat 3",
         "city": "Leeds",
-        "state_code": "West Yorkshire",
+        "state_code": "WYK",  # Printful takes the code, not the name
         "country_code": "GB",
         "zip": "LS1 4AB",
         "phone": "+44 113 000 0000",

@@ -1,0 +1,111 @@
+"""Recording that a PO revision reached its supplier, and what was sent, on the timeline.
+
+The PO takes the supplier's reference (the first sending's) and becomes `sent`; the exact
+message goes into the event's data, for the dashboard; the orders it serves get a status
+write-back to the store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, update
+
+from adapters.suppliers.base import PurchaseOrderDocument, SendResult
+from connector.configuration import TandemConfig
+from connector.configuration.model import SupplierConfig
+from connector.domain import POStatus
+from connector.services.store_updates import queue_status_updates
+from connector.store import schema as t
+from connector.store.events import Event, record
+
+SENT_KEPT = 200_000  # characters of the sent message kept on the timeline
+
+
+def record_sent(
+    conn: Connection,
+    config: TandemConfig,
+    document: PurchaseOrderDocument,
+    result: SendResult,
+    supplier: SupplierConfig,
+    now: datetime,
+    *,
+    confirmed_by: str | None = None,
+) -> None:
+    """The revision reached the supplier: its reference and status on the PO, the message on
+    the timeline, a status write-back for the store. `confirmed_by` names the person who
+    said it arrived (a send held in doubt), where no message was sent this time."""
+    po = t.purchase_orders
+    values: dict[str, Any] = {"updated_at": now}
+    if result.reference and document.kind == "order":
+        values["supplier_reference"] = result.reference[:200]
+    conn.execute(update(po).where(po.c.number == document.number).values(**values))
+    if document.kind == "order":
+        conn.execute(
+            update(po)
+            .where(po.c.number == document.number, po.c.status == POStatus.RELEASED.value)
+            .values(status=POStatus.SENT.value)
+        )
+    how = supplier.transport.type
+    what = {"order": "sent", "change": "change sent", "cancel": "cancellation sent"}.get(
+        document.kind, "sent"
+    )
+    ref = f" ({result.reference})" if result.reference else ""
+    looked = (
+        " — found at the supplier after an interrupted attempt"
+        if result.details.get("resolved_by_lookup")
+        else ""
+    )
+    message = f"{document.number} rev {document.revision} {what} to {supplier.name} by {how}"
+    if confirmed_by is not None:
+        looked = f" — {supplier.name} has it, said {confirmed_by}"
+    timeline(conn, document, f"{message}{ref}{looked}", result, now)
+    po_id = conn.execute(
+        po.select().with_only_columns(po.c.id).where(po.c.number == document.number)
+    ).scalar_one()
+    queue_status_updates(conn, config, [po_id], now)
+
+
+def timeline(
+    conn: Connection,
+    document: PurchaseOrderDocument,
+    message: str,
+    result: SendResult | None,
+    now: datetime,
+) -> None:
+    """An event on the PO's timeline; with a result, the message as sent goes with it."""
+    po_id = conn.execute(
+        t.purchase_orders.select()
+        .with_only_columns(t.purchase_orders.c.id)
+        .where(t.purchase_orders.c.number == document.number)
+    ).scalar_one()
+    data: dict[str, Any] = {"revision": document.revision, "kind": document.kind}
+    if result is not None:
+        data.update(
+            reference=result.reference, sent=result.sent[:SENT_KEPT], details=_plain(result.details)
+        )
+    record(
+        conn,
+        [
+            Event(
+                "po.sent" if result else "po.manual",
+                message,
+                po_id=po_id,
+                supplier_id=document.supplier_id,
+                data=data,
+            )
+        ],
+        now,
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Details as JSON-safe values for the events table."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
