@@ -50,9 +50,11 @@ class Jobs:
         self.health = Health()
         self.shopify = config.store.platform == "shopify"
         self.stopping = False  # set on SIGTERM: loops stop taking new items
+        self.running: set[str] = set()  # the jobs under way now
 
     async def guarded(self, name: str, step: Callable[[], Awaitable[Any]]) -> None:
         started = time.perf_counter()
+        self.running.add(name)
         try:
             await step()
         except Exception as exc:
@@ -60,6 +62,8 @@ class Jobs:
             metrics.job_runs.labels(name, "error").inc()
             log.error("job failed", job=name, error=str(exc), error_type=type(exc).__name__)
             return
+        finally:
+            self.running.discard(name)
         self.health.last_success[name] = utcnow()
         self.health.last_error.pop(name, None)
         metrics.job_runs.labels(name, "ok").inc()
