@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import Connection, update
 
 from adapters.suppliers import make_channel
@@ -53,6 +54,17 @@ SENT_KEPT = 200_000  # characters of the sent message kept on the timeline
 ChannelFactory = Callable[[SupplierConfig, TandemConfig], Channel | None]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What came of one PO message, for logs and metrics."""
+
+    result: str  # sent, retried, failed, held or manual
+    po: str
+    revision: int
+    supplier_id: str
+    detail: str = ""  # why it failed, in the supplier's words where there are any
+
+
 @dataclass
 class DispatchReport:
     sent: list[str] = field(default_factory=list)  # "PO-00012 rev 1"
@@ -60,6 +72,13 @@ class DispatchReport:
     failed: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
     manual: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def note(self, result: str, item: outbox.OutboxItem, label: str, detail: str = "") -> None:
+        getattr(self, result).append(f"{label}: {detail}" if detail else label)
+        number, revision = item.payload.get("number"), item.payload.get("revision")
+        supplier = item.supplier_id or "unknown"
+        self.outcomes.append(Outcome(result, str(number), int(revision or 1), supplier, detail))
 
 
 def backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -95,7 +114,10 @@ async def dispatch(
             if stop():
                 break
             handled += 1
-            await _deliver(db, config, worker, item, channels, cache, report, now)
+            with structlog.contextvars.bound_contextvars(
+                po=item.payload.get("number"), supplier=item.supplier_id
+            ):
+                await _deliver(db, config, worker, item, channels, cache, report, now)
     return report
 
 
@@ -128,7 +150,7 @@ async def _deliver(
             f"supplier {item.supplier_id} is no longer configured",
             now(),
         )
-        report.failed.append(f"{label}: supplier {item.supplier_id} is not configured")
+        report.note("failed", item, label, f"supplier {item.supplier_id} is not configured")
         return
     if supplier.id not in cache:
         cache[supplier.id] = channels(supplier, config)
@@ -143,13 +165,13 @@ async def _deliver(
                     None,
                     now(),
                 )
-        report.manual.append(label)
+        report.note("manual", item, label)
         return
     try:
         result = await _send_once(channel, document, item, supplier)
     except _Held as held:
         _stop(db, worker, item, document, str(held), now(), ExceptionKind.SEND_IN_DOUBT)
-        report.held.append(f"{label}: {held}")
+        report.note("held", item, label, str(held))
         return
     except TransientError as exc:
         if item.attempts < supplier.attempt_budget:
@@ -157,20 +179,20 @@ async def _deliver(
                 outbox.retry(
                     conn, item.id, worker, str(exc), now() + backoff(item.attempts, exc.retry_after)
                 )
-            report.retried.append(f"{label}: {exc}")
+            report.note("retried", item, label, str(exc))
             return
         _stop(db, worker, item, document, f"{exc} (gave up after {item.attempts} attempts)", now())
-        report.failed.append(f"{label}: {exc}")
+        report.note("failed", item, label, str(exc))
         return
     except (PermanentError, ChannelError) as exc:
         _stop(db, worker, item, document, str(exc), now())
-        report.failed.append(f"{label}: {exc}")
+        report.note("failed", item, label, str(exc))
         return
     with db.write() as conn:
         if not outbox.complete(conn, item.id, worker, now()):
             return  # the lease was lost; the new holder finds the PO at the supplier
         _record_sent(conn, config, document, result, supplier, now())
-    report.sent.append(label)
+    report.note("sent", item, label)
 
 
 class _Held(Exception):
