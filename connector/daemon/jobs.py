@@ -102,16 +102,7 @@ class Jobs:
             for problem in result.problems + result.failures:
                 log.warning("order not read", problem=problem)
             return
-        shop = shop_key(self.config)
-        with self.db.try_lock(f"poll:{shop}") as held:
-            if not held:
-                log.debug("another replica polls this shop", shop=shop)
-                return
-            async with self.shopify_client() as client:
-                report = await poll_orders(self.db, client, self.config, shop, utcnow())
-        self._count_orders(report.ingest.created + report.ingest.updated)
-        for problem in report.problems:
-            log.warning("order not read", problem=problem)
+        await self._poll_shop()
 
     async def webhooks(self) -> None:
         if not self.shopify:
@@ -174,22 +165,32 @@ class Jobs:
     async def reconcile(self) -> None:
         """The slow full pass: webhooks and polls may both have missed something."""
         if self.shopify:
-            shop = shop_key(self.config)
-            now = utcnow()
-            with self.db.try_lock(f"poll:{shop}") as held:
-                if held:
-                    async with self.shopify_client() as client:
-                        await poll_orders(
-                            self.db,
-                            client,
-                            self.config,
-                            shop,
-                            now,
-                            since=now - self.config.store.first_poll_lookback,
-                        )
+            await self._poll_shop(since=utcnow() - self.config.store.first_poll_lookback)
         await self.plan(everything=True)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    async def _poll_shop(self, since: datetime | None = None) -> None:
+        """Poll the shop's orders, unless another replica is polling it right now: the
+        advisory lock lets one poller per shop in at a time (PostgreSQL; SQLite has one
+        process per database anyway)."""
+        shop = shop_key(self.config)
+        with self.db.try_lock(f"poll:{shop}") as held:
+            if not held:
+                log.debug("another replica polls this shop", shop=shop)
+                return
+            # Both lines are written while the lock is held: together they say when.
+            log.debug("polling orders", shop=shop)
+            try:
+                async with self.shopify_client() as client:
+                    report = await poll_orders(
+                        self.db, client, self.config, shop, utcnow(), since=since
+                    )
+            finally:
+                log.debug("polling over", shop=shop)
+        self._count_orders(report.ingest.created + report.ingest.updated)
+        for problem in report.problems:
+            log.warning("order not read", problem=problem)
 
     def _count_orders(self, count: int) -> None:
         if count:
