@@ -106,7 +106,8 @@ def test_webhook_to_email_and_tags_then_a_clean_stop(
 
     assert seen[("tandem_pos_sent_total", (("supplier", "acme"),))] == 1
     assert ("tandem_pos_sent_total", (("supplier", "all"),)) not in seen
-    assert seen[("tandem_orders_ingested_total", ())] == 1
+    # Stored once from the webhook; a poll may store it once more, changed by Tandem's tags.
+    assert seen[("tandem_orders_ingested_total", ())] in (1, 2)
     assert seen[("tandem_exceptions_open", ())] == 1  # GNOME
     assert seen[("tandem_job_runs_total", (("job", "poll_orders"), ("outcome", "ok")))] >= 1
 
