@@ -3,7 +3,9 @@
 #     -e SHOPIFY_ACCESS_TOKEN -e SHOPIFY_WEBHOOK_SECRET -e TANDEM_SECRET_KEY tandem
 # runs `tandem run` (scheduler, webhooks, dashboard on port 8080). The state database defaults
 # to SQLite in the /data volume; TANDEM_DATABASE_URL overrides it (PostgreSQL). Secrets come
-# from the environment, referenced in the config as ${NAME}.
+# from the environment, referenced in the config as ${NAME}. On `docker stop` Tandem lets
+# running jobs finish for daemon.shutdown_grace (20 s) but Docker kills it after 10 s unless
+# told otherwise: `docker stop -t 30`, or `--stop-timeout 30` on `docker run`.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -19,7 +19,7 @@ import typer
 import yaml
 from sqlalchemy import select
 
-from connector.cli.common import console
+from connector.cli.common import console, reported
 from connector.clock import utcnow
 from connector.configuration import load_config
 from connector.store import Database, open_database
@@ -132,12 +132,16 @@ def demo_command(
     seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same shop).")] = None,
 ) -> None:
     """Run the whole of Tandem locally: a demo store, a supplier mailbox and `tandem run`."""
+    from connector.daemon import process
     from connector.daemon.logs import setup_logging
     from connector.daemon.runner import run_daemon
     from connector.demo.catalogue import seed_store
     from connector.demo.mailbox import Mailbox
     from connector.demo.standin import ShopifyStandin
 
+    with reported():
+        # First, so a port in use is said at once, before the demo store starts.
+        sock = process.listen("127.0.0.1", port)
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     for old in ("tandem.db", "tandem.db-wal", "tandem.db-shm"):
@@ -149,6 +153,7 @@ def demo_command(
     mailbox = Mailbox(folder / "mailbox")
     mailbox.start()
     try:
+        port = sock.getsockname()[1]
         config_path, password = write_config(folder, shop.url, shop.token, mailbox.port, port)
         config = load_config(config_path)
         db = open_database(config.database_url)
@@ -166,7 +171,7 @@ def demo_command(
         secret = config.store.webhook_secret
         assert secret is not None
 
-        async def main() -> int:
+        async def main() -> process.Stopped:
             extras = [
                 asyncio.create_task(
                     order_stream(
@@ -176,13 +181,13 @@ def demo_command(
                 asyncio.create_task(supplier_shipping(db, config_path, rng)),
             ]
             try:
-                return await run_daemon(config, db)
+                return await run_daemon(config, db, sock=sock)
             finally:
                 for task in extras:
                     task.cancel()
 
-        code = asyncio.run(main())
+        stopped = process.run(main())
     finally:
         mailbox.stop()
         shop.stop()
-    raise typer.Exit(code)
+    raise typer.Exit(process.end(stopped))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
 
-from connector.cli.common import DEFAULT_CONFIG, ConfigOption, get_config, get_database
+from connector.cli.common import DEFAULT_CONFIG, ConfigOption, get_config, get_database, reported
 
 
 def run_command(
@@ -28,6 +27,7 @@ def run_command(
 ) -> None:
     """Run every job on its schedule and serve webhooks, the dashboard, /healthz and /metrics
     until SIGTERM or Ctrl-C."""
+    from connector.daemon import process
     from connector.daemon.logs import setup_logging
     from connector.daemon.runner import run_daemon
 
@@ -35,5 +35,9 @@ def run_command(
     config = get_config(config_path)
     if host is not None:
         config.daemon.host = host
+    if port is not None:
+        config.daemon.port = port
+    with reported():
+        sock = process.listen(config.daemon.host, config.daemon.port)
     db = get_database(config)
-    raise typer.Exit(asyncio.run(run_daemon(config, db, port=port)))
+    raise typer.Exit(process.end(process.run(run_daemon(config, db, sock=sock))))

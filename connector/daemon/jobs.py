@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
+from adapters.shopify.client import ShopifyClient
 from adapters.shopify.deliveries import process_deliveries
 from adapters.shopify.orders import poll_orders
 from adapters.shopify.stock import plan_stock_push
@@ -24,8 +28,8 @@ from connector import outbox
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.daemon import metrics
-from connector.daemon.logs import get_logger
-from connector.services.dispatch import dispatch
+from connector.daemon.logs import bound, customer_data, customer_values, get_logger
+from connector.services.dispatch import Outcome, dispatch
 from connector.services.plan import run_planner
 from connector.services.supplier_status import poll_supplier_status
 from connector.services.sync import SyncReport, sync_file_orders, sync_inputs
@@ -33,6 +37,15 @@ from connector.store import Database
 from connector.store import schema as t
 
 log = get_logger("tandem.jobs")
+
+# How each outcome of a PO message is logged: level and event.
+OUTCOME_LINES = {
+    "sent": ("info", "po sent"),
+    "manual": ("info", "po ready to pass on by hand"),
+    "retried": ("warning", "po not sent yet; will retry"),
+    "held": ("error", "po held: it may or may not have reached the supplier"),
+    "failed": ("error", "po not sent"),
+}
 
 
 @dataclass
@@ -50,20 +63,34 @@ class Jobs:
         self.health = Health()
         self.shopify = config.store.platform == "shopify"
         self.stopping = False  # set on SIGTERM: loops stop taking new items
+        self.running: set[str] = set()  # the jobs under way now
 
     async def guarded(self, name: str, step: Callable[[], Awaitable[Any]]) -> None:
         started = time.perf_counter()
+        self.running.add(name)
         try:
-            await step()
+            with bound(job=name):
+                await step()
         except Exception as exc:
             self.health.last_error[name] = f"{utcnow().isoformat()}: {exc}"
             metrics.job_runs.labels(name, "error").inc()
             log.error("job failed", job=name, error=str(exc), error_type=type(exc).__name__)
             return
+        finally:
+            self.running.discard(name)
         self.health.last_success[name] = utcnow()
         self.health.last_error.pop(name, None)
         metrics.job_runs.labels(name, "ok").inc()
         log.debug("job done", job=name, seconds=round(time.perf_counter() - started, 3))
+
+    @asynccontextmanager
+    async def shopify_client(self) -> AsyncIterator[ShopifyClient]:
+        """A client for one job; the time it waited for Shopify's bucket goes to /metrics."""
+        async with make_client(self.config) as client:
+            try:
+                yield client
+            finally:
+                metrics.throttle_waits.inc(client.stats.waited_seconds)
 
     # -- the jobs ------------------------------------------------------------------------------
 
@@ -72,23 +99,15 @@ class Jobs:
             result = SyncReport()
             await asyncio.to_thread(sync_file_orders, self.db, self.config, utcnow(), result)
             self._count_orders(result.orders.created + result.orders.updated)
+            for problem in result.problems + result.failures:
+                log.warning("order not read", problem=problem)
             return
-        shop = shop_key(self.config)
-        with self.db.try_lock(f"poll:{shop}") as held:
-            if not held:
-                log.debug("another replica polls this shop", shop=shop)
-                return
-            async with make_client(self.config) as client:
-                report = await poll_orders(self.db, client, self.config, shop, utcnow())
-                metrics.throttle_waits.inc(client.stats.waited_seconds)
-        self._count_orders(report.ingest.created + report.ingest.updated)
-        for problem in report.problems:
-            log.warning("order not read", problem=problem)
+        await self._poll_shop()
 
     async def webhooks(self) -> None:
         if not self.shopify:
             return
-        async with make_client(self.config) as client:
+        async with self.shopify_client() as client:
             report = await process_deliveries(
                 self.db, client, self.config, shop_key(self.config), utcnow()
             )
@@ -121,18 +140,12 @@ class Jobs:
         report = await dispatch(
             self.db, self.config, worker=self.worker, stop=lambda: self.stopping
         )
-        for label in report.sent:
-            log.info("po sent", po=label)
-        for label in report.failed:
-            log.error("po not sent", po=label)
-        metrics.pos_sent.labels("all").inc(len(report.sent))
-        metrics.pos_failed.labels("all").inc(len(report.failed))
+        await asyncio.to_thread(self._log_outcomes, report.outcomes)
         if self.shopify:
-            async with make_client(self.config) as client:
+            async with self.shopify_client() as client:
                 work = await perform_store_writes(self.db, client, self.config, worker=self.worker)
             for failure in work.failed:
                 log.error("store write-back failed", error=failure)
-        await asyncio.to_thread(self._gauges)
 
     async def supplier_status(self) -> None:
         for line in await poll_supplier_status(self.db, self.config, utcnow()):
@@ -141,7 +154,7 @@ class Jobs:
     async def stock_push(self) -> None:
         if not (self.shopify and self.config.store.stock_push.enabled):
             return
-        async with make_client(self.config) as client:
+        async with self.shopify_client() as client:
             plan = await plan_stock_push(
                 self.db, client, self.config, shop_key(self.config), utcnow()
             )
@@ -152,36 +165,58 @@ class Jobs:
     async def reconcile(self) -> None:
         """The slow full pass: webhooks and polls may both have missed something."""
         if self.shopify:
-            shop = shop_key(self.config)
-            now = utcnow()
-            with self.db.try_lock(f"poll:{shop}") as held:
-                if held:
-                    async with make_client(self.config) as client:
-                        await poll_orders(
-                            self.db,
-                            client,
-                            self.config,
-                            shop,
-                            now,
-                            since=now - self.config.store.first_poll_lookback,
-                        )
+            await self._poll_shop(since=utcnow() - self.config.store.first_poll_lookback)
         await self.plan(everything=True)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    async def _poll_shop(self, since: datetime | None = None) -> None:
+        """Poll the shop's orders, unless another replica is polling it right now: the
+        advisory lock lets one poller per shop in at a time (PostgreSQL; SQLite has one
+        process per database anyway)."""
+        shop = shop_key(self.config)
+        with self.db.try_lock(f"poll:{shop}") as held:
+            if not held:
+                log.debug("another replica polls this shop", shop=shop)
+                return
+            # Both lines are written while the lock is held: together they say when.
+            log.debug("polling orders", shop=shop)
+            try:
+                async with self.shopify_client() as client:
+                    report = await poll_orders(
+                        self.db, client, self.config, shop, utcnow(), since=since
+                    )
+            finally:
+                log.debug("polling over", shop=shop)
+        self._count_orders(report.ingest.created + report.ingest.updated)
+        for problem in report.problems:
+            log.warning("order not read", problem=problem)
 
     def _count_orders(self, count: int) -> None:
         if count:
             metrics.orders_ingested.inc(count)
             log.info("orders stored", count=count)
 
-    def _gauges(self) -> None:
-        with self.db.read() as conn:
-            depth = outbox.depth(conn, utcnow())
-            open_count = conn.execute(
-                t.exceptions.select()
-                .with_only_columns(t.exceptions.c.id)
-                .where(t.exceptions.c.status == "open")
-            ).all()
-        metrics.outbox_waiting.set(depth["waiting"])
-        metrics.outbox_oldest.set(depth["oldest_waiting_seconds"])
-        metrics.exceptions_open.set(len(open_count))
+    def _log_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        """One line per PO message, counted per supplier. A supplier's answer may quote the
+        ship-to it was sent, so the PO's ship-to is masked wherever it appears."""
+        problems = [o.po for o in outcomes if o.detail]
+        ship_to: dict[str, Any] = {}
+        if problems:
+            po = t.purchase_orders
+            with self.db.read() as conn:
+                rows = conn.execute(
+                    select(po.c.number, po.c.ship_to).where(po.c.number.in_(problems))
+                ).all()
+            ship_to = {number: address for number, address in rows if address}
+        for outcome in outcomes:
+            if outcome.result == "sent":
+                metrics.pos_sent.labels(outcome.supplier_id).inc()
+            elif outcome.result == "failed":
+                metrics.pos_failed.labels(outcome.supplier_id).inc()
+            level, event = OUTCOME_LINES.get(outcome.result, ("info", outcome.result))
+            fields = {"po": outcome.po, "revision": outcome.revision}
+            if outcome.detail:
+                fields["error"] = outcome.detail
+            with customer_data(customer_values(ship_to.get(outcome.po))):
+                getattr(log, level)(event, supplier=outcome.supplier_id, **fields)

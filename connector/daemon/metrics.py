@@ -1,8 +1,20 @@
-"""Prometheus metrics of the running daemon, served at /metrics."""
+"""Prometheus metrics of the running daemon, served at /metrics.
+
+Counters count what this process did (orders stored, POs sent per supplier, job runs). The
+gauges describe the shared state (outbox depth, open exceptions) and are read from the
+database at every scrape (`read_state`), so they are right from the first scrape and agree
+between replicas, whatever the jobs did since.
+"""
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from sqlalchemy import func, select
+
+from connector import outbox
+from connector.clock import utcnow
+from connector.store import Database
+from connector.store import schema as t
 
 registry = CollectorRegistry()
 
@@ -36,3 +48,15 @@ webhook_latency = Histogram(
 job_runs = Counter(
     "tandem_job_runs_total", "Scheduled job runs", ["job", "outcome"], registry=registry
 )
+
+
+def read_state(db: Database) -> None:
+    """Set the gauges from the database (called by the /metrics route before it answers)."""
+    with db.read() as conn:
+        depth = outbox.depth(conn, utcnow())
+        open_count = conn.execute(
+            select(func.count()).select_from(t.exceptions).where(t.exceptions.c.status == "open")
+        ).scalar_one()
+    outbox_waiting.set(depth["waiting"])
+    outbox_oldest.set(depth["oldest_waiting_seconds"])
+    exceptions_open.set(open_count)

@@ -2,15 +2,20 @@
 
 Jobs are rebuilt from the configuration at every start with fixed ids, `coalesce` (a backlog
 of missed runs is one run), `max_instances=1` and a misfire grace of about one interval. A
-webhook wakes the webhook job at once. SIGTERM or SIGINT stops taking work, lets running jobs
-finish for up to `daemon.shutdown_grace`, hands back outbox leases this process still holds,
-and exits 0.
+webhook wakes the webhook job at once. SIGTERM or SIGINT stops taking work and lets running
+jobs finish for up to `daemon.shutdown_grace` (a second signal cuts the wait short). Outbox
+leases this process holds are then handed back unless a job that sends (dispatch, stock push)
+is still running; jobs still running are left behind (see `connector.daemon.process`). The
+exit code is 0.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+import socket
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -22,10 +27,17 @@ from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.daemon.jobs import Jobs
 from connector.daemon.logs import get_logger
+from connector.daemon.process import Stopped
 from connector.store import Database
 from connector.web import create_app
 
 log = get_logger("tandem.daemon")
+
+# Jobs that claim outbox items and may be half-way through a send: while one runs, handing
+# the leases back could let another replica send the same message again.
+SENDING_JOBS = frozenset({"dispatch", "stock_push"})
+HAND_BACK_SECONDS = 5.0  # the database may be held by a job left behind
+WEB_SHUTDOWN_SECONDS = 5  # open HTTP connections get this long to finish
 
 
 def schedule(scheduler: AsyncIOScheduler, jobs: Jobs, config: TandemConfig) -> None:
@@ -44,7 +56,11 @@ def schedule(scheduler: AsyncIOScheduler, jobs: Jobs, config: TandemConfig) -> N
     for index, (name, step, interval) in enumerate(plan):
 
         async def run(name: str = name, step: Any = step) -> None:
-            await jobs.guarded(name, step)
+            try:
+                await jobs.guarded(name, step)
+            except asyncio.CancelledError:
+                # Only the shutdown cancels a job, and it has said which ones it left behind.
+                log.info("job cancelled at shutdown", job=name)
 
         scheduler.add_job(
             run,
@@ -61,13 +77,23 @@ def schedule(scheduler: AsyncIOScheduler, jobs: Jobs, config: TandemConfig) -> N
         )
 
 
-async def run_daemon(config: TandemConfig, db: Database, *, port: int | None = None) -> int:
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: SIGTERM is the daemon's to handle, and the
+    web server keeps answering (webhooks, /healthz) while running jobs finish."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run_daemon(config: TandemConfig, db: Database, *, sock: socket.socket) -> Stopped:
+    """Run until SIGTERM or SIGINT, serving the web app on `sock` (see `process.listen`)."""
     jobs = Jobs(db, config)
     scheduler = AsyncIOScheduler(timezone="UTC")
     schedule(scheduler, jobs, config)
 
     async def on_delivery() -> None:
-        job = scheduler.get_job("webhooks")
+        job = None if jobs.stopping else scheduler.get_job("webhooks")
         if job is not None:
             job.modify(next_run_time=utcnow())
 
@@ -85,52 +111,69 @@ async def run_daemon(config: TandemConfig, db: Database, *, port: int | None = N
         }
 
     app = create_app(config, db, on_delivery=on_delivery, health=health)
-    server = uvicorn.Server(
+    host, port = sock.getsockname()[:2]
+    server = _Server(
         uvicorn.Config(
             app,
-            host=config.daemon.host,
-            port=config.daemon.port if port is None else port,
+            host=host,
+            port=port,
             log_config=None,
             lifespan="off",
+            timeout_graceful_shutdown=WEB_SHUTDOWN_SECONDS,
         )
     )
-    stopping = asyncio.Event()
+    stopping, hurry = asyncio.Event(), asyncio.Event()
+
+    def on_signal() -> None:
+        (hurry if stopping.is_set() else stopping).set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping.set)
+        loop.add_signal_handler(sig, on_signal)
 
     scheduler.start()
-    serving = asyncio.create_task(server.serve())
-    log.info("tandem running", host=config.daemon.host, port=config.daemon.port, worker=jobs.worker)
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    log.info("tandem running", host=host, port=port, worker=jobs.worker)
     stopped = asyncio.create_task(stopping.wait())
     await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
 
     log.info("stopping: no new work; waiting for running jobs")
     jobs.stopping = True
     scheduler.pause()
-    grace = config.daemon.shutdown_grace.total_seconds()
-    deadline = loop.time() + grace
-    while _running(scheduler) and loop.time() < deadline:
+    deadline = loop.time() + config.daemon.shutdown_grace.total_seconds()
+    while jobs.running and loop.time() < deadline and not hurry.is_set():
         await asyncio.sleep(0.1)
-    busy = _running(scheduler)
+    left_behind = tuple(sorted(jobs.running))
     scheduler.shutdown(wait=False)
-    if busy:
+    if left_behind:
+        log.warning(
+            "still running at the end of the grace period; not waited for", jobs=left_behind
+        )
+    if SENDING_JOBS.intersection(left_behind):
         # A send may be under way: its lease runs out and the next holder checks with the
         # supplier before sending again.
-        log.warning("a job was still running at the end of the grace period")
-    else:
-        # Nothing is being sent: what this process claimed and did not start goes back now.
-        with db.write() as conn:
-            handed_back = outbox.release_leases(conn, jobs.worker, utcnow())
-        if handed_back:
-            log.info("leases handed back", items=handed_back)
+        log.warning("outbox leases kept: a send may be under way")
+    elif not await _hand_back(db, jobs.worker):
+        left_behind += ("hand back",)
     server.should_exit = True
     await serving
     log.info("stopped")
-    return 0
+    return Stopped(0, left_behind)
 
 
-def _running(scheduler: AsyncIOScheduler) -> bool:
-    """Whether a job of this scheduler is still executing."""
-    executor: Any = scheduler._lookup_executor("default")
-    return bool(getattr(executor, "_instances", {}) and any(executor._instances.values()))
+async def _hand_back(db: Database, worker: str) -> bool:
+    """Give back what `worker` claimed and did not start (due again at once, for any worker).
+    False when the database did not answer in time."""
+
+    def release() -> int:
+        with db.write() as conn:
+            return outbox.release_leases(conn, worker, utcnow())
+
+    try:
+        handed_back = await asyncio.wait_for(asyncio.to_thread(release), HAND_BACK_SECONDS)
+    except TimeoutError:
+        log.warning("outbox leases not handed back: the database did not answer in time")
+        return False
+    if handed_back:
+        log.info("leases handed back", items=handed_back)
+    return True

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import structlog
+
 from adapters.suppliers import make_channel
 from adapters.suppliers.base import (
     Channel,
@@ -50,6 +52,17 @@ LEASE = timedelta(minutes=5)
 ChannelFactory = Callable[[SupplierConfig, TandemConfig], Channel | None]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What came of one PO message, for logs and metrics."""
+
+    result: str  # sent, retried, failed, held or manual
+    po: str
+    revision: int
+    supplier_id: str
+    detail: str = ""  # why it failed, in the supplier's words where there are any
+
+
 @dataclass
 class DispatchReport:
     sent: list[str] = field(default_factory=list)  # "PO-00012 rev 1"
@@ -57,6 +70,13 @@ class DispatchReport:
     failed: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
     manual: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def note(self, result: str, item: outbox.OutboxItem, label: str, detail: str = "") -> None:
+        getattr(self, result).append(f"{label}: {detail}" if detail else label)
+        number, revision = item.payload.get("number"), item.payload.get("revision")
+        supplier = item.supplier_id or "unknown"
+        self.outcomes.append(Outcome(result, str(number), int(revision or 1), supplier, detail))
 
 
 def backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -101,7 +121,10 @@ async def dispatch(
                 if not still_mine:
                     continue
             handled += 1
-            await _deliver(db, config, worker, item, channels, cache, report, now)
+            with structlog.contextvars.bound_contextvars(
+                po=item.payload.get("number"), supplier=item.supplier_id
+            ):
+                await _deliver(db, config, worker, item, channels, cache, report, now)
     return report
 
 
@@ -136,7 +159,7 @@ async def _deliver(
             now(),
             never_reached=item.first_attempt,
         )
-        report.failed.append(f"{label}: supplier {item.supplier_id} is not configured")
+        report.note("failed", item, label, f"supplier {item.supplier_id} is not configured")
         return
     if supplier.id not in cache:
         cache[supplier.id] = channels(supplier, config)
@@ -151,13 +174,13 @@ async def _deliver(
                     None,
                     now(),
                 )
-        report.manual.append(label)
+        report.note("manual", item, label)
         return
     try:
         result = await _send_once(channel, document, item, supplier)
     except _Held as held:
         _stop(db, worker, item, document, str(held), now(), ExceptionKind.SEND_IN_DOUBT)
-        report.held.append(f"{label}: {held}")
+        report.note("held", item, label, str(held))
         return
     except (TransientError, _LookupFailed) as failure:
         # A lookup that could not be made answers nothing: the item stays in doubt.
@@ -167,7 +190,7 @@ async def _deliver(
             at = now() + backoff(item.attempts, exc.retry_after)
             with db.write() as conn:
                 outbox.retry(conn, item.id, worker, str(exc), at, in_doubt=in_doubt)
-            report.retried.append(f"{label}: {exc}")
+            report.note("retried", item, label, str(exc))
             return
         reason = f"{exc} (gave up after {item.attempts} attempts)"
         if in_doubt:
@@ -178,18 +201,18 @@ async def _deliver(
             )
         kind = ExceptionKind.SEND_IN_DOUBT if in_doubt else ExceptionKind.SEND_FAILED
         _stop(db, worker, item, document, reason, now(), kind)
-        report.failed.append(f"{label}: {exc}")
+        report.note("failed", item, label, str(exc))
         return
     except (PermanentError, ChannelError) as exc:
         # Refused at the only attempt ever made: the supplier never had it.
         _stop(db, worker, item, document, str(exc), now(), never_reached=item.first_attempt)
-        report.failed.append(f"{label}: {exc}")
+        report.note("failed", item, label, str(exc))
         return
     with db.write() as conn:
         if not outbox.complete(conn, item.id, worker, now()):
             return  # the lease was lost; the new holder finds the PO at the supplier
         record_sent(conn, config, document, result, supplier, now())
-    report.sent.append(label)
+    report.note("sent", item, label)
 
 
 class _Held(Exception):

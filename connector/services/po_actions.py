@@ -11,6 +11,7 @@ message, and the orders it served are planned again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,8 +65,17 @@ def _close_send_exceptions(
     )
 
 
-def resend(db: Database, reference: str, now: datetime, who: str = "cli") -> ActionResult:
+# Runs first in the action's own transaction; raising stops the action (the dashboard
+# closes the exception that asked for it, so both happen or neither does).
+First = Callable[[Connection], None]
+
+
+def resend(
+    db: Database, reference: str, now: datetime, who: str = "cli", first: First | None = None
+) -> ActionResult:
     with db.write() as conn:
+        if first is not None:
+            first(conn)
         po_id = find_po(conn, reference)
         head = conn.execute(select(t.purchase_orders).where(t.purchase_orders.c.id == po_id)).one()
         if head.number is None or head.status not in SENDABLE:
@@ -152,11 +162,18 @@ def arrived(
 
 
 def cancel(
-    db: Database, config: TandemConfig, reference: str, now: datetime, who: str = "cli"
+    db: Database,
+    config: TandemConfig,
+    reference: str,
+    now: datetime,
+    who: str = "cli",
+    first: First | None = None,
 ) -> ActionResult:
     po, pl, a, ol = t.purchase_orders, t.po_lines, t.allocations, t.order_lines
     with db.write() as conn:
         db.lock(conn, "planner")
+        if first is not None:
+            first(conn)
         po_id = find_po(conn, reference)
         head = conn.execute(select(po).where(po.c.id == po_id)).one()
         name = head.number or f"draft-{po_id}"

@@ -7,7 +7,6 @@ Shopify's 5-second timeout is never at risk.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,11 +23,12 @@ from starlette.routing import Route
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.daemon import metrics
+from connector.daemon.logs import bound, get_logger
 from connector.store import Database
 from connector.web.dashboard import dashboard_routes
 from connector.web.webhooks import Delivery, parse_delivery, store_delivery, verify
 
-log = logging.getLogger("tandem.web")
+log = get_logger("tandem.web")
 
 OnDelivery = Callable[[], Awaitable[None]]
 
@@ -55,23 +55,27 @@ def create_app(
             return await receive(request)
 
     async def receive(request: Request) -> Response:
-        body = await request.body()
-        if not secrets:
-            log.warning("webhook refused: store.webhook_secret is not set")
-            return PlainTextResponse("webhooks are not configured", status_code=401)
-        if not verify(body, request.headers.get("x-shopify-hmac-sha256"), secrets):
-            log.warning("webhook refused: bad signature")
-            return PlainTextResponse("invalid signature", status_code=401)
-        delivery = parse_delivery(dict(request.headers), body)
-        if isinstance(delivery, str):
-            return PlainTextResponse(delivery, status_code=400)
-        new = await run_in_threadpool(store, delivery)
-        log.info(
-            "webhook %s %s %s",
-            delivery.topic,
-            delivery.webhook_id,
-            "stored" if new else "duplicate",
-        )
+        headers = request.headers
+        # As the sender claims until the signature is checked; ids only, never the body.
+        with bound(
+            webhook_id=headers.get("x-shopify-webhook-id"),
+            topic=headers.get("x-shopify-topic"),
+            shop=headers.get("x-shopify-shop-domain"),
+        ):
+            body = await request.body()
+            if not secrets:
+                log.warning("webhook refused: store.webhook_secret is not set")
+                return PlainTextResponse("webhooks are not configured", status_code=401)
+            if not verify(body, headers.get("x-shopify-hmac-sha256"), secrets):
+                log.warning("webhook refused: bad signature")
+                return PlainTextResponse("invalid signature", status_code=401)
+            delivery = parse_delivery(dict(headers), body)
+            if isinstance(delivery, str):
+                log.warning("webhook refused", reason=delivery)
+                return PlainTextResponse(delivery, status_code=400)
+            new = await run_in_threadpool(store, delivery)
+            with bound(order=delivery.resource_id):
+                log.info("webhook stored" if new else "webhook already stored")
         task = BackgroundTask(on_delivery) if new and on_delivery else None
         return PlainTextResponse("ok" if new else "duplicate", background=task)
 
@@ -89,6 +93,10 @@ def create_app(
         return JSONResponse({"database": "ok", **extra})
 
     async def prometheus(_: Request) -> Response:
+        try:
+            await run_in_threadpool(metrics.read_state, db)
+        except Exception as exc:  # the counters are still worth serving
+            log.warning("metrics: database not read", error=f"{type(exc).__name__}: {exc}")
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(

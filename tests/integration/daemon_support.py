@@ -17,11 +17,13 @@ from tests.suppliers.email.support import free_port
 TANDEM = Path(sys.executable).parent / "tandem"
 
 
-def start(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start(config: Path, port: int, log: Path, *options: str) -> subprocess.Popen[bytes]:
+    """`tandem run --json-logs` with `options` (e.g. "--log-level", "DEBUG"), once it answers."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [str(TANDEM), "run", "--config", str(config), "--port", str(port), "--json-logs"]
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [str(TANDEM), "run", "--config", str(config), "--port", str(port), "--json-logs"],
+            [*command, *options],
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

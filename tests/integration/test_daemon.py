@@ -1,8 +1,10 @@
 """`tandem run` as a subprocess against the Shopify stand-in and a real SMTP server: webhooks
-bring orders in, POs go out by email, orders get tagged, and SIGTERM ends it cleanly."""
+bring orders in, POs go out by email, orders get tagged, /metrics and the JSON log say what
+happened, and SIGTERM ends it cleanly."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.daemon_support import free_port, start, stop, wait_for
 from tests.standin import ShopifyStandin
@@ -23,6 +26,16 @@ def inbox() -> Iterator[tuple[Recorder, int]]:
     recorder = Recorder()
     with smtp_server(recorder) as port:
         yield recorder, port
+
+
+def metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of /metrics: (name, labels) -> value."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 def daemon_config(folder: Path, shop: ShopifyStandin, smtp_port: int, port: int) -> Path:
@@ -63,12 +76,15 @@ def test_webhook_to_email_and_tags_then_a_clean_stop(
 ) -> None:
     recorder, smtp_port = inbox
     shopify_standin.add_variant("SPADE")
-    port = free_port()
-    config = daemon_config(tmp_path, shopify_standin, smtp_port, port)
+    shopify_standin.add_variant("GNOME")  # in no catalogue: an exception
+    # A small, slowly refilling bucket: reading the order and the write-backs must wait.
+    shopify_standin.configure(bucket_size=45, restore_rate=5)
+    port, configured_port = free_port(), free_port()
+    config = daemon_config(tmp_path, shopify_standin, smtp_port, configured_port)
     log = tmp_path / "tandem.log"
-    process = start(config, port, log)
+    process = start(config, port, log)  # --port overrides daemon.port
     try:
-        order = shopify_standin.add_order([("SPADE", 2)])
+        order = shopify_standin.add_order([("SPADE", 2), ("GNOME", 1)])
         answer = shopify_standin.deliver_webhook(
             f"http://127.0.0.1:{port}/webhooks/shopify",
             "orders/create",
@@ -80,10 +96,32 @@ def test_webhook_to_email_and_tags_then_a_clean_stop(
         [message] = recorder.messages()
         assert "PO-00001" in message["Subject"]
         wait_for(lambda: "PO-00001" in shopify_standin.order_tags(order), 30, "the order tag", log)
-        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-        assert "tandem_pos_sent_total" in metrics
+        waited = ("tandem_shopify_throttle_wait_seconds_total", ())
+        wait_for(lambda: metrics(port)[waited] > 0, 30, "a wait for Shopify's bucket", log)
+        seen = metrics(port)
     finally:
         code = stop(process)
     assert code == 0, log.read_text()[-3000:]
-    assert '"stopped"' in log.read_text()
     assert len(recorder.messages()) == 1
+
+    assert seen[("tandem_pos_sent_total", (("supplier", "acme"),))] == 1
+    assert ("tandem_pos_sent_total", (("supplier", "all"),)) not in seen
+    # Stored once from the webhook; a poll may store it once more, changed by Tandem's tags.
+    assert seen[("tandem_orders_ingested_total", ())] in (1, 2)
+    assert seen[("tandem_exceptions_open", ())] == 1  # GNOME
+    assert seen[("tandem_job_runs_total", (("job", "poll_orders"), ("outcome", "ok")))] >= 1
+
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    said = {line["event"]: line for line in lines}
+    assert said["tandem running"]["port"] == port
+    assert said["webhook stored"]["topic"] == "orders/create"
+    assert said["webhook stored"]["order"] == order
+    assert said["webhook stored"]["webhook_id"]
+    sent = said["po sent"]
+    assert (sent["po"], sent["revision"], sent["supplier"], sent["job"]) == (
+        "PO-00001",
+        1,
+        "acme",
+        "dispatch",
+    )
+    assert said["stopped"]["level"] == "info"

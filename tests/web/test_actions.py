@@ -9,12 +9,18 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from starlette.datastructures import FormData
 from starlette.testclient import TestClient
 
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
+from connector.errors import ConflictError
 from connector.store import Database
 from connector.store import schema as t
+from connector.store.exceptions import resolve
+from connector.web.dashboard.actions import ExceptionActions
+from connector.web.dashboard.queries import exceptions_queue
+from connector.web.dashboard.web import Dashboard
 from tests.store.helpers import offers
 from tests.web.conftest import log_in
 from tests.web.support import csrf_of, seed
@@ -235,3 +241,32 @@ def test_actions_from_the_order_page_return_there(
         data={"csrf": csrf_of(page), "back": "https://evil.example/"},
     )
     assert evil.headers["location"] == "/"
+
+
+@pytest.mark.parametrize("action", ["resend", "cancel"])
+def test_resend_or_cancel_from_a_stale_page_changes_nothing(
+    cfg: TandemConfig, db: Database, seeded: datetime, action: str
+) -> None:
+    """Alice's page still shows PO-00003's failed send as open; meanwhile Bob closed it (the
+    supplier had the PO after all). Her click must neither resend nor cancel the PO."""
+    actions = ExceptionActions(Dashboard(cfg, db))
+    problem = exception(db, "send_failed")
+    with db.read() as conn:
+        [as_alice_saw_it] = exceptions_queue(conn, status=None, exception_id=problem.id)
+    with db.write() as conn:
+        resolve(conn, problem.id, "bob", "the supplier had it after all", utcnow())
+
+    with pytest.raises(ConflictError, match="already resolved by bob"):
+        actions.handlers[action](as_alice_saw_it, "alice", FormData())
+
+    with db.read() as conn:
+        po = conn.execute(
+            select(t.purchase_orders.c.status).where(t.purchase_orders.c.number == "PO-00003")
+        ).scalar_one()
+        send = conn.execute(
+            select(t.outbox.c.status).where(t.outbox.c.po_id == problem.po_id)
+        ).scalar_one()
+    assert (po, send) == ("released", "dead")  # not cancelled, not queued again
+    done = exception(db, "send_failed")
+    assert (done.resolved_by, done.resolution) == ("bob", "the supplier had it after all")
+    assert events(db, "po.resend") == events(db, "po.cancelled") == []

@@ -4,8 +4,9 @@ with the exact message sent, exceptions with their reasons, suppliers' health.""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from connector.catalogue.importer import import_catalogue
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.services.plan import run_planner
+from connector.services.shipments import ShippedLine, record_shipment
 from connector.store import Database
 from connector.store import schema as t
 from tests.store.helpers import ingest, offers, order
@@ -54,11 +56,36 @@ def test_orders_list_shows_each_lines_supply(alice: TestClient, seeded: datetime
     names = re.findall(r'<a href="/orders/\d+">(#\d+)</a>', page)
     assert names == ["#1005", "#1004", "#1003", "#1002", "#1001"]  # newest first
     words = text_of(page)
-    assert "HOSE HOSE 2 back_to_back allocated acme PO-00001 sent 2 —" in words
-    assert "ROSE ROSE 1 drop_ship allocated bloom PO-00002 shipped 1 TRK-42 (UPS)" in words
+    assert "Tracking Carrier Shipped" in words
+    assert "HOSE HOSE 2 back_to_back allocated acme PO-00001 sent 2 — — —" in words
+    shipped = seeded.astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%d %H:%M %Z")
+    assert f"ROSE ROSE 1 drop_ship allocated bloom PO-00002 shipped 1 TRK-42 UPS {shipped}" in words
     assert "unmapped_sku : order #1003: SKU GNOME is in no catalogue" in words
     assert 'href="/pos/PO-00001"' in page
     assert "1 High Street" not in page  # addresses only on the order's own page
+
+
+def test_a_line_shipped_in_two_parts_shows_each_shipment(
+    alice: TestClient, seeded: datetime, cfg: TandemConfig, db: Database
+) -> None:
+    first, second = seeded + timedelta(hours=1), seeded + timedelta(days=1)
+    record_shipment(
+        db, cfg, "PO-00001", ["1Z-A"], first, carrier="UPS", lines=[ShippedLine("HOSE", 1)]
+    )
+    record_shipment(db, cfg, "PO-00001", ["JD-B", "JD-C"], second, carrier="DHL")
+    page = alice.get(f"/orders/{order_id(db, '#1001')}").text
+    row = re.search(r"<tr>\s*<td[^>]*>HOSE</td>.*?</tr>", page, re.S)
+    assert row is not None
+    cells = [
+        " ".join(re.sub(r"<[^>]+>", " ", c).split())
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(), re.S)
+    ]
+    london = ZoneInfo("Europe/London")
+    assert cells[-3:] == [
+        "1Z-A JD-B, JD-C",
+        "UPS DHL",
+        " ".join(f"{when.astimezone(london):%Y-%m-%d %H:%M %Z}" for when in (first, second)),
+    ]
 
 
 def test_orders_search_and_pages(alice: TestClient, seeded: datetime) -> None:

@@ -9,6 +9,7 @@ and choosing a supplier run the planner at once, so the page can say what came o
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -18,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from connector.clock import utcnow
-from connector.errors import TandemError
+from connector.errors import ConflictError, TandemError
 from connector.services import po_actions
 from connector.services.plan import run_planner
 from connector.store import schema as t
@@ -51,6 +52,21 @@ def _event(item: Item, kind: str, message: str) -> Event:
 
 def _label(item: Item) -> str:
     return f"exception {item['id']} ({item['kind']})"
+
+
+def _closing(item: Item, user: str, note: str, now: datetime) -> Callable[[Connection], None]:
+    """Resolve the exception inside the PO action's transaction, so the action and the
+    resolution happen together or not at all: a page shown before someone else resolved
+    it must not resend or cancel the PO."""
+
+    def close(conn: Connection) -> None:
+        if not resolve(conn, item["id"], user, note, now):
+            by = conn.execute(
+                select(t.exceptions.c.resolved_by).where(t.exceptions.c.id == item["id"])
+            ).scalar()
+            raise ConflictError(f"{_label(item)} was already resolved by {by}; nothing was done")
+
+    return close
 
 
 def describe_line(conn: Connection, item: Item) -> tuple[str, list[Item]]:
@@ -97,16 +113,14 @@ class ExceptionActions:
 
     def resend(self, item: Item, user: str, form: FormData) -> str:
         now = utcnow()
-        result = po_actions.resend(self.db, item["po_number"], now, who=user)
-        with self.db.write() as conn:
-            resolve(conn, item["id"], user, f"resent by {user}", now)
+        close = _closing(item, user, f"resent by {user}", now)
+        result = po_actions.resend(self.db, item["po_number"], now, who=user, first=close)
         return f"{result.message}; {_label(item)} resolved."
 
     def cancel(self, item: Item, user: str, form: FormData) -> str:
         now = utcnow()
-        result = po_actions.cancel(self.db, self.config, item["po"], now, who=user)
-        with self.db.write() as conn:
-            resolve(conn, item["id"], user, f"{result.number} cancelled by {user}", now)
+        close = _closing(item, user, f"{item['po']} cancelled by {user}", now)
+        result = po_actions.cancel(self.db, self.config, item["po"], now, who=user, first=close)
         return (
             f"{result.message}; {_label(item)} resolved. Its orders are planned again"
             " on the next planner run."

@@ -179,19 +179,27 @@ def order_lines(conn: Connection, order_ids: Sequence[int]) -> dict[int, list[di
     return result
 
 
-def tracking_by_po_line(conn: Connection, po_line_ids: Sequence[int]) -> dict[int, list[str]]:
-    """Tracking numbers (with carrier) of the shipments that carried each PO line."""
+def tracking_by_po_line(
+    conn: Connection, po_line_ids: Sequence[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """The shipments that carried each PO line, oldest first: tracking numbers, carrier and
+    when it shipped."""
     sh, pl = t.shipments, t.po_lines
     wanted = set(po_line_ids)
-    found: dict[int, list[str]] = defaultdict(list)
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for part in chunks(sorted(wanted)):
         po_ids = select(pl.c.po_id).where(pl.c.id.in_(part))
         for r in conn.execute(select(sh).where(sh.c.po_id.in_(po_ids)).order_by(sh.c.id)):
-            label = ", ".join(r.tracking_numbers) + (f" ({r.carrier})" if r.carrier else "")
+            shipment = {
+                "id": r.id,
+                "numbers": list(r.tracking_numbers),
+                "carrier": r.carrier,
+                "shipped_at": r.shipped_at,
+            }
             for shipped in r.lines or []:
                 line_id = shipped.get("po_line_id")
-                if line_id in wanted and label not in found[line_id]:
-                    found[line_id].append(label)
+                if line_id in wanted and shipment not in found[line_id]:
+                    found[line_id].append(shipment)
     return found
 
 

@@ -1,0 +1,97 @@
+"""`tandem demo` as a user starts it: a subprocess on a free port with its own folder. Orders
+stream in, POs land in its database and as emails in its mailbox folder, and Ctrl-C (SIGINT)
+or SIGTERM ends it with exit code 0. A port already in use is a one-line error."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.integration.daemon_support import TANDEM, free_port, healthy, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def demo(folder: Path, port: int, out: Path) -> subprocess.Popen[bytes]:
+    with out.open("wb") as sink:
+        return subprocess.Popen(
+            [
+                str(TANDEM),
+                "demo",
+                "--folder",
+                str(folder),
+                "--port",
+                str(port),
+                "--every",
+                "0.5",
+                "--seed",
+                "7",
+            ],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+def sent_pos(database: Path) -> list[str]:
+    if not database.exists():
+        return []
+    with sqlite3.connect(database, timeout=10) as conn:
+        rows = conn.execute(
+            "SELECT number FROM purchase_orders WHERE status IN ('sent', 'acknowledged', 'shipped')"
+        ).fetchall()
+    return sorted(number for (number,) in rows)
+
+
+@pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_the_demo_sends_pos_to_its_mailbox_and_stops_cleanly(
+    tmp_path: Path, stop_with: signal.Signals
+) -> None:
+    folder, port, out = tmp_path / "demo", free_port(), tmp_path / "demo.out"
+    mailbox = folder / "mailbox"
+    process = demo(folder, port, out)
+    try:
+        wait_for(lambda: healthy(port), 60, "the demo's dashboard to answer", out)
+        printed = out.read_text()
+        assert f"http://127.0.0.1:{port}/" in printed
+        assert str(mailbox) in printed
+        wait_for(lambda: bool(sent_pos(folder / "tandem.db")), 60, "a PO sent", out)
+        wait_for(lambda: any(mailbox.glob("*PO-*.eml")), 30, "a PO email in the mailbox", out)
+    finally:
+        process.send_signal(stop_with)
+        try:
+            code = process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert code == 0, out.read_text()[-3000:]
+    # Files are named <time>-<Message-ID>.eml, e.g. 20261201T214859.704289Z-PO-00001.rev1.order.eml
+    emailed = {p.name.split("-", 1)[1].split(".")[0] for p in mailbox.glob("*PO-*.eml")}
+    assert set(sent_pos(folder / "tandem.db")) <= emailed  # every PO marked sent was emailed
+    assert "Traceback" not in out.read_text()
+
+
+def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(TANDEM), "demo", "--folder", str(tmp_path / "demo"), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.strip() == (
+        f"error: port {port} on 127.0.0.1 is already in use; stop what uses it or choose"
+        " another with --port"
+    )
