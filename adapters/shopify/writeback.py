@@ -62,81 +62,59 @@ def _order(conn: Connection, order_id: int) -> Any:
     ).one()
 
 
+# A PO that ended keeps its own status on the orders it served (a supplier's refusal).
+ENDED = frozenset({POStatus.CANCELLED.value, POStatus.REJECTED.value})
+
+
 def purchase_orders_of(conn: Connection, order_id: int) -> list[dict[str, Any]]:
-    """What the `tandem.purchase_orders` metafield says about one order."""
-    po, pl, a, ol, s = t.purchase_orders, t.po_lines, t.allocations, t.order_lines, t.suppliers
-    rows = conn.execute(
-        select(
-            po.c.id,
-            po.c.number,
-            po.c.status,
-            po.c.mode,
-            po.c.expected_at,
-            s.c.name.label("supplier"),
-            ol.c.sku,
-            a.c.quantity,
-        )
-        .join(pl, pl.c.po_id == po.c.id)
-        .join(a, a.c.po_line_id == pl.c.id)
-        .join(ol, ol.c.id == a.c.order_line_id)
+    """What the `tandem.purchase_orders` metafield says about one order: every PO that serves
+    or served it. A PO the order's lines have left (an edit, a cancellation, a refusal) is
+    listed as cancelled for this order, with no lines, unless the whole PO ended."""
+    po, pl, a, ol, s, link = (
+        t.purchase_orders,
+        t.po_lines,
+        t.allocations,
+        t.order_lines,
+        t.suppliers,
+        t.po_orders,
+    )
+    heads = conn.execute(
+        select(po.c.id, po.c.number, po.c.status, po.c.mode, po.c.expected_at, s.c.name)
+        .join(link, link.c.po_id == po.c.id)
         .join(s, s.c.id == po.c.supplier_id)
-        .where(ol.c.order_id == order_id, po.c.number.is_not(None))
+        .where(link.c.order_id == order_id, po.c.number.is_not(None))
         .order_by(po.c.number)
     ).all()
-    found: dict[int, dict[str, Any]] = {}
-    for r in rows:
-        entry = found.setdefault(
-            r.id,
-            {
-                "number": r.number,
-                "supplier": r.supplier,
-                "status": r.status,
-                "mode": r.mode,
-                "eta": r.expected_at.date().isoformat() if r.expected_at else None,
-                "lines": defaultdict(int),
-                "tracking": [],
-            },
+    if not heads:
+        return []
+    held: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for po_id, sku, units in conn.execute(
+        select(pl.c.po_id, ol.c.sku, a.c.quantity)
+        .join(a, a.c.po_line_id == pl.c.id)
+        .join(ol, ol.c.id == a.c.order_line_id)
+        .where(ol.c.order_id == order_id, pl.c.po_id.in_([h.id for h in heads]))
+    ):
+        if units > 0:
+            held[po_id][sku] += units
+    tracking: dict[int, list[str]] = defaultdict(list)
+    for po_id, numbers in conn.execute(
+        select(t.shipments.c.po_id, t.shipments.c.tracking_numbers).where(
+            t.shipments.c.po_id.in_([h.id for h in heads])
         )
-        entry["lines"][r.sku] += r.quantity
-    if found:
-        shipments = conn.execute(
-            select(t.shipments.c.po_id, t.shipments.c.tracking_numbers).where(
-                t.shipments.c.po_id.in_(list(found))
-            )
-        )
-        for po_id, numbers in shipments:
-            found[po_id]["tracking"].extend(numbers)
+    ):
+        tracking[po_id].extend(numbers)
     return [
-        {**entry, "lines": [{"sku": k, "quantity": v} for k, v in entry["lines"].items()]}
-        for entry in found.values()
+        {
+            "number": h.number,
+            "supplier": h.name,
+            "status": h.status if held[h.id] or h.status in ENDED else POStatus.CANCELLED.value,
+            "mode": h.mode,
+            "eta": h.expected_at.date().isoformat() if h.expected_at and held[h.id] else None,
+            "lines": [{"sku": sku, "quantity": units} for sku, units in held[h.id].items()],
+            "tracking": tracking[h.id],
+        }
+        for h in heads
     ]
-
-
-def cancelled_po(conn: Connection, po_id: int) -> dict[str, Any] | None:
-    """A cancelled PO as the metafield lists it. Cancelling takes its allocations away, so
-    `purchase_orders_of` no longer finds it; the write-back queued by the cancellation still
-    has to say so on the orders it served."""
-    po, s = t.purchase_orders, t.suppliers
-    row = conn.execute(
-        select(po.c.number, po.c.mode, s.c.name.label("supplier"))
-        .join(s, s.c.id == po.c.supplier_id)
-        .where(
-            po.c.id == po_id,
-            po.c.status == POStatus.CANCELLED.value,
-            po.c.number.is_not(None),
-        )
-    ).first()
-    if row is None:
-        return None
-    return {
-        "number": row.number,
-        "supplier": row.supplier,
-        "status": POStatus.CANCELLED.value,
-        "mode": row.mode,
-        "eta": None,
-        "lines": [],
-        "tracking": [],
-    }
 
 
 async def write_order_status(
@@ -146,9 +124,6 @@ async def write_order_status(
     with db.read() as conn:
         order = _order(conn, order_id)
         pos = purchase_orders_of(conn, order_id)
-        cancelled = cancelled_po(conn, item.po_id) if item.po_id is not None else None
-    if cancelled is not None and cancelled["number"] not in {p["number"] for p in pos}:
-        pos = sorted([*pos, cancelled], key=lambda p: str(p["number"]))
     if not pos:
         return
     template = config.store.status_tag

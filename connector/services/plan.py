@@ -19,6 +19,7 @@ from connector.planning import HoldKind, LineToPlan, Plan, PlanningInput, plan
 from connector.routing import ChoiceRules, ModeRules
 from connector.services.changes import ChangeReason, request_changes
 from connector.services.release import customer_addresses, release_due, warehouse_ship_to
+from connector.services.store_updates import po_ids_of_lines, queue_status_updates, writes_back
 from connector.services.suppliers import supplier_terms, sync_suppliers
 from connector.store import Database
 from connector.store import schema as t
@@ -196,6 +197,10 @@ def apply_plan(
 
     changed = recompute_lines(conn, touched, now)
     summary.changes = request_changes(conn, changed, reasons, now)
+    # Orders whose share of a numbered PO changed (taken off, or linked to an open PO's spare
+    # units) are told what that PO now means for them; drafts are told at release.
+    if writes_back(config):
+        queue_status_updates(conn, config, po_ids_of_lines(conn, touched), now)
     _record_decisions(conn, result, now)
     summary.exceptions_opened, summary.exceptions_closed = _record_problems(
         conn, by_id, result, now

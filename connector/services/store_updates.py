@@ -2,7 +2,8 @@
 
 Each effect has a stable dedupe key, so a replayed release or shipment queues nothing twice:
 - `store.order_status`: tag the order with the PO number (and status tag) and refresh its
-  `tandem.purchase_orders` metafield; one per order, PO, status and revision.
+  `tandem.purchase_orders` metafield; one per order, PO, status, revision and the units the
+  PO holds for the order, so an order whose lines left a PO hears of it too.
 - `store.fulfillment`: a drop-ship shipment's tracking as a fulfillment; one per shipment and
   order.
 Only the Shopify platform writes back; for the `file` platform nothing is queued.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from connector.configuration import TandemConfig
 from connector.outbox import Effect, enqueue
@@ -31,27 +32,75 @@ def writes_back(config: TandemConfig) -> bool:
     return config.store.platform == "shopify"
 
 
-def served_orders(conn: Connection, po_ids: Collection[int]) -> dict[int, set[int]]:
-    """PO id -> the ids of the orders its lines serve."""
-    a, pl, ol = t.allocations, t.po_lines, t.order_lines
-    served: dict[int, set[int]] = {}
+def link_orders(conn: Connection, po_ids: Collection[int], now: datetime) -> None:
+    """Remember every order the numbered POs serve now (`po_orders`), so the order still hears
+    of a PO after its lines have left it."""
+    a, pl, ol, po, link = t.allocations, t.po_lines, t.order_lines, t.purchase_orders, t.po_orders
     for part in chunks(sorted(set(po_ids))):
-        rows = conn.execute(
+        known = {
+            (row.po_id, row.order_id)
+            for row in conn.execute(
+                select(link.c.po_id, link.c.order_id).where(link.c.po_id.in_(part))
+            )
+        }
+        serving = conn.execute(
             select(pl.c.po_id, ol.c.order_id)
             .join(a, a.c.po_line_id == pl.c.id)
             .join(ol, ol.c.id == a.c.order_line_id)
-            .where(pl.c.po_id.in_(part))
+            .join(po, po.c.id == pl.c.po_id)
+            .where(pl.c.po_id.in_(part), po.c.number.is_not(None))
             .distinct()
         )
-        for po_id, order_id in rows:
+        new = [
+            {"po_id": row.po_id, "order_id": row.order_id, "linked_at": now}
+            for row in serving
+            if (row.po_id, row.order_id) not in known
+        ]
+        if new:
+            conn.execute(link.insert(), new)
+
+
+def served_orders(conn: Connection, po_ids: Collection[int]) -> dict[int, set[int]]:
+    """PO id -> the ids of the orders it serves or served."""
+    link = t.po_orders
+    served: dict[int, set[int]] = {}
+    for part in chunks(sorted(set(po_ids))):
+        for po_id, order_id in conn.execute(
+            select(link.c.po_id, link.c.order_id).where(link.c.po_id.in_(part))
+        ):
             served.setdefault(po_id, set()).add(order_id)
     return served
+
+
+def _units_served(conn: Connection, po_ids: Collection[int]) -> dict[tuple[int, int], int]:
+    """(PO id, order id) -> store units the PO holds for the order now."""
+    a, pl, ol = t.allocations, t.po_lines, t.order_lines
+    units: dict[tuple[int, int], int] = {}
+    for part in chunks(sorted(set(po_ids))):
+        for po_id, order_id, held in conn.execute(
+            select(pl.c.po_id, ol.c.order_id, func.sum(a.c.quantity))
+            .join(a, a.c.po_line_id == pl.c.id)
+            .join(ol, ol.c.id == a.c.order_line_id)
+            .where(pl.c.po_id.in_(part))
+            .group_by(pl.c.po_id, ol.c.order_id)
+        ):
+            units[(po_id, order_id)] = int(held or 0)
+    return units
+
+
+def po_ids_of_lines(conn: Connection, po_line_ids: Collection[int]) -> set[int]:
+    pl = t.po_lines
+    found: set[int] = set()
+    for part in chunks(sorted(set(po_line_ids))):
+        found.update(conn.execute(select(pl.c.po_id).where(pl.c.id.in_(part))).scalars())
+    return found
 
 
 def queue_status_updates(
     conn: Connection, config: TandemConfig, po_ids: Collection[int], now: datetime
 ) -> int:
-    """Queue a status write-back for every order the POs serve, at their current status."""
+    """Queue a status write-back for every order the POs serve or served, at their current
+    status and share: one per order, PO, status, revision and units held for the order."""
     if not writes_back(config) or not po_ids:
         return 0
     po = t.purchase_orders
@@ -63,10 +112,13 @@ def queue_status_updates(
             )
         )
     }
+    link_orders(conn, states, now)
+    units = _units_served(conn, states)
     effects = [
         Effect(
             ORDER_STATUS,
-            f"{ORDER_STATUS}:{order_id}:{po_id}:{states[po_id][0]}:{states[po_id][1]}",
+            f"{ORDER_STATUS}:{order_id}:{po_id}:{states[po_id][0]}:{states[po_id][1]}"
+            f":{units.get((po_id, order_id), 0)}",
             {"order_id": order_id},
             po_id=po_id,
         )
@@ -81,7 +133,7 @@ def queue_fulfillments(
 ) -> int:
     if not writes_back(config):
         return 0
-    orders = served_orders(conn, [po_id]).get(po_id, set())
+    orders = {order for (_, order), units in _units_served(conn, [po_id]).items() if units > 0}
     return enqueue(
         conn,
         [

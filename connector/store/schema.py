@@ -214,6 +214,17 @@ allocations = Table(
     Index("ix_allocations_po_line_id", "po_line_id"),
 )
 
+# Every order a numbered PO has served, kept when the order's lines later leave the PO (an
+# edit, a cancellation), so the order can still be told what became of that PO.
+po_orders = Table(
+    "po_orders",
+    metadata,
+    Column("po_id", ForeignKey("purchase_orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("linked_at", UTCDateTime, nullable=False),
+    Index("ix_po_orders_order_id", "order_id"),
+)
+
 po_changes = Table(
     "po_changes",
     metadata,

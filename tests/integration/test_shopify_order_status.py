@@ -53,3 +53,46 @@ def test_a_cancelled_po_replaced_by_a_new_one_leaves_the_new_status(
     shown = {e["number"]: e["status"] for e in json.loads(field["value"])}
     assert shown[second["number"]] == "released"
     assert shown.get(first["number"], "cancelled") == "cancelled"
+
+
+def test_an_order_cancelled_in_the_shop_after_its_po_went_out_shows_it_cancelled(
+    shop: ShopifyStandin, config_file: Path
+) -> None:
+    kept = shop.add_order([("SPADE", 1)])
+    cancelled = shop.add_order([("SPADE", 2)])
+    tandem("sync", "--config", str(config_file))
+    [po] = pos(config_file)  # one consolidated Acme PO serves both orders
+    assert "tandem:released" in shop.order_tags(cancelled)
+
+    shop.cancel_order(cancelled)
+    tandem("sync", "--config", str(config_file))
+
+    tags = shop.order_tags(cancelled)
+    assert "tandem:cancelled" in tags and "tandem:released" not in tags
+    field = shop.metafield(cancelled, "tandem", "purchase_orders")
+    assert field is not None
+    assert [(e["number"], e["status"], e["lines"]) for e in json.loads(field["value"])] == [
+        (po["number"], "cancelled", [])
+    ]
+    # The other order's share of the PO did not change.
+    field = shop.metafield(kept, "tandem", "purchase_orders")
+    assert field is not None
+    [entry] = json.loads(field["value"])
+    assert entry["number"] == po["number"] and entry["lines"] == [{"sku": "SPADE", "quantity": 1}]
+
+
+def test_a_lowered_quantity_after_release_shows_the_new_share(
+    shop: ShopifyStandin, config_file: Path
+) -> None:
+    order = shop.add_order([("SPADE", 3)])
+    tandem("sync", "--config", str(config_file))
+    [po] = pos(config_file)
+    [line] = shop.line_item_ids(order)
+    shop.edit_line_quantity(order, line, 1)
+    tandem("sync", "--config", str(config_file))
+
+    field = shop.metafield(order, "tandem", "purchase_orders")
+    assert field is not None
+    [entry] = json.loads(field["value"])
+    assert entry["number"] == po["number"] and entry["lines"] == [{"sku": "SPADE", "quantity": 1}]
+    assert "tandem:released" in shop.order_tags(order)
