@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from connector.configuration import TandemConfig
 from connector.domain import ExceptionKind, Mode
@@ -90,6 +90,7 @@ def plan_lines(
     lines = load_lines(conn, everything=everything)
     if not lines:
         return PlanSummary()
+    before = conn.execute(select(func.max(t.exceptions.c.id))).scalar() or 0
     offers, committed, free, open_po = load_supply(conn, lines, config.rules.quantity_basis)
     mode_rules, choice_rules = planning_rules(config)
     result = plan(
@@ -105,7 +106,15 @@ def plan_lines(
             committed=committed,
         )
     )
-    return apply_plan(conn, config, lines, result, now)
+    summary = apply_plan(conn, config, lines, result, now)
+    # Planning problems and the change requests it recorded alike.
+    summary.exceptions_opened = (
+        conn.execute(
+            select(func.count()).select_from(t.exceptions).where(t.exceptions.c.id > before)
+        ).scalar()
+        or 0
+    )
+    return summary
 
 
 def _why_less(line: LineToPlan) -> str:
@@ -202,9 +211,7 @@ def apply_plan(
     if writes_back(config):
         queue_status_updates(conn, config, po_ids_of_lines(conn, touched), now)
     _record_decisions(conn, result, now)
-    summary.exceptions_opened, summary.exceptions_closed = _record_problems(
-        conn, by_id, result, now
-    )
+    _, summary.exceptions_closed = _record_problems(conn, by_id, result, now)
     record(conn, events, now)
     return summary
 

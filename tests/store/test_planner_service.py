@@ -136,6 +136,7 @@ def test_edit_after_sending_records_a_change_request_and_an_exception(db: Databa
     ingest(db, order(1, ("SPADE", 2), ("RAKE", 1), version=1))
     summary = run_planner(db, cfg, T0)
     assert summary.changes == ["PO-00001 rev 2"]
+    assert summary.exceptions_opened == 1  # the change request, counted with the rest
     with db.read() as conn:
         po = show_po(conn, "PO-00001")
         problems = list_exceptions(conn)
