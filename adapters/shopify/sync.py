@@ -16,6 +16,7 @@ from adapters.shopify.errors import ShopifyError
 from adapters.shopify.orders import OrdersReport, poll_orders
 from adapters.shopify.stock import StockPlan, plan_stock_push
 from adapters.shopify.worker import WorkReport, perform_store_writes
+from connector.channels import ChannelFactory
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.outbox import worker_name
@@ -52,7 +53,11 @@ def make_client(
 
 
 async def shopify_pass(
-    db: Database, config: TandemConfig, transport: httpx.AsyncBaseTransport | None = None
+    db: Database,
+    config: TandemConfig,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    channels: ChannelFactory,
 ) -> ShopifyPass:
     result = ShopifyPass()
     shop = shop_key(config)
@@ -70,7 +75,7 @@ async def shopify_pass(
             result.orders.add(orders.ingest)
             result.problems.extend(orders.problems)
         result.plan = run_planner(db, config, utcnow())
-        result.dispatch = await dispatch(db, config, worker=worker_name())
+        result.dispatch = await dispatch(db, config, worker=worker_name(), channels=channels)
         if config.store.stock_push.enabled:
             try:
                 result.stock = await plan_stock_push(db, client, config, shop, utcnow())
@@ -81,7 +86,9 @@ async def shopify_pass(
     return result
 
 
-async def after_webhooks(db: Database, config: TandemConfig) -> ShopifyPass:
+async def after_webhooks(
+    db: Database, config: TandemConfig, *, channels: ChannelFactory
+) -> ShopifyPass:
     """What a webhook sets off once answered: read the orders, plan, write back."""
     result = ShopifyPass()
     async with make_client(config) as client:
@@ -93,6 +100,6 @@ async def after_webhooks(db: Database, config: TandemConfig) -> ShopifyPass:
             result.orders.add(orders.ingest)
             result.problems.extend(orders.problems)
         result.plan = run_planner(db, config, utcnow())
-        result.dispatch = await dispatch(db, config, worker=worker_name())
+        result.dispatch = await dispatch(db, config, worker=worker_name(), channels=channels)
         result.writes = await perform_store_writes(db, client, config)
     return result

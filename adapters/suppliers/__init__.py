@@ -14,7 +14,7 @@ from connector.configuration.model import (
 from connector.errors import TandemError
 
 if TYPE_CHECKING:
-    from adapters.suppliers.base import Channel
+    from connector.channels import Channel
 
 
 def make_channel(supplier: SupplierConfig, config: TandemConfig) -> Channel | None:

@@ -18,8 +18,8 @@ from connector.cli.common import (
 from connector.cli.output import po_table
 from connector.clock import utcnow
 from connector.services.plan import PlanSummary, run_planner
-from connector.services.sync import sync_once
 from connector.store.views import list_exceptions, list_pos
+from connector.sync import sync_once
 
 
 def _print_summary(summary: PlanSummary, dry_run: bool = False) -> None:

@@ -58,6 +58,7 @@ def serve_command(
     import uvicorn
 
     from adapters.shopify.sync import after_webhooks
+    from adapters.suppliers import make_channel
     from connector.cli.common import get_database
     from connector.web import create_app
 
@@ -73,7 +74,7 @@ def serve_command(
         async with lock:
             while again.is_set():
                 again.clear()
-                result = await after_webhooks(db, config)
+                result = await after_webhooks(db, config, channels=make_channel)
                 for line in result.problems + result.failures:
                     errors.print(line, highlight=False, markup=False)
 

@@ -10,8 +10,8 @@ import typer
 from sqlalchemy import select
 
 from adapters.suppliers import make_channel
-from adapters.suppliers.base import DocumentLine, PurchaseOrderDocument, SendResult
 from connector.catalogue import find_supplier
+from connector.channels import DocumentLine, PurchaseOrderDocument, SendResult
 from connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,

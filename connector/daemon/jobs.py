@@ -24,6 +24,7 @@ from adapters.shopify.orders import poll_orders
 from adapters.shopify.stock import plan_stock_push
 from adapters.shopify.sync import make_client, shop_key
 from adapters.shopify.worker import perform_store_writes
+from adapters.suppliers import make_channel
 from connector import outbox
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
@@ -32,9 +33,9 @@ from connector.daemon.logs import bound, customer_data, customer_values, get_log
 from connector.services.dispatch import Outcome, dispatch
 from connector.services.plan import run_planner
 from connector.services.supplier_status import poll_supplier_status
-from connector.services.sync import SyncReport, sync_file_orders, sync_inputs
 from connector.store import Database
 from connector.store import schema as t
+from connector.sync import SyncReport, sync_file_orders, sync_inputs
 
 log = get_logger("tandem.jobs")
 
@@ -138,7 +139,11 @@ class Jobs:
 
     async def dispatch(self) -> None:
         report = await dispatch(
-            self.db, self.config, worker=self.worker, stop=lambda: self.stopping
+            self.db,
+            self.config,
+            worker=self.worker,
+            channels=make_channel,
+            stop=lambda: self.stopping,
         )
         await asyncio.to_thread(self._log_outcomes, report.outcomes)
         if self.shopify:
@@ -148,7 +153,9 @@ class Jobs:
                 log.error("store write-back failed", error=failure)
 
     async def supplier_status(self) -> None:
-        for line in await poll_supplier_status(self.db, self.config, utcnow()):
+        for line in await poll_supplier_status(
+            self.db, self.config, utcnow(), channels=make_channel
+        ):
             log.info("supplier status", update=line)
 
     async def stock_push(self) -> None:

@@ -24,17 +24,17 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from adapters.suppliers import make_channel
-from adapters.suppliers.base import (
+from connector import outbox
+from connector.channels import (
     Channel,
     ChannelError,
+    ChannelFactory,
     LookupUnsupported,
     PermanentError,
     PurchaseOrderDocument,
     SendResult,
     TransientError,
 )
-from connector import outbox
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.configuration.model import SupplierConfig
@@ -48,8 +48,6 @@ from connector.store.exceptions import NewException, raise_exceptions
 
 KINDS = ("po.send", "po.change")
 LEASE = timedelta(minutes=5)
-
-ChannelFactory = Callable[[SupplierConfig, TandemConfig], Channel | None]
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,7 @@ async def dispatch(
     config: TandemConfig,
     *,
     worker: str,
-    channels: ChannelFactory = make_channel,
+    channels: ChannelFactory,
     limit: int = 10_000,
     batch: int = 1,
     now: Callable[[], datetime] = utcnow,

@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from adapters.suppliers.base import SendResult
 from connector import outbox
+from connector.channels import SendResult
 from connector.configuration import TandemConfig
 from connector.domain import POStatus
 from connector.errors import ConflictError

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from adapters.suppliers.base import (
+from connector.channels import (
     DocumentChange,
     DocumentKind,
     DocumentLine,

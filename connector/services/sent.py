@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, update
 
-from adapters.suppliers.base import PurchaseOrderDocument, SendResult
+from connector.channels import PurchaseOrderDocument, SendResult
 from connector.configuration import TandemConfig
 from connector.configuration.model import SupplierConfig
 from connector.domain import POStatus

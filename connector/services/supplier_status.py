@@ -12,8 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from adapters.suppliers.base import ChannelError
-from adapters.suppliers.rest import RestChannel
+from connector.channels import ChannelError, ChannelFactory, StatusChannel
 from connector.configuration import TandemConfig
 from connector.configuration.model import RestTransport
 from connector.domain import POStatus
@@ -28,7 +27,9 @@ from connector.store.events import Event, record
 FOLLOWED = (POStatus.SENT.value, POStatus.ACKNOWLEDGED.value)
 
 
-async def poll_supplier_status(db: Database, config: TandemConfig, now: datetime) -> list[str]:
+async def poll_supplier_status(
+    db: Database, config: TandemConfig, now: datetime, *, channels: ChannelFactory
+) -> list[str]:
     """Ask every supplier with a status endpoint about its open POs; what changed, in words."""
     changed: list[str] = []
     po = t.purchase_orders
@@ -36,7 +37,9 @@ async def poll_supplier_status(db: Database, config: TandemConfig, now: datetime
         transport = supplier.transport
         if not isinstance(transport, RestTransport) or transport.status is None:
             continue
-        channel = RestChannel(transport, supplier)
+        channel = channels(supplier, config)
+        if not isinstance(channel, StatusChannel):
+            continue
         with db.read() as conn:
             rows = conn.execute(
                 select(po.c.id, po.c.number, po.c.status, po.c.supplier_reference).where(

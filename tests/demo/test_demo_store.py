@@ -30,9 +30,9 @@ from connector.demo.catalogue import (
 from connector.demo.mailbox import Mailbox
 from connector.demo.standin import DEMO_SCHEMA_PATH, ShopifyStandin
 from connector.services.shipments import record_shipment
-from connector.services.sync import SyncReport, sync_once
 from connector.store import open_database
 from connector.store.views import list_exceptions, list_pos
+from connector.sync import SyncReport, sync_once
 
 BUFFER = 1
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from adapters.suppliers.base import PurchaseOrderDocument, SendResult
+from adapters.suppliers import make_channel
 from adapters.suppliers.rest import RestChannel
+from connector.channels import PurchaseOrderDocument, SendResult
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.configuration.model import RestTransport
@@ -170,9 +171,9 @@ def test_supplier_status_polling_records_acknowledgement_and_tracking(db: Databa
         offers(db, config, "api", ("MUG", 6, 100))
         ingest(db, order(1, ("MUG", 2)), order(2, ("MUG", 1)))
         run_planner(db, config, utcnow())
-        asyncio.run(dispatch(db, config, worker="w"))
+        asyncio.run(dispatch(db, config, worker="w", channels=make_channel))
         server.ship("PO-00002", "1Z-TRACK-2", carrier="DPD")
-        changed = asyncio.run(poll_supplier_status(db, config, utcnow()))
+        changed = asyncio.run(poll_supplier_status(db, config, utcnow(), channels=make_channel))
         assert "PO-00001 acknowledged" in changed
         assert "PO-00002 shipped: 1Z-TRACK-2" in changed
         with db.read() as conn:
@@ -183,4 +184,4 @@ def test_supplier_status_polling_records_acknowledgement_and_tracking(db: Databa
         assert status == {"PO-00001": "acknowledged", "PO-00002": "shipped"}
         assert tracking == ["1Z-TRACK-2"]
         # Asked again, nothing changes twice.
-        assert asyncio.run(poll_supplier_status(db, config, utcnow())) == []
+        assert asyncio.run(poll_supplier_status(db, config, utcnow(), channels=make_channel)) == []

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from adapters.suppliers import make_channel
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.services import po_actions
@@ -89,7 +90,9 @@ def api_config(base_url: str) -> TandemConfig:
 
 
 def send(db: Database, config: TandemConfig, at: datetime | None = None) -> DispatchReport:
-    return asyncio.run(dispatch(db, config, worker="w", now=lambda: at or utcnow()))
+    return asyncio.run(
+        dispatch(db, config, worker="w", channels=make_channel, now=lambda: at or utcnow())
+    )
 
 
 def test_a_cancellation_reaches_the_supplier_under_its_own_order_id(
@@ -160,7 +163,7 @@ def test_a_line_the_supplier_refuses_is_planned_again_elsewhere(
     config = sent_to_api(db, server)
     server.refuse("PO-00001", "API-MUG", reason="mug discontinued")
 
-    changed = asyncio.run(poll_supplier_status(db, config, utcnow()))
+    changed = asyncio.run(poll_supplier_status(db, config, utcnow(), channels=make_channel))
 
     assert any("Print Partner refused MUG (API-MUG) on PO-00001" in c for c in changed)
     [(kind, message)] = open_exceptions(db)
@@ -174,7 +177,9 @@ def test_a_line_the_supplier_refuses_is_planned_again_elsewhere(
         "PO-00001 acknowledged": [("API-MUG", 0), ("API-TEE", 1)],
         "PO-00002 released": [("BACKUP-MUG", 1)],
     }
-    assert asyncio.run(poll_supplier_status(db, config, utcnow())) == []  # said once
+    assert (
+        asyncio.run(poll_supplier_status(db, config, utcnow(), channels=make_channel)) == []
+    )  # said once
     assert len(open_exceptions(db)) == 1
 
 
@@ -186,7 +191,7 @@ def test_a_po_the_supplier_cancels_is_cancelled_and_its_order_planned_again(
     config = sent_to_api(db, server)
     server.cancel("PO-00001", reason="out of stock")
 
-    changed = asyncio.run(poll_supplier_status(db, config, utcnow()))
+    changed = asyncio.run(poll_supplier_status(db, config, utcnow(), channels=make_channel))
 
     assert changed and "Print Partner cancelled PO-00001: out of stock" in changed[0]
     [(kind, message)] = open_exceptions(db)

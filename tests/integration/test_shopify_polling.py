@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from adapters.shopify.sync import shopify_pass
+from adapters.suppliers import make_channel
 from connector.configuration import load_config
 from connector.store import Database
 from connector.store import schema as t
@@ -51,7 +52,9 @@ def test_an_order_changed_while_a_poll_runs_is_found_by_the_next_poll(
     shop.add_order([("SPADE", 2)], name="#early")
 
     merchant = MerchantDuringThePoll(shop)
-    first = asyncio.run(shopify_pass(tandem_db, load_config(config_path), transport=merchant))
+    first = asyncio.run(
+        shopify_pass(tandem_db, load_config(config_path), transport=merchant, channels=make_channel)
+    )
     assert first.failures == []
     assert merchant.late_order is not None
     assert order_names(tandem_db) == ["#early"]  # the search ran before #late existed

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from adapters.shopify.sync import after_webhooks
+from adapters.suppliers import make_channel
 from connector.configuration import load_config
 from connector.store import Database
 from connector.store import schema as t
@@ -33,7 +34,7 @@ def webhooks(config_file: Path, tandem_db: Database) -> Iterator[TestClient]:
     config = load_config(config_file)
 
     async def on_delivery() -> None:
-        await after_webhooks(tandem_db, config)
+        await after_webhooks(tandem_db, config, channels=make_channel)
 
     with TestClient(create_app(config, tandem_db, on_delivery=on_delivery)) as client:
         yield client
@@ -150,7 +151,7 @@ def test_a_delivery_that_cannot_be_read_holds_up_nothing_and_is_given_up_in_the_
 
     config = load_config(config_file)
     for _ in range(6):  # Shopify's eight tries' worth of passes, then Tandem gives up
-        asyncio.run(after_webhooks(tandem_db, config))
+        asyncio.run(after_webhooks(tandem_db, config, channels=make_channel))
     done, attempts, _ = deliveries(tandem_db)["wh-bad"]
     assert done and attempts == 8
     [problem] = [e for e in exceptions(config_file) if e["kind"] == "order_unreadable"]

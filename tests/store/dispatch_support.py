@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from adapters.suppliers.base import (
+from connector.channels import (
     LookupUnsupported,
     Party,
     PurchaseOrderDocument,

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.suppliers.base import (
+from connector import outbox
+from connector.channels import (
     PermanentError,
     PurchaseOrderDocument,
     SendResult,
     TransientError,
 )
-from connector import outbox
 from connector.configuration import TandemConfig
 from connector.domain import Address
 from connector.errors import ConflictError

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from adapters.suppliers.base import PermanentError, TransientError
+from connector.channels import PermanentError, TransientError
 from connector.configuration import TandemConfig
 from connector.services import po_actions
 from connector.services.plan import run_planner

@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from adapters.suppliers.base import PermanentError, PurchaseOrderDocument, SendResult
+from connector.channels import PermanentError, PurchaseOrderDocument, SendResult
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.services.dispatch import dispatch

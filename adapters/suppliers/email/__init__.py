@@ -1,7 +1,7 @@
 """Purchase orders by email: `EmailChannel` sends a PO document over SMTP with HTML and text
 bodies and the PO as PDF and CSV attachments.
 
-Errors (see `adapters.suppliers.base`): `TransientError` for SMTP 4xx, timeouts and refused
+Errors (see `connector.channels`): `TransientError` for SMTP 4xx, timeouts and refused
 connections; `PermanentError` for SMTP 5xx and untrusted certificates; `EmailSetupError` (a
 `PermanentError`) for settings that cannot produce a message; `LookupUnsupported` from
 `lookup`, since SMTP cannot tell whether an earlier attempt arrived.

@@ -23,7 +23,9 @@ from typing import NoReturn
 
 import aiosmtplib
 
-from adapters.suppliers.base import (
+from adapters.suppliers.email import csvfile, message, render
+from adapters.suppliers.email.errors import EmailSetupError
+from connector.channels import (
     ChannelError,
     LookupUnsupported,
     PermanentError,
@@ -31,8 +33,6 @@ from adapters.suppliers.base import (
     SendResult,
     TransientError,
 )
-from adapters.suppliers.email import csvfile, message, render
-from adapters.suppliers.email.errors import EmailSetupError
 from connector.configuration.model import EmailTransport, SmtpConfig, SupplierConfig
 
 

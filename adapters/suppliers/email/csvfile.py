@@ -11,9 +11,9 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 
-from adapters.suppliers.base import DocumentLine, PurchaseOrderDocument
 from adapters.suppliers.email.errors import EmailSetupError
 from adapters.suppliers.email.render import money
+from connector.channels import DocumentLine, PurchaseOrderDocument
 
 Cell = Callable[[PurchaseOrderDocument, DocumentLine], object]
 

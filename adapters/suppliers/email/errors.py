@@ -7,7 +7,7 @@ render), so retrying cannot help and a person must fix the configuration.
 
 from __future__ import annotations
 
-from adapters.suppliers.base import PermanentError
+from connector.channels import PermanentError
 
 
 class EmailSetupError(PermanentError):

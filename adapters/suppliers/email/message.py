@@ -15,8 +15,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
-from adapters.suppliers.base import PurchaseOrderDocument
 from adapters.suppliers.email import csvfile, pdf, render
+from connector.channels import PurchaseOrderDocument
 from connector.configuration.model import EmailTransport, SupplierConfig
 
 # RFC 5322 dot-atom text: what may stand on either side of the @ of a Message-ID.

@@ -16,8 +16,8 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from adapters.suppliers.base import DocumentChange, PurchaseOrderDocument
 from adapters.suppliers.email.render import money
+from connector.channels import DocumentChange, PurchaseOrderDocument
 
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),  # Debian, Ubuntu

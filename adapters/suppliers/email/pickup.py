@@ -11,8 +11,8 @@ import os
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
-from adapters.suppliers.base import PurchaseOrderDocument, SendResult, TransientError
 from adapters.suppliers.email.channel import EmailChannel
+from connector.channels import PurchaseOrderDocument, SendResult, TransientError
 
 
 class PickupChannel:

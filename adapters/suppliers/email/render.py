@@ -15,8 +15,8 @@ from typing import Any
 
 import jinja2
 
-from adapters.suppliers.base import PurchaseOrderDocument
 from adapters.suppliers.email.errors import EmailSetupError
+from connector.channels import PurchaseOrderDocument
 from connector.configuration.model import EmailTemplates, SupplierConfig
 
 DEFAULT_SUBJECTS = {

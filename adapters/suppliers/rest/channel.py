@@ -18,13 +18,6 @@ from typing import Any
 
 import httpx
 
-from adapters.suppliers.base import (
-    LookupUnsupported,
-    PermanentError,
-    PurchaseOrderDocument,
-    SendResult,
-    StatusUpdate,
-)
 from adapters.suppliers.rest.http import Request, SupplierHttp
 from adapters.suppliers.rest.render import Renderer, default_body, to_json
 from adapters.suppliers.rest.responses import (
@@ -34,6 +27,13 @@ from adapters.suppliers.rest.responses import (
     map_status,
     parse_body,
     status_update,
+)
+from connector.channels import (
+    LookupUnsupported,
+    PermanentError,
+    PurchaseOrderDocument,
+    SendResult,
+    StatusUpdate,
 )
 from connector.configuration.model import RestEndpoint, RestTransport, SupplierConfig
 

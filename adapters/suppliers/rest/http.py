@@ -16,8 +16,8 @@ from functools import cache
 import httpx
 from pydantic import SecretStr
 
-from adapters.suppliers.base import PermanentError, TransientError
 from adapters.suppliers.rest.responses import error_text, retry_after
+from connector.channels import PermanentError, TransientError
 from connector.configuration.model import RestTransport
 
 

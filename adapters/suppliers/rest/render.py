@@ -27,7 +27,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from adapters.suppliers.base import PermanentError, PurchaseOrderDocument
+from connector.channels import PermanentError, PurchaseOrderDocument
 from connector.configuration.model import SupplierConfig
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)

@@ -15,7 +15,7 @@ from typing import Any, Literal, cast
 
 import httpx
 
-from adapters.suppliers.base import StatusUpdate
+from connector.channels import StatusUpdate
 
 ERROR_TEXT_LIMIT = 500
 TandemStatus = Literal["acknowledged", "rejected", "shipped", "cancelled"]

@@ -24,13 +24,13 @@ from typing import Any, TypeVar
 
 import asyncssh
 
-from adapters.suppliers.base import (
+from adapters.suppliers.sftp.csvfile import check_columns, render_csv
+from connector.channels import (
     PermanentError,
     PurchaseOrderDocument,
     SendResult,
     TransientError,
 )
-from adapters.suppliers.sftp.csvfile import check_columns, render_csv
 from connector.configuration.model import SftpTransport, SupplierConfig
 
 T = TypeVar("T")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from adapters.suppliers.base import PermanentError, PurchaseOrderDocument
+from connector.channels import PermanentError, PurchaseOrderDocument
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from pypdf import PdfReader
 
-from adapters.suppliers.base import DocumentChange, DocumentLine, Party, PurchaseOrderDocument
 from adapters.suppliers.email import EmailChannel
+from connector.channels import DocumentChange, DocumentLine, Party, PurchaseOrderDocument
 from connector.configuration.model import EmailTransport, SmtpConfig, SupplierConfig
 
 FROM = "Tandem Shop purchasing <po@shop.example>"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.suppliers.base import LookupUnsupported, PermanentError
 from adapters.suppliers.email import EmailSetupError, pdf
+from connector.channels import LookupUnsupported, PermanentError
 from tests.suppliers.email.support import (
     CC,
     CUSTOMER,

@@ -8,14 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from adapters.suppliers.base import (
+from adapters.suppliers.rest import RestChannel
+from connector.channels import (
     DocumentChange,
     DocumentKind,
     DocumentLine,
     Party,
     PurchaseOrderDocument,
 )
-from adapters.suppliers.rest import RestChannel
 from connector.configuration.model import RestTransport, SupplierConfig
 
 T = TypeVar("T")

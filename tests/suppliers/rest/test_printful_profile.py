@@ -10,8 +10,8 @@ import httpx
 import pytest
 import respx
 
-from adapters.suppliers.base import PermanentError
 from adapters.suppliers.rest import RestChannel
+from connector.channels import PermanentError
 from connector.domain import Mode
 from tests.suppliers.rest.documents import CUSTOMER, document, load_printful, rest
 

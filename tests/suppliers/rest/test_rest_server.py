@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.suppliers.base import (
+from adapters.suppliers.rest import RestChannel
+from connector.channels import (
     PermanentError,
     PurchaseOrderDocument,
     SendResult,
     TransientError,
 )
-from adapters.suppliers.rest import RestChannel
 from tests.suppliers.rest.documents import document, load_printful, rest
 from tests.suppliers.rest.supplier_server import SupplierServer
 

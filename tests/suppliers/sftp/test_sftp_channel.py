@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from adapters.suppliers.base import PermanentError, TransientError
 from adapters.suppliers.sftp import SftpChannel
 from adapters.suppliers.sftp.csvfile import render_csv
+from connector.channels import PermanentError, TransientError
 from connector.configuration.model import SftpTransport, SupplierConfig
 from tests.suppliers.rest.documents import document
 from tests.suppliers.sftp.support import (

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from adapters.suppliers import make_channel
-from adapters.suppliers.base import Channel, PurchaseOrderDocument, SendResult
+from connector.channels import Channel, PurchaseOrderDocument, SendResult
 from connector.configuration import TandemConfig
 from connector.configuration.model import SupplierConfig
 from connector.services.dispatch import DispatchReport, dispatch

@@ -1,7 +1,9 @@
-"""What every supplier channel (email, REST API, SFTP) receives and promises.
+"""The port to suppliers: what every supplier channel (email, REST API, SFTP) receives and
+promises. The channels themselves live in `adapters.suppliers`; the core only knows this.
 
 A channel gets a `PurchaseOrderDocument` — everything the supplier must see, already read from
 the database — and delivers it. It never touches the database: dispatch records the outcome.
+Channels that can be asked about a PO later (a status API) are also `StatusChannel`s.
 
 Errors say what to do next:
 
@@ -14,11 +16,13 @@ ChannelError (a TandemError: the message is the supplier's own words where there
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
+from connector.configuration.model import SupplierConfig, TandemConfig
 from connector.errors import TandemError
 
 DocumentKind = Literal["order", "change", "cancel", "test"]
@@ -166,3 +170,17 @@ class Channel(Protocol):
 
 class LookupUnsupported(ChannelError):
     """The channel cannot find out whether an earlier attempt arrived."""
+
+
+@runtime_checkable
+class StatusChannel(Protocol):
+    async def poll_status(
+        self, document: PurchaseOrderDocument, supplier_reference: str | None = None
+    ) -> StatusUpdate | None:
+        """What the supplier says about the order now; None when it has nothing to say."""
+        ...
+
+
+# The channel for a supplier's `transport`, or None where a person passes the PO on
+# (`manual`). The shell (CLI, daemon) hands `adapters.suppliers.make_channel` to the services.
+ChannelFactory = Callable[[SupplierConfig, TandemConfig], Channel | None]

@@ -18,6 +18,7 @@ from adapters.file import read_orders_file
 from adapters.shopify.stock import StockPlan
 from adapters.shopify.sync import shopify_pass
 from adapters.shopify.worker import WorkReport
+from adapters.suppliers import make_channel
 from connector.catalogue import ImportReport, import_catalogue
 from connector.configuration import TandemConfig
 from connector.errors import TandemError
@@ -99,10 +100,12 @@ def sync_once(
     if config.store.platform == "file":
         sync_file_orders(db, config, now, report)
         report.plan = run_planner(db, config, now)
-        report.dispatch = asyncio.run(dispatch(db, config, worker=worker_name()))
+        report.dispatch = asyncio.run(
+            dispatch(db, config, worker=worker_name(), channels=make_channel)
+        )
         report.failures.extend(f"sending {f}" for f in report.dispatch.failed)
         return report
-    result = asyncio.run(shopify_pass(db, config, transport))
+    result = asyncio.run(shopify_pass(db, config, transport, channels=make_channel))
     report.orders = result.orders
     report.plan = result.plan
     report.stock = result.stock
