@@ -27,7 +27,7 @@ def test_ci_runs_readmes_test_command_exactly() -> None:
 
 
 def test_every_command_in_the_readme_table_exists() -> None:
-    commands = re.findall(r"^\| `tandem ([a-z ]+?)(?: --| [A-Z]|`)", README, re.MULTILINE)
+    commands = re.findall(r"^\| `tandem ([a-z -]+?)(?: --| [A-Z]|`)", README, re.MULTILINE)
     assert len(commands) > 20
     for command in commands:
         result = CliRunner().invoke(app, [*command.split(), "--help"])
