@@ -67,7 +67,10 @@ class ShopifyClient:
         max_retry_seconds: float = 120.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        throttle: Throttle | None = None,
     ) -> None:
+        """`throttle`: share one between the clients of a shop that run at the same time (the
+        daemon's jobs), since Shopify keeps one bucket per app and shop."""
         self.url = endpoint(shop_url, api_version)
         self.shop = shop_url.split("://", 1)[-1]
         self._http = httpx.AsyncClient(
@@ -78,7 +81,7 @@ class ShopifyClient:
                 "User-Agent": USER_AGENT,
             },
         )
-        self._throttle = Throttle(sleep=sleep, clock=clock)
+        self._throttle = throttle or Throttle(sleep=sleep, clock=clock)
         self._sleep = sleep
         self._max_attempts = max_attempts
         self._max_retry_seconds = max_retry_seconds
@@ -119,8 +122,11 @@ class ShopifyClient:
                 return await self._once(op, variables or {})
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _count_retry(self, _state: RetryCallState) -> None:
+    def _count_retry(self, state: RetryCallState) -> None:
         self.stats.retries += 1
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, Throttled) and state.next_action is not None:
+            self.stats.waited_seconds += state.next_action.sleep
 
     def _backoff(self, op: Operation, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None

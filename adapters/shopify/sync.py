@@ -15,6 +15,7 @@ from adapters.shopify.deliveries import process_deliveries
 from adapters.shopify.errors import ShopifyError
 from adapters.shopify.orders import OrdersReport, poll_orders
 from adapters.shopify.stock import StockPlan, plan_stock_push
+from adapters.shopify.throttle import Throttle
 from adapters.shopify.worker import WorkReport, perform_store_writes
 from connector.channels import ChannelFactory
 from connector.clock import utcnow
@@ -44,12 +45,20 @@ def shop_key(config: TandemConfig) -> str:
 
 
 def make_client(
-    config: TandemConfig, transport: httpx.AsyncBaseTransport | None = None
+    config: TandemConfig,
+    transport: httpx.AsyncBaseTransport | None = None,
+    throttle: Throttle | None = None,
 ) -> ShopifyClient:
     store = config.store
     if store.shop_url is None or store.access_token is None:
         raise ShopifyError("store.shop_url and store.access_token are needed for Shopify")
-    return ShopifyClient(store.shop_url, store.access_token, store.api_version, transport=transport)
+    return ShopifyClient(
+        store.shop_url,
+        store.access_token,
+        store.api_version,
+        transport=transport,
+        throttle=throttle,
+    )
 
 
 async def shopify_pass(

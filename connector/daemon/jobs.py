@@ -23,6 +23,7 @@ from adapters.shopify.deliveries import process_deliveries
 from adapters.shopify.orders import poll_orders
 from adapters.shopify.stock import plan_stock_push
 from adapters.shopify.sync import make_client, shop_key
+from adapters.shopify.throttle import Throttle
 from adapters.shopify.worker import perform_store_writes
 from adapters.suppliers import make_channel
 from connector import outbox
@@ -65,6 +66,9 @@ class Jobs:
         self.shopify = config.store.platform == "shopify"
         self.stopping = False  # set on SIGTERM: loops stop taking new items
         self.running: set[str] = set()  # the jobs under way now
+        # One bucket per shop, shared by every job's client: jobs run side by side.
+        self.throttle = Throttle()
+        self._waits_reported = 0.0
 
     async def guarded(self, name: str, step: Callable[[], Awaitable[Any]]) -> None:
         started = time.perf_counter()
@@ -86,12 +90,15 @@ class Jobs:
 
     @asynccontextmanager
     async def shopify_client(self) -> AsyncIterator[ShopifyClient]:
-        """A client for one job; the time it waited for Shopify's bucket goes to /metrics."""
-        async with make_client(self.config) as client:
+        """A client for one job, paced by the shop's shared bucket; the time waited for it since
+        the last report goes to /metrics."""
+        async with make_client(self.config, throttle=self.throttle) as client:
             try:
                 yield client
             finally:
-                metrics.throttle_waits.inc(client.stats.waited_seconds)
+                waited = self.throttle.stats.waited_seconds
+                metrics.throttle_waits.inc(waited - self._waits_reported)
+                self._waits_reported = waited
 
     # -- the jobs ------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
+from adapters.shopify.throttle import Throttle
 from adapters.shopify.errors import (
     AuthError,
     MalformedResponse,
@@ -119,6 +120,45 @@ def test_throttled_answer_is_retried_after_the_bucket_refills() -> None:
     run(scenario())
     # (252 - 2) / 50 = 5 s before the retry
     assert time.sleeps and time.sleeps[0] >= 5.0
+
+
+@respx.mock
+def test_the_wait_after_a_throttled_answer_counts_as_a_throttle_wait() -> None:
+    time = FakeTime()
+    throttled = httpx.Response(
+        200,
+        json={
+            "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+            "extensions": cost(252, 2),
+        },
+    )
+    respx.post(URL).mock(side_effect=[throttled, ok(ORDERS)])
+
+    async def scenario() -> None:
+        async with client(time) as shop:
+            await shop.execute(doc.ORDERS_UPDATED, VARIABLES)
+            assert shop.stats.waited_seconds == pytest.approx(sum(time.sleeps))
+            assert shop.stats.waited_seconds >= 5.0
+
+    run(scenario())
+
+
+@respx.mock
+def test_clients_sharing_a_throttle_pace_each_other() -> None:
+    """Shopify keeps one bucket per app and shop: two jobs' clients must not both spend it."""
+    time = FakeTime()
+    respx.post(URL).mock(return_value=ok(ORDERS, requested=252, available=52))
+    shared = Throttle(sleep=time.sleep, clock=time.clock)
+
+    async def scenario() -> None:
+        async with client(time, throttle=shared) as poller:
+            await poller.execute(doc.ORDERS_UPDATED, VARIABLES)  # learns the bucket: 52 left
+        async with client(time, throttle=shared) as reconciler:
+            await reconciler.execute(doc.ORDERS_UPDATED, VARIABLES)
+        # The second client knew what the first learnt: it waited instead of being throttled.
+        assert time.sleeps == [pytest.approx(4.0)]
+
+    run(scenario())
 
 
 @respx.mock
