@@ -13,7 +13,6 @@ from pydantic import SecretStr
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
-from adapters.shopify.throttle import Throttle
 from adapters.shopify.errors import (
     AuthError,
     MalformedResponse,
@@ -23,6 +22,7 @@ from adapters.shopify.errors import (
     Unavailable,
     UserErrors,
 )
+from adapters.shopify.throttle import Throttle
 from adapters.shopify.writeback import check
 
 URL = "https://demo.myshopify.com/admin/api/2026-07/graphql.json"
