@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from connector.configuration.model import (
-    EmailTransport,
-    RestTransport,
-    SftpTransport,
-    SupplierConfig,
-    TandemConfig,
-)
+from connector.configuration.model import SupplierConfig, TandemConfig
+from connector.configuration.transports import EmailTransport, RestTransport, SftpTransport
 from connector.errors import TandemError
 
 if TYPE_CHECKING:

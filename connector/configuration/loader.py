@@ -181,6 +181,7 @@ def _annotation_parts(annotation: Any) -> list[Any]:
 
 def _unknown_key_message(path: KeyPath) -> str:
     from connector.configuration import model as m
+    from connector.configuration import transports
 
     section_models: dict[str, type[BaseModel]] = {
         "": m.TandemConfig,
@@ -193,7 +194,7 @@ def _unknown_key_message(path: KeyPath) -> str:
         "release": m.ReleaseConfig,
         "catalogue": m.CatalogueConfig,
         "columns": m.CatalogueColumns,
-        "transport": m.EmailTransport,
+        "transport": transports.EmailTransport,
     }
     parents = [p for p in path[:-1] if isinstance(p, str)]
     owner = section_models.get(parents[-1] if parents else "")

@@ -10,64 +10,20 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Literal
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from connector.configuration.fields import ConfigPath, Currency, Duration, Section, check_timezone
+from connector.configuration.transports import EmailTransport, ManualTransport, Transport
 from connector.domain import Address, Mode, QuantityBasis, Strategy
 from connector.release import ReleasePolicy, cron_trigger
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-def _resolve_path(value: Any, info: ValidationInfo) -> Any:
-    if value is None or value == "":
-        return None
-    base = (info.context or {}).get("base_dir")
-    path = Path(str(value)).expanduser()
-    if base is not None and not path.is_absolute():
-        path = Path(base) / path
-    return path
-
-
-ConfigPath = Annotated[Path, BeforeValidator(_resolve_path)]
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
-
-
-def _duration(value: Any) -> Any:
-    """Accept `90s`, `30m`, `4h`, `2d` besides ISO 8601 (`PT4H`) and plain seconds."""
-    if isinstance(value, str) and (m := _DURATION.match(value)):
-        return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()])
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-
-
-def _check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)"
-        ) from None
-    return name
 
 
 class StockPushConfig(Section):
@@ -281,106 +237,6 @@ class ReleaseConfig(Section):
         )
 
 
-DEFAULT_CSV_COLUMNS = ["po_number", "supplier_sku", "sku", "name", "quantity", "unit_cost"]
-
-
-class EmailTemplates(Section):
-    """Jinja2 templates overriding the packaged ones (paths relative to the config file)."""
-
-    subject: str | None = None  # a Jinja2 template string, e.g. "PO {{ po.number }}"
-    html: ConfigPath | None = None
-    text: ConfigPath | None = None
-
-
-class EmailTransport(Section):
-    type: Literal["email"]
-    to: list[str] = Field(min_length=1)
-    cc: list[str] = Field(default_factory=list)
-    reply_to: str | None = None
-    templates: EmailTemplates = Field(default_factory=EmailTemplates)
-    attach_pdf: bool = True
-    attach_csv: bool = True
-    csv_columns: list[str] = Field(default_factory=lambda: list(DEFAULT_CSV_COLUMNS))
-
-    @field_validator("to", "cc", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("to", "cc")
-    @classmethod
-    def _addresses(cls, value: list[str]) -> list[str]:
-        for address in value:
-            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
-                raise ValueError(f"{address!r} is not an email address")
-        return value
-
-
-class RestAuth(Section):
-    type: Literal["none", "bearer", "basic", "header"] = "none"
-    token: SecretStr | None = None  # bearer
-    username: str | None = None  # basic
-    password: SecretStr | None = None  # basic
-    header: str = "X-API-Key"  # header
-    value: SecretStr | None = None  # header
-
-
-class RestEndpoint(Section):
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
-    path: str  # relative to base_url; Jinja2 ({{ po.number }}, {{ supplier_order_id }})
-    # A Jinja2 template rendering the JSON body (file, relative to the config file) ...
-    template: ConfigPath | None = None
-    # ... or the JSON body as a mapping whose string values are Jinja2 expressions.
-    body: dict[str, Any] | None = None
-
-
-class RestTransport(Section):
-    type: Literal["rest"]
-    base_url: str
-    auth: RestAuth = Field(default_factory=RestAuth)
-    timeout_seconds: float = Field(default=30, gt=0)
-    create: RestEndpoint
-    # Finds an order by our reference (in-doubt resolution); `found_when` is a dotted path
-    # into the response that is non-empty when the order exists.
-    lookup: RestEndpoint | None = None
-    cancel: RestEndpoint | None = None
-    change: RestEndpoint | None = None
-    status: RestEndpoint | None = None
-    # Dotted paths into responses: the supplier's order id, its status, tracking numbers...
-    response_fields: dict[str, str] = Field(
-        default_factory=lambda: {"order_id": "id", "status": "status"}
-    )
-    # Supplier status value -> Tandem's: acknowledged, rejected, shipped, cancelled.
-    status_map: dict[str, str] = Field(default_factory=dict)
-
-
-class SftpTransport(Section):
-    type: Literal["sftp"]
-    host: str
-    port: int = Field(default=22, ge=1, le=65535)
-    username: str
-    password: SecretStr | None = None
-    private_key: ConfigPath | None = None
-    # known_hosts file; host keys are checked unless `check_host_key: false` (not advised).
-    known_hosts: ConfigPath | None = None
-    check_host_key: bool = True
-    directory: str = "/in"
-    file_name: str = "{number}-rev{revision}.csv"  # placeholders: number, revision, kind
-    columns: list[str] = Field(default_factory=lambda: list(DEFAULT_CSV_COLUMNS))
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
-
-
-class ManualTransport(Section):
-    """POs are listed for a person to pass on (phone, portal); Tandem sends nothing."""
-
-    type: Literal["manual"]
-
-
-Transport = Annotated[
-    EmailTransport | RestTransport | SftpTransport | ManualTransport, Field(discriminator="type")
-]
-
-
 class SupplierConfig(Section):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)
     name: str
@@ -453,7 +309,7 @@ class TandemConfig(Section):
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
 
-    _check_tz = field_validator("timezone")(_check_timezone)
+    _check_tz = field_validator("timezone")(check_timezone)
 
     @field_validator("suppliers")
     @classmethod

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from connector.channels import ChannelError, ChannelFactory, StatusChannel
 from connector.configuration import TandemConfig
-from connector.configuration.model import RestTransport
+from connector.configuration.transports import RestTransport
 from connector.domain import POStatus
 from connector.errors import TandemError
 from connector.services.po_document import build_document

@@ -18,7 +18,7 @@ from adapters.suppliers.rest import RestChannel
 from connector.channels import PurchaseOrderDocument, SendResult
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
-from connector.configuration.model import RestTransport
+from connector.configuration.transports import RestTransport
 from connector.services.dispatch import dispatch
 from connector.services.plan import run_planner
 from connector.store import Database, open_database

@@ -33,7 +33,8 @@ from connector.channels import (
     SendResult,
     TransientError,
 )
-from connector.configuration.model import EmailTransport, SmtpConfig, SupplierConfig
+from connector.configuration.model import SmtpConfig, SupplierConfig
+from connector.configuration.transports import EmailTransport
 
 
 class EmailChannel:

@@ -17,7 +17,8 @@ from email.utils import formatdate, parseaddr
 
 from adapters.suppliers.email import csvfile, pdf, render
 from connector.channels import PurchaseOrderDocument
-from connector.configuration.model import EmailTransport, SupplierConfig
+from connector.configuration.model import SupplierConfig
+from connector.configuration.transports import EmailTransport
 
 # RFC 5322 dot-atom text: what may stand on either side of the @ of a Message-ID.
 _NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]")

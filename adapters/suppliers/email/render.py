@@ -17,7 +17,8 @@ import jinja2
 
 from adapters.suppliers.email.errors import EmailSetupError
 from connector.channels import PurchaseOrderDocument
-from connector.configuration.model import EmailTemplates, SupplierConfig
+from connector.configuration.model import SupplierConfig
+from connector.configuration.transports import EmailTemplates
 
 DEFAULT_SUBJECTS = {
     "order": "Purchase order {{ po.number }} from {{ buyer_name }}",

@@ -35,7 +35,8 @@ from connector.channels import (
     SendResult,
     StatusUpdate,
 )
-from connector.configuration.model import RestEndpoint, RestTransport, SupplierConfig
+from connector.configuration.model import SupplierConfig
+from connector.configuration.transports import RestEndpoint, RestTransport
 
 _ENDPOINT_FOR_KIND = {"order": "create", "change": "change", "cancel": "cancel"}
 _BODY_METHODS = {"POST", "PUT", "PATCH"}

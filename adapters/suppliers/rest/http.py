@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from adapters.suppliers.rest.responses import error_text, retry_after
 from connector.channels import PermanentError, TransientError
-from connector.configuration.model import RestTransport
+from connector.configuration.transports import RestTransport
 
 
 @cache

@@ -31,7 +31,8 @@ from connector.channels import (
     SendResult,
     TransientError,
 )
-from connector.configuration.model import SftpTransport, SupplierConfig
+from connector.configuration.model import SupplierConfig
+from connector.configuration.transports import SftpTransport
 
 T = TypeVar("T")
 

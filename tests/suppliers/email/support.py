@@ -22,7 +22,8 @@ from pypdf import PdfReader
 
 from adapters.suppliers.email import EmailChannel
 from connector.channels import DocumentChange, DocumentLine, Party, PurchaseOrderDocument
-from connector.configuration.model import EmailTransport, SmtpConfig, SupplierConfig
+from connector.configuration.model import SmtpConfig, SupplierConfig
+from connector.configuration.transports import EmailTransport
 
 FROM = "Tandem Shop purchasing <po@shop.example>"
 TO = ["orders@acme.example", "desk@acme.example"]

@@ -16,7 +16,8 @@ from connector.channels import (
     Party,
     PurchaseOrderDocument,
 )
-from connector.configuration.model import RestTransport, SupplierConfig
+from connector.configuration.model import SupplierConfig
+from connector.configuration.transports import RestTransport
 
 T = TypeVar("T")
 

@@ -14,7 +14,8 @@ import pytest
 from adapters.suppliers.sftp import SftpChannel
 from adapters.suppliers.sftp.csvfile import render_csv
 from connector.channels import PermanentError, TransientError
-from connector.configuration.model import SftpTransport, SupplierConfig
+from connector.configuration.model import SupplierConfig
+from connector.configuration.transports import SftpTransport
 from tests.suppliers.rest.documents import document
 from tests.suppliers.sftp.support import (
     CLIENT_KEY,

@@ -1,0 +1,110 @@
+"""How POs travel to a supplier (`suppliers[].transport`): email, a REST API, an SFTP drop,
+or by hand."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+
+from connector.configuration.fields import ConfigPath, Section
+
+DEFAULT_CSV_COLUMNS = ["po_number", "supplier_sku", "sku", "name", "quantity", "unit_cost"]
+
+
+class EmailTemplates(Section):
+    """Jinja2 templates overriding the packaged ones (paths relative to the config file)."""
+
+    subject: str | None = None  # a Jinja2 template string, e.g. "PO {{ po.number }}"
+    html: ConfigPath | None = None
+    text: ConfigPath | None = None
+
+
+class EmailTransport(Section):
+    type: Literal["email"]
+    to: list[str] = Field(min_length=1)
+    cc: list[str] = Field(default_factory=list)
+    reply_to: str | None = None
+    templates: EmailTemplates = Field(default_factory=EmailTemplates)
+    attach_pdf: bool = True
+    attach_csv: bool = True
+    csv_columns: list[str] = Field(default_factory=lambda: list(DEFAULT_CSV_COLUMNS))
+
+    @field_validator("to", "cc", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("to", "cc")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+                raise ValueError(f"{address!r} is not an email address")
+        return value
+
+
+class RestAuth(Section):
+    type: Literal["none", "bearer", "basic", "header"] = "none"
+    token: SecretStr | None = None  # bearer
+    username: str | None = None  # basic
+    password: SecretStr | None = None  # basic
+    header: str = "X-API-Key"  # header
+    value: SecretStr | None = None  # header
+
+
+class RestEndpoint(Section):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    path: str  # relative to base_url; Jinja2 ({{ po.number }}, {{ supplier_order_id }})
+    # A Jinja2 template rendering the JSON body (file, relative to the config file) ...
+    template: ConfigPath | None = None
+    # ... or the JSON body as a mapping whose string values are Jinja2 expressions.
+    body: dict[str, Any] | None = None
+
+
+class RestTransport(Section):
+    type: Literal["rest"]
+    base_url: str
+    auth: RestAuth = Field(default_factory=RestAuth)
+    timeout_seconds: float = Field(default=30, gt=0)
+    create: RestEndpoint
+    # Finds an order by our reference (in-doubt resolution); `found_when` is a dotted path
+    # into the response that is non-empty when the order exists.
+    lookup: RestEndpoint | None = None
+    cancel: RestEndpoint | None = None
+    change: RestEndpoint | None = None
+    status: RestEndpoint | None = None
+    # Dotted paths into responses: the supplier's order id, its status, tracking numbers...
+    response_fields: dict[str, str] = Field(
+        default_factory=lambda: {"order_id": "id", "status": "status"}
+    )
+    # Supplier status value -> Tandem's: acknowledged, rejected, shipped, cancelled.
+    status_map: dict[str, str] = Field(default_factory=dict)
+
+
+class SftpTransport(Section):
+    type: Literal["sftp"]
+    host: str
+    port: int = Field(default=22, ge=1, le=65535)
+    username: str
+    password: SecretStr | None = None
+    private_key: ConfigPath | None = None
+    # known_hosts file; host keys are checked unless `check_host_key: false` (not advised).
+    known_hosts: ConfigPath | None = None
+    check_host_key: bool = True
+    directory: str = "/in"
+    file_name: str = "{number}-rev{revision}.csv"  # placeholders: number, revision, kind
+    columns: list[str] = Field(default_factory=lambda: list(DEFAULT_CSV_COLUMNS))
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+
+
+class ManualTransport(Section):
+    """POs are listed for a person to pass on (phone, portal); Tandem sends nothing."""
+
+    type: Literal["manual"]
+
+
+Transport = Annotated[
+    EmailTransport | RestTransport | SftpTransport | ManualTransport, Field(discriminator="type")
+]
