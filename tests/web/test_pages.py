@@ -51,6 +51,14 @@ def test_overview_counts(alice: TestClient, seeded: datetime) -> None:
     assert "unmapped_sku 1" in page and "no_stock 1" in page and "send_failed 1" in page
 
 
+def test_overview_tells_sends_held_in_doubt_from_those_given_up(
+    alice: TestClient, seeded: datetime, cfg: TandemConfig, db: Database
+) -> None:
+    held_send(db, cfg, seeded)
+    page = text_of(alice.get("/").text)
+    assert "0 outbox items waiting nothing waiting; 1 given up; 1 held in doubt" in page
+
+
 def test_orders_list_shows_each_lines_supply(alice: TestClient, seeded: datetime) -> None:
     page = alice.get("/orders").text
     names = re.findall(r'<a href="/orders/\d+">(#\d+)</a>', page)
