@@ -41,7 +41,3 @@ plan.register(app)
 app.command("serve")(shopify_cmd.serve_command)
 app.command("run")(run_cmd.run_command)
 app.command("demo")(demo_cmd.demo_command)
-
-
-def main() -> None:
-    app()

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import random
 import secrets
+import socket
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,9 +20,11 @@ import typer
 import yaml
 from sqlalchemy import select
 
-from connector.cli.common import console, reported
+from connector.__main__ import INTERRUPTED
+from connector.cli.common import console, errors, reported
 from connector.clock import utcnow
 from connector.configuration import load_config
+from connector.daemon import process
 from connector.store import Database, open_database
 from connector.store import schema as t
 
@@ -132,62 +135,75 @@ def demo_command(
     seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same shop).")] = None,
 ) -> None:
     """Run the whole of Tandem locally: a demo store, a supplier mailbox and `tandem run`."""
-    from connector.daemon import process
+    with reported():
+        # First, so a port in use is said at once, before the demo store starts.
+        sock = process.listen("127.0.0.1", port)
+    try:
+        with contextlib.ExitStack() as running:
+            running.callback(sock.close)
+            stopped = run_demo(sock, folder.resolve(), every, random.Random(seed), running)
+    except KeyboardInterrupt:
+        # Ctrl-C before the daemon answers it itself (then it stops cleanly, exit code 0):
+        # what had started is stopped by now, and a traceback would tell the user nothing.
+        errors.print(INTERRUPTED, highlight=False, markup=False)
+        raise typer.Exit(130) from None
+    raise typer.Exit(process.end(stopped))
+
+
+def run_demo(
+    sock: socket.socket,
+    folder: Path,
+    every: float,
+    rng: random.Random,
+    running: contextlib.ExitStack,
+) -> process.Stopped:
+    """Start the demo store and the mailbox (`running` stops them on the way out), then
+    Tandem on `sock`, until it stops."""
     from connector.daemon.logs import setup_logging
     from connector.daemon.runner import run_daemon
     from connector.demo.catalogue import seed_store
     from connector.demo.mailbox import Mailbox
     from connector.demo.standin import ShopifyStandin
 
-    with reported():
-        # First, so a port in use is said at once, before the demo store starts.
-        sock = process.listen("127.0.0.1", port)
-    folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     for old in ("tandem.db", "tandem.db-wal", "tandem.db-shm"):
         (folder / old).unlink(missing_ok=True)
-    rng = random.Random(seed)
     setup_logging("WARNING", json=False)
     shop = ShopifyStandin().start()
+    running.callback(shop.stop)
     seed_store(shop, rng)
     mailbox = Mailbox(folder / "mailbox")
     mailbox.start()
-    try:
-        port = sock.getsockname()[1]
-        config_path, password = write_config(folder, shop.url, shop.token, mailbox.port, port)
-        config = load_config(config_path)
-        db = open_database(config.database_url)
-        url = f"http://127.0.0.1:{port}"
-        console.print(
-            f"\n[bold]Tandem demo[/bold]\n"
-            f"  dashboard   {url}/   (user [bold]demo[/bold], password [bold]{password}[/bold])\n"
-            f"  PO emails   {folder / 'mailbox'}\n"
-            f"  demo store  {shop.url} (a local Shopify stand-in)\n"
-            f"  config      {config_path}\n"
-            f"New orders arrive every few seconds; POs form, consolidate, go out and ship.\n"
-            f"Ctrl-C stops.\n",
-            highlight=False,
-        )
-        secret = config.store.webhook_secret
-        assert secret is not None
+    running.callback(mailbox.stop)
+    port = sock.getsockname()[1]
+    config_path, password = write_config(folder, shop.url, shop.token, mailbox.port, port)
+    config = load_config(config_path)
+    db = open_database(config.database_url)
+    url = f"http://127.0.0.1:{port}"
+    console.print(
+        f"\n[bold]Tandem demo[/bold]\n"
+        f"  dashboard   {url}/   (user [bold]demo[/bold], password [bold]{password}[/bold])\n"
+        f"  PO emails   {folder / 'mailbox'}\n"
+        f"  demo store  {shop.url} (a local Shopify stand-in)\n"
+        f"  config      {config_path}\n"
+        f"New orders arrive every few seconds; POs form, consolidate, go out and ship.\n"
+        f"Ctrl-C stops.\n",
+        highlight=False,
+    )
+    secret = config.store.webhook_secret
+    assert secret is not None
 
-        async def main() -> process.Stopped:
-            extras = [
-                asyncio.create_task(
-                    order_stream(
-                        shop, f"{url}/webhooks/shopify", secret.get_secret_value(), rng, every
-                    )
-                ),
-                asyncio.create_task(supplier_shipping(db, config_path, rng)),
-            ]
-            try:
-                return await run_daemon(config, db, sock=sock)
-            finally:
-                for task in extras:
-                    task.cancel()
+    async def main() -> process.Stopped:
+        extras = [
+            asyncio.create_task(
+                order_stream(shop, f"{url}/webhooks/shopify", secret.get_secret_value(), rng, every)
+            ),
+            asyncio.create_task(supplier_shipping(db, config_path, rng)),
+        ]
+        try:
+            return await run_daemon(config, db, sock=sock)
+        finally:
+            for task in extras:
+                task.cancel()
 
-        stopped = process.run(main())
-    finally:
-        mailbox.stop()
-        shop.stop()
-    raise typer.Exit(process.end(stopped))
+    return process.run(main())

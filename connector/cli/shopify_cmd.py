@@ -60,9 +60,13 @@ def serve_command(
     from adapters.shopify.sync import after_webhooks
     from adapters.suppliers import make_channel
     from connector.cli.common import get_database
+    from connector.daemon import process
     from connector.web import create_app
 
     config = get_config(config_path)
+    with reported():
+        # Before anything starts, so a port in use is one line (see `process.listen`).
+        sock = process.listen(host, port)
     db = get_database(config)
     lock = asyncio.Lock()
     again = asyncio.Event()
@@ -78,4 +82,6 @@ def serve_command(
                 for line in result.problems + result.failures:
                     errors.print(line, highlight=False, markup=False)
 
-    uvicorn.run(create_app(config, db, on_delivery=on_delivery), host=host, port=port)
+    app = create_app(config, db, on_delivery=on_delivery)
+    host, port = sock.getsockname()[:2]
+    uvicorn.Server(uvicorn.Config(app, host=host, port=port)).run(sockets=[sock])

@@ -115,10 +115,12 @@ class Jobs:
     async def webhooks(self) -> None:
         if not self.shopify:
             return
-        async with self.shopify_client() as client:
-            report = await process_deliveries(
-                self.db, client, self.config, shop_key(self.config), utcnow()
-            )
+        shop = shop_key(self.config)
+        with bound(shop=shop):
+            async with self.shopify_client() as client:
+                report = await process_deliveries(self.db, client, self.config, shop, utcnow())
+            for problem in report.problems:  # each names its order or delivery
+                log.warning("webhook order not read", problem=problem)
         self._count_orders(report.ingest.created + report.ingest.updated)
         if report.ingest.created or report.ingest.updated:
             await self.plan()

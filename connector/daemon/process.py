@@ -1,8 +1,8 @@
 """The operating-system process around the daemon: its listening socket, its event loop and an
 exit that does not wait without bound.
 
-`tandem run` and `tandem demo` bind their port before anything else starts, so a port in use is
-one clear line instead of a traceback half-way through start-up.
+`tandem run`, `tandem demo` and `tandem serve` bind their port before anything else starts, so a
+port in use is one clear line instead of a traceback half-way through start-up.
 
 After SIGTERM the daemon waits `daemon.shutdown_grace` for running jobs. A job still running
 then is left behind: a coroutine is cancelled, but work handed to a thread (`asyncio.to_thread`:

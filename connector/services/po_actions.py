@@ -124,11 +124,14 @@ def arrived(
     now: datetime,
     who: str = "cli",
     supplier_reference: str | None = None,
+    first: First | None = None,
 ) -> ActionResult:
     """The supplier has the PO's earliest revision that stopped (held in doubt, or failed
     and passed on another way): record it as sent. `supplier_reference` is the supplier's
     own id for the order, where it gave one."""
     with db.write() as conn:
+        if first is not None:
+            first(conn)
         po_id = find_po(conn, reference)
         head = conn.execute(select(t.purchase_orders).where(t.purchase_orders.c.id == po_id)).one()
         name = head.number or reference

@@ -5,16 +5,10 @@ libraries write meanwhile and in threads; customer data masked wherever it turns
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-import structlog
-
-from connector.daemon.logs import bound, customer_data, get_logger, mask, setup_logging
+from connector.daemon.logs import bound, customer_data, get_logger, mask
 
 ADDRESS = {
     "name": "Zoë Łukasiewicz",
@@ -23,23 +17,6 @@ ADDRESS = {
     "zip": "75001",
     "country_code": "FR",
 }
-
-
-@pytest.fixture
-def lines() -> Iterator[Any]:
-    """JSON logging set up as `tandem run --json-logs` does; call it for the lines so far."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    setup_logging("INFO", json=True, stream=stream)
-
-    def read() -> list[dict[str, Any]]:
-        return [json.loads(line) for line in stream.getvalue().splitlines()]
-
-    yield read
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 def test_a_line_has_time_level_logger_event_and_the_bound_ids(lines: Any) -> None:

@@ -1,6 +1,7 @@
 """`tandem demo` as a user starts it: a subprocess on a free port with its own folder. Orders
 stream in, POs land in its database and as emails in its mailbox folder, and Ctrl-C (SIGINT)
-or SIGTERM ends it with exit code 0. A port already in use is a one-line error."""
+or SIGTERM ends it with exit code 0; Ctrl-C before it has started ends it with one line and
+exit code 130. A port already in use is a one-line error."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -74,6 +77,35 @@ def test_the_demo_sends_pos_to_its_mailbox_and_stops_cleanly(
     emailed = {p.name.split("-", 1)[1].split(".")[0] for p in mailbox.glob("*PO-*.eml")}
     assert set(sent_pos(folder / "tandem.db")) <= emailed  # every PO marked sent was emailed
     assert "Traceback" not in out.read_text()
+
+
+def interrupt_once(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> int:
+    """Send SIGINT as soon as `ready()` (checked every few milliseconds); the exit code."""
+    deadline = time.monotonic() + 30
+    while not ready():
+        assert time.monotonic() < deadline and process.poll() is None, "never got ready"
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+@pytest.mark.parametrize("when", ["loading", "starting"])
+def test_ctrl_c_while_the_demo_starts_stops_it_with_one_line(tmp_path: Path, when: str) -> None:
+    folder, out = tmp_path / "demo", tmp_path / "demo.out"
+    began = time.monotonic()
+    process = demo(folder, free_port(), out)
+    if when == "loading":  # Python is still reading Tandem's modules
+        code = interrupt_once(process, lambda: time.monotonic() - began > 0.3)
+    else:  # the folder is made once the port is bound; the demo store starts next
+        code = interrupt_once(process, folder.exists)
+    printed = out.read_text()
+    assert code == 130, printed
+    assert "Traceback" not in printed
+    assert printed.strip().splitlines()[-1] == "tandem: stopped by Ctrl-C"
 
 
 def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@
 drop-ship for #1002, sent and shipped), PO-00003 (Bloom, drop-ship for #1005, its sending
 failed: a `send_failed` exception), and two planning exceptions: #1003's GNOME is in no
 catalogue (`unmapped_sku`) and Acme lists #1004's SPADE but has none (`no_stock`).
+`held_send` adds a PO whose sending Tandem stopped half-way: held in doubt (`send_in_doubt`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from connector.channels import PermanentError, PurchaseOrderDocument, SendResult
+from connector import outbox
+from connector.channels import (
+    LookupUnsupported,
+    PermanentError,
+    PurchaseOrderDocument,
+    SendResult,
+)
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.services.dispatch import dispatch
@@ -40,10 +47,12 @@ def dashboard_config(
 
 
 class FakeSupplier:
-    """Takes every PO except those in `refuse`, and keeps the exact message 'sent'."""
+    """Takes every PO except those in `refuse`, and keeps the exact message 'sent'. Without
+    `lookup` it cannot say whether a PO reached it, as by email."""
 
-    def __init__(self, refuse: set[str]) -> None:
+    def __init__(self, refuse: set[str], lookup: bool = True) -> None:
         self.refuse = refuse
+        self.can_lookup = lookup
 
     async def send(self, document: PurchaseOrderDocument) -> SendResult:
         if document.number in self.refuse:
@@ -55,6 +64,8 @@ class FakeSupplier:
         )
 
     async def lookup(self, document: PurchaseOrderDocument) -> SendResult | None:
+        if not self.can_lookup:
+            raise LookupUnsupported("email cannot tell")
         return None
 
 
@@ -78,6 +89,28 @@ def seed(db: Database, cfg: TandemConfig, now: datetime | None = None) -> dateti
     asyncio.run(dispatch(db, cfg, worker="test", channels=lambda _s, _c: supplier, now=lambda: now))
     record_shipment(db, cfg, "PO-00002", ["TRK-42"], now, carrier="UPS")
     return now
+
+
+def held_send(db: Database, cfg: TandemConfig, now: datetime | None = None) -> str:
+    """Order #1006's drop-ship PO: Tandem stopped while sending it, and its supplier cannot be
+    asked whether it arrived, so the send is held for a person. Returns the PO's number.
+    POs waiting to be sent before it are sent first."""
+    now = now or utcnow()
+    supplier = FakeSupplier(set(), lookup=False)
+
+    def send(at: datetime) -> None:
+        asyncio.run(
+            dispatch(db, cfg, worker="test", channels=lambda _s, _c: supplier, now=lambda: at)
+        )
+
+    send(now)
+    ingest(db, order(1006, ("ROSE", 1, DROP)), now=now)
+    run_planner(db, cfg, now)
+    with db.write() as conn:
+        # A worker takes the PO and stops mid-send: its lease runs out at once.
+        [item] = outbox.claim(conn, "stopped", now, timedelta(0), kinds=["po.send"])
+    send(now + timedelta(seconds=1))
+    return str(item.payload["number"])
 
 
 def csrf_of(html: str) -> str:

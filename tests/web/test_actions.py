@@ -3,6 +3,7 @@ what it says through the services, and records who did it and when."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 from typing import Any
@@ -23,12 +24,18 @@ from connector.web.dashboard.queries import exceptions_queue
 from connector.web.dashboard.web import Dashboard
 from tests.store.helpers import offers
 from tests.web.conftest import log_in
-from tests.web.support import csrf_of, seed
+from tests.web.support import csrf_of, held_send, seed
 
 
 @pytest.fixture
 def seeded(cfg: TandemConfig, db: Database) -> datetime:
     return seed(db, cfg)
+
+
+@pytest.fixture
+def held(seeded: datetime, cfg: TandemConfig, db: Database) -> str:
+    """The number of a PO whose sending is held in doubt (see `held_send`)."""
+    return held_send(db, cfg, seeded)
 
 
 def exception(db: Database, kind: str) -> Any:
@@ -51,7 +58,8 @@ def post(client: TestClient, exception_id: int, action: str, **data: str) -> Any
 def notices(client: TestClient, url: str = "/exceptions") -> list[str]:
     page = client.get(url).text
     return [
-        " ".join(n.split()) for n in re.findall(r'<p class="notice"[^>]*>(.*?)</p>', page, re.S)
+        " ".join(html.unescape(n).split())
+        for n in re.findall(r'<p class="notice"[^>]*>(.*?)</p>', page, re.S)
     ]
 
 
@@ -61,7 +69,7 @@ def test_an_action_without_the_sessions_token_is_forbidden_and_changes_nothing(
 ) -> None:
     problem = exception(db, "unmapped_sku")
     data = {"note": "done"} | ({"csrf": token} if token is not None else {})
-    for action in ("resolve", "retry", "supplier", "resend", "cancel"):
+    for action in ("resolve", "retry", "supplier", "resend", "cancel", "arrived"):
         response = alice.post(f"/exceptions/{problem.id}/{action}", data=data)
         assert response.status_code == 403
     assert exception(db, "unmapped_sku").status == "open"
@@ -145,7 +153,9 @@ def test_pick_another_supplier_overrides_the_preferred_one(
     offers(db, cfg, "north", ("SPADE", "9", 50))
     assert post(alice, problem.id, "supplier", supplier="mars").status_code == 303
     [notice] = notices(alice)
-    assert notice.startswith(f"Could not supplier exception {problem.id} (no_stock): no supplier")
+    assert notice.startswith(
+        f"Could not pick a supplier for exception {problem.id} (no_stock): no supplier"
+    )
     post(alice, problem.id, "supplier", supplier="north")
     [notice] = notices(alice)
     assert "Order #1004, SPADE: allocated — 1 on PO-00004 (north)." in notice
@@ -190,6 +200,112 @@ def test_resend_requeues_the_po_and_resolves(
         ).scalar_one()
     assert status == "pending"
     assert "by alice" in events(db, "po.resend")[0].message
+
+
+def po_row(db: Database, number: str) -> Any:
+    with db.read() as conn:
+        return conn.execute(
+            select(t.purchase_orders).where(t.purchase_orders.c.number == number)
+        ).one()
+
+
+def send_status(db: Database, po_id: int) -> str:
+    with db.read() as conn:
+        return str(
+            conn.execute(
+                select(t.outbox.c.status).where(
+                    t.outbox.c.po_id == po_id, t.outbox.c.kind == "po.send"
+                )
+            ).scalar_one()
+        )
+
+
+def test_a_held_send_offers_its_two_answers_instead_of_mark_resolved(
+    alice: TestClient, held: str, db: Database
+) -> None:
+    doubt = exception(db, "send_in_doubt")
+    page = alice.get("/exceptions").text
+    card = page.split(f'id="exception-{doubt.id}"')[1].split("</article>")[0]
+    assert set(re.findall(rf'action="/exceptions/{doubt.id}/(\w+)"', card)) == {
+        "arrived",
+        "resend",
+        "cancel",
+    }
+    assert ">It arrived</button>" in card and ">Send again</button>" in card
+    assert f'aria-label="Supplier reference for exception {doubt.id}"' in card
+
+
+def test_it_arrived_records_the_held_send_as_sent_and_resolves(
+    alice: TestClient, held: str, db: Database
+) -> None:
+    doubt = exception(db, "send_in_doubt")
+    before = utcnow().replace(microsecond=0)
+    post(alice, doubt.id, "arrived", reference="BLOOM-7781")
+    [notice] = notices(alice)
+    assert notice == (
+        f"{held} revision 1 recorded as received by Bloom (said by alice);"
+        f" exception {doubt.id} (send_in_doubt) resolved."
+    )
+    po = po_row(db, held)
+    assert (po.status, po.supplier_reference) == ("sent", "BLOOM-7781")
+    assert send_status(db, po.id) == "done"  # nothing goes out again
+    done = exception(db, "send_in_doubt")
+    assert (done.status, done.resolved_by) == ("resolved", "alice")
+    assert done.resolved_at >= before
+    assert done.resolution == f"{held} arrived at the supplier (reference BLOOM-7781), said alice"
+    [sent] = [e for e in events(db, "po.sent") if e.po_id == po.id]
+    assert sent.message.endswith("(BLOOM-7781) — Bloom has it, said alice")
+
+
+def test_send_again_queues_the_held_send_with_its_key_and_resolves(
+    alice: TestClient, held: str, db: Database
+) -> None:
+    doubt = exception(db, "send_in_doubt")
+    post(alice, doubt.id, "resend")
+    [notice] = notices(alice)
+    assert notice.startswith(f"{held} revision 1 queued to be sent again by alice")
+    assert send_status(db, doubt.po_id) == "pending"
+    done = exception(db, "send_in_doubt")
+    assert (done.status, done.resolved_by, done.resolution) == (
+        "resolved",
+        "alice",
+        "resent by alice",
+    )
+
+
+def test_mark_resolved_on_a_held_send_is_refused_with_its_two_answers(
+    alice: TestClient, held: str, db: Database
+) -> None:
+    """Closing the exception alone would leave the PO waiting for an answer that never comes."""
+    doubt = exception(db, "send_in_doubt")
+    post(alice, doubt.id, "resolve", note="asked them")
+    assert notices(alice) == [
+        f"exception {doubt.id} asks whether {held} reached the supplier: answer with"
+        f' "It arrived" (it did) or "Send again" (it did not); either closes it.'
+    ]
+    assert exception(db, "send_in_doubt").status == "open"
+    assert send_status(db, doubt.po_id) == "held"
+    assert events(db, "exception.resolved") == []
+
+
+def test_it_arrived_from_a_stale_page_changes_nothing(
+    cfg: TandemConfig, db: Database, held: str
+) -> None:
+    """Alice's page still shows the held send; meanwhile Bob closed its exception. Her click
+    must not record the PO as sent."""
+    actions = ExceptionActions(Dashboard(cfg, db))
+    doubt = exception(db, "send_in_doubt")
+    with db.read() as conn:
+        [as_alice_saw_it] = exceptions_queue(conn, status=None, exception_id=doubt.id)
+    with db.write() as conn:
+        resolve(conn, doubt.id, "bob", "asked the supplier", utcnow())
+
+    with pytest.raises(ConflictError, match="already resolved by bob"):
+        actions.handlers["arrived"](as_alice_saw_it, "alice", FormData())
+
+    assert po_row(db, held).status == "released"
+    assert send_status(db, doubt.po_id) == "held"
+    assert exception(db, "send_in_doubt").resolved_by == "bob"
 
 
 def test_cancel_po_from_its_exception(alice: TestClient, seeded: datetime, db: Database) -> None:

@@ -1,6 +1,7 @@
 """The dashboard in a real browser (Debian's chromium driven by Playwright) against the app
 served by uvicorn: log in, open the exceptions queue, fix one by importing a catalogue and
-clicking Retry, close another with a note, and check the database recorded who and when."""
+clicking Retry, close another with a note, answer a send held in doubt with "It arrived", and
+check the database recorded who and when."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ from connector.store import Database
 from connector.store import schema as t
 from connector.web.app import create_app
 from connector.web.dashboard.passwords import hash_password
-from tests.web.support import PASSWORD, dashboard_config, seed
+from tests.web.support import PASSWORD, dashboard_config, held_send, seed
 
 # Debian's package; TANDEM_TEST_CHROMIUM names another build (e.g. Ubuntu's chromium-browser).
 CHROMIUM = Path(os.environ.get("TANDEM_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -162,6 +164,25 @@ def test_resolving_exceptions_in_a_browser(
                 "by alice: ordered by phone <ok>"
             )
 
+            # Tandem stopped while emailing a PO: the supplier confirms it has it.
+            # (In a thread: Playwright's sync API keeps an event loop running on this one.)
+            with ThreadPoolExecutor(1) as pool:
+                number = pool.submit(held_send, sqlite_db, browser_cfg).result()
+            doubt = exception(sqlite_db, "send_in_doubt")
+            page.goto(f"{server}/exceptions")
+            card = page.locator(f"#exception-{doubt.id}")
+            expect(card).to_contain_text(f"{number} revision 1 may or may not have reached Bloom")
+            expect(card.get_by_role("button", name="Mark resolved")).to_have_count(0)
+            card.get_by_label(f"Supplier reference for exception {doubt.id}").fill("BL-5521")
+            card.get_by_role("button", name="It arrived").click()
+            expect(page.get_by_role("status")).to_contain_text(
+                f"{number} revision 1 recorded as received by Bloom (said by alice)"
+            )
+            expect(page.locator(f"#exception-{doubt.id}")).to_have_count(0)
+            page.goto(f"{server}/pos/{number}")
+            expect(page.get_by_role("heading", name=re.compile(number))).to_contain_text("sent")
+            expect(page.locator(".facts")).to_contain_text("BL-5521")
+
             page.get_by_role("button", name="Log out").click()
             expect(page).to_have_url(f"{server}/login")
             page.goto(f"{server}/exceptions")
@@ -190,3 +211,9 @@ def test_resolving_exceptions_in_a_browser(
     assert line == "allocated"
     assert retried.message == "alice asked to plan GNOME on order #1003 again"
     assert retried.at >= started
+    answered = exception(sqlite_db, "send_in_doubt")
+    assert (answered.status, answered.resolved_by) == ("resolved", "alice")
+    assert answered.resolved_at >= started
+    assert (
+        answered.resolution == f"{number} arrived at the supplier (reference BL-5521), said alice"
+    )

@@ -21,7 +21,7 @@ from connector.store import Database
 from connector.store import schema as t
 from tests.store.helpers import ingest, offers, order
 from tests.web.conftest import log_in
-from tests.web.support import B2B, DROP, dashboard_config, seed
+from tests.web.support import B2B, DROP, dashboard_config, held_send, seed
 
 
 @pytest.fixture
@@ -49,6 +49,14 @@ def test_overview_counts(alice: TestClient, seeded: datetime) -> None:
     assert "3 open exceptions" in page
     assert "0 outbox items waiting nothing waiting; 1 given up" in page
     assert "unmapped_sku 1" in page and "no_stock 1" in page and "send_failed 1" in page
+
+
+def test_overview_tells_sends_held_in_doubt_from_those_given_up(
+    alice: TestClient, seeded: datetime, cfg: TandemConfig, db: Database
+) -> None:
+    held_send(db, cfg, seeded)
+    page = text_of(alice.get("/").text)
+    assert "0 outbox items waiting nothing waiting; 1 given up; 1 held in doubt" in page
 
 
 def test_orders_list_shows_each_lines_supply(alice: TestClient, seeded: datetime) -> None:
@@ -192,11 +200,23 @@ def test_suppliers_page(
     page = text_of(alice.get("/suppliers").text)
     assert "Acme acme back_to_back (also drop_ship) manual 2 offers never 1 0 none" in page
     assert "Bloom bloom drop_ship manual 1 offers never 1 0" in page
-    assert "1 given up in the outbox, 1 open send exception" in page
+    assert "1 given up in the outbox, 0 held in doubt, 1 open send exception" in page
     assert re.search(
         r"Northwind north back_to_back manual 1 offers \S+ \S+ \S+ \(\d+ s ago\) : 1 imported,"
         r" 1 rejected 0 0 none",
         page,
+    )
+
+
+def test_the_suppliers_page_counts_sends_held_in_doubt(
+    alice: TestClient, seeded: datetime, cfg: TandemConfig, db: Database
+) -> None:
+    held_send(db, cfg, seeded)
+    page = text_of(alice.get("/suppliers").text)
+    # PO-00003 failed, PO-00004 is held: both wait for a person.
+    assert (
+        "Bloom bloom drop_ship manual 1 offers never 2 0 1 given up in the outbox,"
+        " 1 held in doubt, 2 open send exceptions see" in page
     )
 
 

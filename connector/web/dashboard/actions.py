@@ -1,5 +1,7 @@
 """What a person does about an exception: mark it resolved, resend or cancel the PO, plan the
-line again, or plan it with another supplier.
+line again, or plan it with another supplier. A send held in doubt is answered instead: it
+arrived (the PO is recorded as sent) or it did not (it is sent again); marking it resolved
+alone is refused, as it would leave the PO waiting for that answer.
 
 Every action names the logged-in user: a resolution in the exception's `resolved_by`,
 `resolution` and `resolved_at`, and an event on the order's or the PO's timeline. Retrying
@@ -19,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from connector.clock import utcnow
+from connector.domain import ExceptionKind
 from connector.errors import ConflictError, TandemError
 from connector.services import po_actions
 from connector.services.plan import run_planner
@@ -52,6 +55,20 @@ def _event(item: Item, kind: str, message: str) -> Event:
 
 def _label(item: Item) -> str:
     return f"exception {item['id']} ({item['kind']})"
+
+
+# How a refused or failed action is named in the notice ("Could not ...").
+VERBS = {"supplier": "pick a supplier for", "arrived": "record the arrival for"}
+
+
+def refusal(item: Item, action: str) -> str:
+    """Why `action` cannot resolve the exception, and what can."""
+    if action == "resolve" and item["kind"] == ExceptionKind.SEND_IN_DOUBT.value:
+        return (
+            f"exception {item['id']} asks whether {item['po']} reached the supplier: answer with"
+            ' "It arrived" (it did) or "Send again" (it did not); either closes it.'
+        )
+    return f"{_label(item)} cannot be resolved by {action}."
 
 
 def _closing(item: Item, user: str, note: str, now: datetime) -> Callable[[Connection], None]:
@@ -96,6 +113,7 @@ class ExceptionActions:
         self.handlers: dict[str, Handler] = {
             "resolve": self.mark_resolved,
             "resend": self.resend,
+            "arrived": self.arrived,
             "cancel": self.cancel,
             "retry": self.retry,
             "supplier": self.choose_supplier,
@@ -115,6 +133,23 @@ class ExceptionActions:
         now = utcnow()
         close = _closing(item, user, f"resent by {user}", now)
         result = po_actions.resend(self.db, item["po_number"], now, who=user, first=close)
+        return f"{result.message}; {_label(item)} resolved."
+
+    def arrived(self, item: Item, user: str, form: FormData) -> str:
+        reference = _text(form, "reference", 200) or None
+        now = utcnow()
+        said = f" (reference {reference})" if reference else ""
+        note = f"{item['po']} arrived at the supplier{said}, said {user}"
+        close = _closing(item, user, note, now)
+        result = po_actions.arrived(
+            self.db,
+            self.config,
+            item["po_number"],
+            now,
+            who=user,
+            supplier_reference=reference,
+            first=close,
+        )
         return f"{result.message}; {_label(item)} resolved."
 
     def cancel(self, item: Item, user: str, form: FormData) -> str:
@@ -189,13 +224,13 @@ def action_routes(d: Dashboard) -> list[BaseRoute]:
         if item["status"] != "open":
             session.notice(f"{_label(item)} was already resolved by {item['resolved_by']}.")
             return d.redirect(request, session, back)
-        if action != "resolve" and action not in actions_for(item):
-            session.notice(f"{_label(item)} cannot be resolved by {action}.")
+        if action not in actions_for(item):
+            session.notice(refusal(item, action))
             return d.redirect(request, session, back)
         try:
             session.notice(await d.run(handler, item, user, form))
         except TandemError as exc:
-            session.notice(f"Could not {action} {_label(item)}: {exc}")
+            session.notice(f"Could not {VERBS.get(action, action)} {_label(item)}: {exc}")
         return d.redirect(request, session, back)
 
     return [Route("/exceptions/{exception_id}/{action}", d.action(act), methods=["POST"])]

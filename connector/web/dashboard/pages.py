@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from connector.clock import utcnow
-from connector.domain import PLANNING_EXCEPTIONS, POStatus
+from connector.domain import PLANNING_EXCEPTIONS, ExceptionKind, POStatus
 from connector.errors import NotFound
 from connector.store.views import show_po
 from connector.web.dashboard.po_queries import list_po_rows, po_extras, supplier_summaries
@@ -44,13 +44,17 @@ def pages(total: int, per_page: int = PER_PAGE) -> int:
 
 
 def actions_for(item: dict[str, Any]) -> list[str]:
-    """The actions that can resolve an open exception, besides marking it resolved."""
+    """The actions that can resolve an open exception. A send held in doubt is answered
+    ("arrived" or "resend"), never just marked resolved: that would leave its PO waiting."""
     if item["status"] != "open":
         return []
     kind = item["kind"]
-    found = []
+    in_doubt = kind == ExceptionKind.SEND_IN_DOUBT.value
+    found = [] if in_doubt else ["resolve"]
     if kind in PLANNING_KINDS and item["order_line_id"] is not None:
         found += ["retry", "supplier"]
+    if in_doubt and item["po_number"]:
+        found.append("arrived")
     if kind in RESEND_KINDS and item["po_number"]:
         found.append("resend")
     if (

@@ -127,6 +127,8 @@ def po_extras(conn: Connection, po_id: int) -> dict[str, Any]:
 def supplier_summaries(
     conn: Connection, config: TandemConfig, now: datetime
 ) -> list[dict[str, Any]]:
+    """Per configured supplier: catalogue, last import, open and draft POs, and what waits
+    for a person (outbox items given up or held in doubt, open send exceptions)."""
     po, of, ci, ob, e = t.purchase_orders, t.offers, t.catalogue_imports, t.outbox, t.exceptions
     offers = counts(conn, select(of.c.supplier_id, func.count()).group_by(of.c.supplier_id))
     open_statuses = [s.value for s in OPEN_PO_STATUSES]
@@ -146,6 +148,13 @@ def supplier_summaries(
         conn,
         select(ob.c.supplier_id, func.count())
         .where(ob.c.status == outbox.DEAD)
+        .group_by(ob.c.supplier_id),
+    )
+    # Held in doubt: it may have reached the supplier; a person must say whether it did.
+    held = counts(
+        conn,
+        select(ob.c.supplier_id, func.count())
+        .where(ob.c.status == outbox.HELD)
         .group_by(ob.c.supplier_id),
     )
     failing = counts(
@@ -180,6 +189,7 @@ def supplier_summaries(
                 "open_pos": open_pos.get(supplier.id, 0),
                 "drafts": drafts.get(supplier.id, 0),
                 "dead": dead.get(supplier.id, 0),
+                "held": held.get(supplier.id, 0),
                 "send_failures": failing.get(supplier.id, 0),
             }
         )
