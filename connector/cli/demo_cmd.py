@@ -166,8 +166,11 @@ def run_demo(
     from connector.demo.standin import ShopifyStandin
 
     folder.mkdir(parents=True, exist_ok=True)
+    # Each demo starts afresh: its shop is new, so last run's POs and emails would mislead.
     for old in ("tandem.db", "tandem.db-wal", "tandem.db-shm"):
         (folder / old).unlink(missing_ok=True)
+    for message in (folder / "mailbox").glob("*.eml"):
+        message.unlink()
     setup_logging("WARNING", json=False)
     shop = ShopifyStandin().start()
     running.callback(shop.stop)

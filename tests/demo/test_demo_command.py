@@ -5,6 +5,7 @@ exit code 130. A port already in use is a one-line error."""
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import sqlite3
@@ -13,9 +14,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.integration.daemon_support import TANDEM, free_port, healthy, wait_for
+from tests.web.support import csrf_of
 
 pytestmark = pytest.mark.slow
 
@@ -65,6 +68,23 @@ def test_the_demo_sends_pos_to_its_mailbox_and_stops_cleanly(
         assert str(mailbox) in printed
         wait_for(lambda: bool(sent_pos(folder / "tandem.db")), 60, "a PO sent", out)
         wait_for(lambda: any(mailbox.glob("*PO-*.eml")), 30, "a PO email in the mailbox", out)
+        # The dashboard, with the user and password the demo printed, lists the POs sent.
+        password = re.search(r"password (\S+?)\)", printed)
+        assert password is not None, printed
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as browser:
+            form = browser.get("/login").text
+            logged_in = browser.post(
+                "/login",
+                data={
+                    "csrf": csrf_of(form),
+                    "next": "/pos",
+                    "username": "demo",
+                    "password": password.group(1),
+                },
+                follow_redirects=True,
+            )
+            assert logged_in.status_code == 200
+            assert sent_pos(folder / "tandem.db")[0] in logged_in.text
     finally:
         process.send_signal(stop_with)
         try:
