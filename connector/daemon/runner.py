@@ -7,6 +7,10 @@ jobs finish for up to `daemon.shutdown_grace` (a second signal cuts the wait sho
 leases this process holds are then handed back unless a job that sends (dispatch, stock push)
 is still running; jobs still running are left behind (see `connector.daemon.process`). The
 exit code is 0.
+
+The web server runs on an event loop of its own, in its own thread: the jobs make blocking
+database calls (SQLite lets one writer in at a time, and a large planning run holds it for
+seconds), and a webhook must still be answered within Shopify's five seconds meanwhile.
 """
 
 from __future__ import annotations
@@ -92,10 +96,15 @@ async def run_daemon(config: TandemConfig, db: Database, *, sock: socket.socket)
     scheduler = AsyncIOScheduler(timezone="UTC")
     schedule(scheduler, jobs, config)
 
-    async def on_delivery() -> None:
+    loop = asyncio.get_running_loop()
+
+    def wake_webhooks() -> None:
         job = None if jobs.stopping else scheduler.get_job("webhooks")
         if job is not None:
             job.modify(next_run_time=utcnow())
+
+    async def on_delivery() -> None:  # on the web server's loop: the scheduler lives on ours
+        loop.call_soon_threadsafe(wake_webhooks)
 
     def health() -> dict[str, Any]:
         return {
@@ -127,12 +136,11 @@ async def run_daemon(config: TandemConfig, db: Database, *, sock: socket.socket)
     def on_signal() -> None:
         (hurry if stopping.is_set() else stopping).set()
 
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
 
     scheduler.start()
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    serving = asyncio.create_task(asyncio.to_thread(asyncio.run, server.serve(sockets=[sock])))
     log.info("tandem running", host=host, port=port, worker=jobs.worker)
     stopped = asyncio.create_task(stopping.wait())
     await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
