@@ -23,7 +23,6 @@ from connector.channels import SendResult
 from connector.configuration import TandemConfig
 from connector.domain import POStatus
 from connector.errors import ConflictError
-from connector.outbox import Effect
 from connector.services import po_revisions
 from connector.services.po_document import build_document
 from connector.services.po_revisions import revision_of
@@ -96,7 +95,11 @@ def resend(
             outbox.requeue(conn, item.dedupe_key, now)
         revisions = [revision_of(i) for i in again] or [max(1, head.revision)]
         if not again:  # queued before revisions had outbox items of their own
-            outbox.enqueue(conn, [_revision_effect(head, revisions[0])], now)
+            content = po_revisions.contents(conn, [po_id])[po_id]
+            effect = po_revisions.revision_effect(
+                po_id, head.number, head.supplier_id, revisions[0], content
+            )
+            outbox.enqueue(conn, [effect], now)
         _close_send_exceptions(conn, po_id, who, "resend requested", now)
         message = (
             f"{head.number} revision {', '.join(map(str, revisions))} queued to be sent"
@@ -104,17 +107,6 @@ def resend(
         )
         record(conn, [Event("po.resend", message, po_id=po_id, supplier_id=head.supplier_id)], now)
     return ActionResult(head.number, message)
-
-
-def _revision_effect(head: Any, revision: int) -> Effect:
-    kind = "po.send" if revision <= 1 else "po.change"
-    return Effect(
-        kind,
-        po_revisions.outbox_key(head.id, revision),
-        {"po_id": head.id, "number": head.number, "revision": revision},
-        po_id=head.id,
-        supplier_id=head.supplier_id,
-    )
 
 
 def arrived(
