@@ -135,10 +135,10 @@ def _known_keys(model: type[BaseModel]) -> list[str]:
     return keys
 
 
-def _describe(error: Mapping[str, Any], path: KeyPath) -> str:
+def _describe(error: Mapping[str, Any], path: KeyPath, data: Any) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        return _unknown_key_message(path)
+        return _unknown_key_message(path, data)
     if kind == "missing":
         return "required but missing"
     message = _ENUM_REPR.sub(r"'\1'", str(error["msg"]))
@@ -179,31 +179,51 @@ def _annotation_parts(annotation: Any) -> list[Any]:
     return parts
 
 
-def _unknown_key_message(path: KeyPath) -> str:
-    from connector.configuration import model as m
-    from connector.configuration import transports
-
-    section_models: dict[str, type[BaseModel]] = {
-        "": m.TandemConfig,
-        "store": m.StoreConfig,
-        "smtp": m.SmtpConfig,
-        "warehouse": m.WarehouseConfig,
-        "address": m.WarehouseAddress,
-        "rules": m.RulesConfig,
-        "suppliers": m.SupplierConfig,
-        "release": m.ReleaseConfig,
-        "catalogue": m.CatalogueConfig,
-        "columns": m.CatalogueColumns,
-        "transport": transports.EmailTransport,
-    }
-    parents = [p for p in path[:-1] if isinstance(p, str)]
-    owner = section_models.get(parents[-1] if parents else "")
-    key = str(path[-1])
+def _unknown_key_message(path: KeyPath, data: Any) -> str:
+    owner = _section_model(path[:-1], data)
     if owner is not None:
-        close = difflib.get_close_matches(key, _known_keys(owner), n=1)
+        close = difflib.get_close_matches(str(path[-1]), _known_keys(owner), n=1)
         if close:
             return f"unknown key (did you mean {close[0]!r}?)"
     return "unknown key"
+
+
+def _section_model(path: KeyPath, data: Any) -> type[BaseModel] | None:
+    """The model of the section at `path`, following the file's own values where the model
+    depends on them (a supplier's `transport` is the model its `type` names)."""
+    model: type[BaseModel] = TandemConfig
+    node = data
+    for part in path:
+        if isinstance(part, int):  # a list item: the model stays the item's
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            continue
+        fields = {field.alias or name: field for name, field in model.model_fields.items()}
+        if part not in fields:
+            return None
+        node = node.get(part) if isinstance(node, Mapping) else None
+        found = _model_for(fields[part].annotation, node)
+        if found is None:
+            return None
+        model = found
+    return model
+
+
+def _model_for(annotation: Any, node: Any) -> type[BaseModel] | None:
+    models = [
+        part
+        for part in _annotation_parts(annotation)
+        if isinstance(part, type) and issubclass(part, BaseModel)
+    ]
+    if len(models) > 1 and isinstance(node, Mapping):
+        models = [m for m in models if _type_tag(m) == node.get("type")] or models
+    return models[0] if len(models) == 1 else None
+
+
+def _type_tag(model: type[BaseModel]) -> Any:
+    """The `type` a union member answers to (`Literal["sftp"]` -> "sftp")."""
+    field = model.model_fields.get("type")
+    values = get_args(field.annotation) if field is not None else ()
+    return values[0] if values else None
 
 
 def _cross_checks(data: Mapping[str, Any], lines: Mapping[KeyPath, int]) -> list[Problem]:
@@ -269,7 +289,7 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Tande
         known = {(p.path, p.message) for p in problems}
         for error in exc.errors():
             key_path = _data_path(tuple(error["loc"]), data)
-            message = _describe(error, key_path)
+            message = _describe(error, key_path, data)
             if any(message.endswith(m) or m.endswith(message) for _, m in known):
                 continue  # a cross-check said it already, with a better line
             problems.append(Problem(_line_for(key_path, reader.lines), key_path, message))

@@ -70,6 +70,11 @@ def import_stock(
     except OSError as exc:
         raise InputError(str(path), [f"cannot read: {exc.strerror or exc}"]) from None
     digest = hashlib.sha256(data).hexdigest()
+    if skip_unchanged:
+        # Checked before parsing and outside a write: the usual case is an unchanged file.
+        with db.read() as conn:
+            if _last_digest(conn) == digest:
+                return StockImport(0, [], skipped=True)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -78,8 +83,6 @@ def import_stock(
         ) from None
     levels, problems = _parse(path, text)
     with db.write() as conn:
-        if skip_unchanged and _last_digest(conn) == digest:
-            return StockImport(0, [], skipped=True)
         conn.execute(delete(t.stock_levels))
         if levels:
             conn.execute(

@@ -188,3 +188,33 @@ store:
     [line] = problems(path)
     assert line.startswith(f"{path}:5: store.api_version: {version!r} is not a Shopify API version")
     assert "2026-07" in line  # an example of one that is
+
+
+def test_a_misspelt_key_is_matched_against_its_own_section(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+daemon:
+  prot: 80
+suppliers:
+  - id: a
+    name: A
+    transport:
+      type: sftp
+      host: files.example
+      username: tandem
+      colums: [po_number]
+  - id: b
+    name: B
+    transport:
+      type: rest
+      base_url: https://api.example
+      create: {path: /orders}
+      auth: {type: bearer, tokn: x}
+""",
+    )
+    assert problems(path) == [
+        f"{path}:2: daemon.prot: unknown key (did you mean 'port'?)",
+        f"{path}:10: suppliers[0].transport.colums: unknown key (did you mean 'columns'?)",
+        f"{path}:17: suppliers[1].transport.auth.tokn: unknown key (did you mean 'token'?)",
+    ]
