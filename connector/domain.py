@@ -98,7 +98,6 @@ class ExceptionKind(StrEnum):
     NO_STOCK = "no_stock"
     CHANGED_AFTER_SEND = "changed_after_send"
     PO_CHANGE_REQUESTED = "po_change_requested"
-    RECEIPT_SURPLUS = "receipt_surplus"
     ORDER_UNREADABLE = "order_unreadable"
     STORE_WRITE_FAILED = "store_write_failed"
     APP_UNINSTALLED = "app_uninstalled"
@@ -169,11 +168,6 @@ class Address(BaseModel):
             self.country or self.country_code,
         ]
         return [p for p in parts if p]
-
-    def masked(self) -> str:
-        """The address as logs may show it: country and the first letters of the city only."""
-        city = (self.city or "")[:2]
-        return f"{city}*** {self.country_code or self.country or ''}".strip()
 
 
 class Customer(BaseModel):

@@ -19,7 +19,7 @@ from connector.domain import ExceptionKind, Mode, Offer, Strategy, SupplierTerms
 @dataclass(frozen=True, slots=True)
 class ModeRules:
     default_mode: Mode
-    property_names: tuple[str, ...] = ("_fulfilment", "_fulfillment", "fulfilment_mode")
+    property_names: tuple[str, ...] = ("_fulfilment", "_fulfillment")  # as rules.mode_properties
     # Tag (lower case) -> mode, for order, customer and product tags alike.
     tag_modes: Mapping[str, Mode] = field(default_factory=dict)
 

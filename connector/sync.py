@@ -1,9 +1,11 @@
-"""One pass of Tandem's main job: bring in what changed, plan, release due POs.
+"""One pass of Tandem's main job: bring in what changed, plan, release due POs, send them.
 
-Catalogues and warehouse stock files are imported when their content changed. For the `file`
-platform the orders come from `store.orders_file`; for Shopify from webhooks and polling, and
-the pass ends with the write-backs (tags, metafields, fulfillments, stock). Each step's failure
-is reported and the next steps still run on what was good.
+Part of Tandem's shell, with the CLI and the daemon: here the core meets its adapters (the
+store platform, the supplier channels). Catalogues and warehouse stock files are imported when
+their content changed. For the `file` platform the orders come from `store.orders_file`; for
+Shopify from webhooks and polling, and the pass ends with the write-backs (tags, metafields,
+fulfillments, stock). Each step's failure is reported and the next steps still run on what was
+good.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 
@@ -78,15 +81,24 @@ def sync_file_orders(db: Database, config: TandemConfig, now: datetime, report: 
     if path is None:
         return
     try:
-        parsed = read_orders_file(path)
+        report.orders, problems = store_orders_file(db, config, path, now)
     except TandemError as exc:
         report.failures.append(str(exc))
         return
-    report.problems.extend(f"{path}: {p}" for p in parsed.problems)
+    report.problems.extend(f"{path}: {p}" for p in problems)
+
+
+def store_orders_file(
+    db: Database, config: TandemConfig, path: Path, now: datetime
+) -> tuple[IngestReport, list[str]]:
+    """Store the good orders of an orders file (the `file` platform); the problems with the
+    others, each naming the order and the field. InputError when nothing in it can be read."""
+    parsed = read_orders_file(path)
     with db.write() as conn:
-        report.orders = ingest_orders(
+        report = ingest_orders(
             conn, FILE_SHOP, parsed.orders, config.store.planned_financial_statuses, now
         )
+    return report, parsed.problems
 
 
 def sync_once(

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from adapters.file import read_orders_file
 from connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
@@ -18,11 +17,9 @@ from connector.cli.common import (
     reported,
 )
 from connector.clock import utcnow
-from connector.services.ingest import ingest_orders
+from connector.sync import store_orders_file
 
 app = typer.Typer(help="Bring orders in.", no_args_is_help=True)
-
-FILE_SHOP = "file"
 
 
 @app.command("import")
@@ -34,21 +31,17 @@ def import_orders(
     config = get_config(config_path)
     db = get_database(config)
     with reported():
-        parsed = read_orders_file(file)
-        with db.write() as conn:
-            report = ingest_orders(
-                conn, FILE_SHOP, parsed.orders, config.store.planned_financial_statuses, utcnow()
-            )
+        report, problems = store_orders_file(db, config, file, utcnow())
     console.print(
         f"{file}: {report.created} new, {report.updated} updated, {report.unchanged} unchanged,"
         f" {report.stale} older than stored",
         highlight=False,
     )
-    for problem in parsed.problems:
+    for problem in problems:
         errors.print(f"{file}: {problem}", highlight=False, markup=False)
-    if parsed.problems:
+    if problems:
         errors.print(
-            f"{len(parsed.problems)} order(s) rejected; the others were stored",
+            f"{len(problems)} order(s) rejected; the others were stored",
             style="red",
             highlight=False,
         )

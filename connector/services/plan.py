@@ -211,7 +211,7 @@ def apply_plan(
     if writes_back(config):
         queue_status_updates(conn, config, po_ids_of_lines(conn, touched), now)
     _record_decisions(conn, result, now)
-    _, summary.exceptions_closed = _record_problems(conn, by_id, result, now)
+    summary.exceptions_closed = _record_problems(conn, by_id, result, now)
     record(conn, events, now)
     return summary
 
@@ -245,7 +245,10 @@ def _record_decisions(conn: Connection, result: Plan, now: datetime) -> None:
 
 def _record_problems(
     conn: Connection, by_id: dict[int, LineToPlan], result: Plan, now: datetime
-) -> tuple[int, int]:
+) -> int:
+    """Raise the plan's problems and alerts; close the planner's exceptions it no longer
+    finds. Returns how many were closed (plan_lines counts what opened, change requests
+    included)."""
     items: list[NewException] = []
     for p in result.problems:
         line = by_id[p.line_id]
@@ -273,6 +276,5 @@ def _record_problems(
                 details={"sku": line.sku, "order": line.order_name},
             )
         )
-    opened = raise_exceptions(conn, items, now)
-    closed = resolve_planning_exceptions(conn, [d.line_id for d in result.decisions], keep, now)
-    return opened, closed
+    raise_exceptions(conn, items, now)
+    return resolve_planning_exceptions(conn, [d.line_id for d in result.decisions], keep, now)

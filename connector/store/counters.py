@@ -3,7 +3,7 @@ released PO is never deleted, so no number is ever given twice."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from connector.store import schema as t
 
@@ -22,8 +22,3 @@ def take(conn: Connection, name: str, count: int = 1) -> list[int]:
     else:
         last = int(result)
     return list(range(last - count + 1, last + 1))
-
-
-def current(conn: Connection, name: str) -> int:
-    value = conn.execute(select(t.counters.c.value).where(t.counters.c.name == name)).scalar()
-    return int(value or 0)

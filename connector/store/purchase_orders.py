@@ -8,7 +8,7 @@ on a released PO a lower quantity is a change the supplier must hear about (see 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -264,12 +264,3 @@ def _drop_empty_drafts(conn: Connection, po_ids: Iterable[int], now: datetime) -
             .where(po.c.id.in_(part), po.c.status == POStatus.DRAFT.value)
             .values(updated_at=now)
         )
-
-
-def po_numbers(conn: Connection, po_ids: Sequence[int]) -> dict[int, str | None]:
-    po = t.purchase_orders
-    result: dict[int, str | None] = {}
-    for part in chunks(sorted(set(po_ids))):
-        for row in conn.execute(select(po.c.id, po.c.number).where(po.c.id.in_(part))):
-            result[row.id] = row.number
-    return result
