@@ -307,6 +307,9 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime),
     Index("ix_outbox_due", "status", "next_attempt_at"),
+    # Every claim asks which revisions of the same POs are still waiting (outbox
+    # `_waiting_behind`), and PO actions list a PO's revision items.
+    Index("ix_outbox_po_id", "po_id"),
 )
 
 counters = Table(
