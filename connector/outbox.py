@@ -8,6 +8,9 @@ Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL so several workers share th
 SQLite the IMMEDIATE write transaction serialises claims. A worker only completes or fails an
 item it still holds the lease on. An item whose lease expired while in progress comes back
 `in_doubt`: the earlier attempt may have happened, so the channel must look before it acts.
+It stays in doubt (the `in_doubt` column) until an attempt settles what happened: handed back
+unstarted on shutdown, or given back because asking the supplier failed, it is still in doubt
+for whoever claims it next.
 
 The messages to a supplier about one PO (`po.send`, `po.change`) go out in revision order: a
 revision is not claimed while an earlier one of the same PO is pending, in progress (leased
@@ -184,6 +187,8 @@ def claim(
             lease_owner=worker,
             lease_expires_at=now + lease,
             attempts=o.attempts + 1,
+            # Evaluated on the row as it was: a lease that ran out leaves the item in doubt.
+            in_doubt=or_(o.status == IN_PROGRESS, o.in_doubt),
         )
     )
     return [
@@ -196,7 +201,7 @@ def claim(
             attempts=r.attempts + 1,
             po_id=r.po_id,
             supplier_id=r.supplier_id,
-            in_doubt=r.status == IN_PROGRESS,
+            in_doubt=r.status == IN_PROGRESS or bool(r.in_doubt),
             first_attempt=r.attempts == 0 and r.last_error is None,
         )
         for r in rows
@@ -223,7 +228,12 @@ def complete(conn: Connection, item_id: int, worker: str, now: datetime) -> bool
         t.outbox.update()
         .where(_held_by(item_id, worker))
         .values(
-            status=DONE, completed_at=now, lease_owner=None, lease_expires_at=None, last_error=None
+            status=DONE,
+            completed_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=None,
+            in_doubt=False,
         )
     )
     return result.rowcount == 1
@@ -234,19 +244,21 @@ def retry(
 ) -> bool:
     """Give the item back for another attempt at `at`, recording why this one failed.
 
-    With `in_doubt` the item stays in doubt: it is left in progress, held by nobody, with a
-    lease that runs out at `at`, so whoever claims it next is told to look before acting (an
-    earlier attempt may have arrived and nothing has said otherwise yet)."""
-    values: dict[str, Any] = {
-        "status": PENDING,
-        "next_attempt_at": at,
-        "lease_owner": None,
-        "lease_expires_at": None,
-        "last_error": error[:4000],
-    }
-    if in_doubt:
-        values.update(status=IN_PROGRESS, lease_expires_at=at)
-    result = conn.execute(t.outbox.update().where(_held_by(item_id, worker)).values(**values))
+    With `in_doubt` the item stays in doubt, so whoever claims it next is told to look
+    before acting (an earlier attempt may have arrived and nothing has said otherwise yet);
+    without, this attempt's failure settled that nothing was performed."""
+    result = conn.execute(
+        t.outbox.update()
+        .where(_held_by(item_id, worker))
+        .values(
+            status=PENDING,
+            next_attempt_at=at,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=error[:4000],
+            in_doubt=in_doubt,
+        )
+    )
     return result.rowcount == 1
 
 
@@ -261,6 +273,7 @@ def dead_letter(conn: Connection, item_id: int, worker: str, error: str, now: da
             lease_owner=None,
             lease_expires_at=None,
             last_error=error[:4000],
+            in_doubt=False,
         )
     )
     return result.rowcount == 1
@@ -289,7 +302,7 @@ def complete_held(conn: Connection, dedupe_key: str, note: str, now: datetime) -
     result = conn.execute(
         t.outbox.update()
         .where(o.dedupe_key == dedupe_key, o.status.in_([HELD, DEAD]))
-        .values(status=DONE, completed_at=now, last_error=note[:4000])
+        .values(status=DONE, completed_at=now, last_error=note[:4000], in_doubt=False)
     )
     return result.rowcount == 1
 
@@ -314,13 +327,15 @@ def withdraw(
             lease_owner=None,
             lease_expires_at=None,
             last_error=reason[:4000],
+            in_doubt=False,
         )
     )
     return result.rowcount == 1
 
 
 def release_leases(conn: Connection, worker: str, now: datetime) -> int:
-    """On shutdown: hand back what `worker` claimed and did not start; due again at once."""
+    """On shutdown: hand back what `worker` claimed and did not start; due again at once.
+    An item it claimed in doubt stays in doubt (`in_doubt` is left as the claim set it)."""
     o = t.outbox.c
     result = conn.execute(
         t.outbox.update()
@@ -349,6 +364,7 @@ def requeue(conn: Connection, dedupe_key: str, now: datetime) -> bool:
             completed_at=None,
             attempts=0,
             last_error=func.coalesce(o.last_error, "performed before; requeued"),
+            in_doubt=False,  # a person decided: perform it again
         )
     )
     return result.rowcount == 1

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -301,6 +302,9 @@ outbox = Table(
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("lease_owner", String(100)),
     Column("lease_expires_at", UTCDateTime),
+    # Claimed after a lease ran out: an earlier attempt may have happened. Kept when the
+    # item is handed back unstarted, so the next holder still looks before it acts.
+    Column("in_doubt", Boolean, nullable=False, default=False, server_default=false()),
     Column("last_error", Text),
     Column("po_id", ForeignKey("purchase_orders.id", ondelete="SET NULL")),
     Column("supplier_id", String(64)),

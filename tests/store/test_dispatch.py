@@ -165,6 +165,35 @@ def test_in_doubt_email_is_held_for_a_person_by_default(db: Database) -> None:
     assert "`tandem po resend PO-00001` sends it again" in problem.message
 
 
+def test_a_send_in_doubt_handed_back_on_shutdown_is_still_held_not_sent_blind(
+    db: Database,
+) -> None:
+    cfg = released(db)
+    supplier = FakeSupplier(lookup=False)  # email: cannot ask whether it arrived
+    crash_mid_send(db)
+    later = T0 + timedelta(minutes=10)
+    # The next worker claims it, then is told to stop before it starts it, and hands it back.
+    asks = iter([False, True])
+    asyncio.run(
+        dispatch(
+            db,
+            cfg,
+            worker="w2",
+            channels=factory(supplier),
+            now=lambda: later,
+            stop=lambda: next(asks, True),
+        )
+    )
+    with db.write() as conn:
+        assert outbox.release_leases(conn, "w2", later) == 1
+
+    report = run(db, cfg, supplier, later, worker="w3")
+
+    assert report.held and supplier.received == []  # no second email
+    [problem] = open_exceptions(db)
+    assert problem.kind == "send_in_doubt"
+
+
 SHOPIFY = {"platform": "shopify", "shop_url": "https://demo.myshopify.com", "access_token": "x"}
 
 
