@@ -37,8 +37,10 @@ from connector.store import schema as t
 
 PENDING, IN_PROGRESS, DONE, DEAD = "pending", "in_progress", "done", "dead"
 HELD, WITHDRAWN = "held", "withdrawn"
-# Supplier messages about one PO, performed strictly in the order of payload["revision"].
-IN_REVISION_ORDER = ("po.send", "po.change")
+# Supplier messages about one PO (its first sending, then each change request or
+# cancellation), performed strictly in the order of their revision (`revision_of`).
+SEND, CHANGE = "po.send", "po.change"
+IN_REVISION_ORDER = (SEND, CHANGE)
 
 
 def worker_name() -> str:
@@ -69,6 +71,17 @@ class OutboxItem:
     supplier_id: str | None
     in_doubt: bool  # an earlier attempt's outcome is unknown
     first_attempt: bool = False  # no attempt was ever made before this one
+
+
+def revision_of(item: Any) -> int:
+    """The PO revision a `po.send` / `po.change` item (row or OutboxItem) carries."""
+    return int((item.payload or {}).get("revision") or 1)
+
+
+def was_never_attempted(row: Any) -> bool:
+    """No worker has tried to perform the item (row) yet: its effect cannot have happened.
+    The same test as `never_attempted`, on a row already read."""
+    return bool(row.status == PENDING and row.attempts == 0 and row.last_error is None)
 
 
 def enqueue(
@@ -124,10 +137,6 @@ def _waiting_behind(conn: Connection, rows: Sequence[Any]) -> set[int]:
     pending, in progress (leased or in doubt) or held. One query for the whole window, not
     one per row, so a claim stays cheap with thousands of items waiting."""
     o = t.outbox.c
-
-    def revision(row: Any) -> int:
-        return int((row.payload or {}).get("revision") or 1)
-
     ordered = [r for r in rows if r.kind in IN_REVISION_ORDER and r.po_id is not None]
     if not ordered:
         return set()
@@ -141,8 +150,9 @@ def _waiting_behind(conn: Connection, rows: Sequence[Any]) -> set[int]:
                 o.status.in_([PENDING, IN_PROGRESS, HELD]),
             )
         ):
-            earliest[row.po_id] = min(revision(row), earliest.get(row.po_id, revision(row)))
-    return {r.id for r in ordered if earliest.get(r.po_id, revision(r)) < revision(r)}
+            revision = revision_of(row)
+            earliest[row.po_id] = min(revision, earliest.get(row.po_id, revision))
+    return {r.id for r in ordered if earliest.get(r.po_id, revision_of(r)) < revision_of(r)}
 
 
 def claim(
@@ -202,7 +212,7 @@ def claim(
             po_id=r.po_id,
             supplier_id=r.supplier_id,
             in_doubt=r.status == IN_PROGRESS or bool(r.in_doubt),
-            first_attempt=r.attempts == 0 and r.last_error is None,
+            first_attempt=was_never_attempted(r),
         )
         for r in rows
     ]
@@ -371,7 +381,8 @@ def requeue(conn: Connection, dedupe_key: str, now: datetime) -> bool:
 
 
 def never_attempted() -> Any:
-    """Pending items no worker has tried to perform yet (their effect cannot have happened)."""
+    """Pending items no worker has tried to perform yet (their effect cannot have happened);
+    `was_never_attempted` is the same test on a row already read."""
     o = t.outbox.c
     return and_(o.status == PENDING, o.attempts == 0, o.last_error.is_(None))
 

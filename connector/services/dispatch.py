@@ -46,7 +46,7 @@ from connector.store import schema as t
 from connector.store.events import Event, record
 from connector.store.exceptions import NewException, raise_exceptions
 
-KINDS = ("po.send", "po.change")
+KINDS = outbox.IN_REVISION_ORDER
 LEASE = timedelta(minutes=5)
 
 
@@ -72,9 +72,11 @@ class DispatchReport:
 
     def note(self, result: str, item: outbox.OutboxItem, label: str, detail: str = "") -> None:
         getattr(self, result).append(f"{label}: {detail}" if detail else label)
-        number, revision = item.payload.get("number"), item.payload.get("revision")
+        number = item.payload.get("number")
         supplier = item.supplier_id or "unknown"
-        self.outcomes.append(Outcome(result, str(number), int(revision or 1), supplier, detail))
+        self.outcomes.append(
+            Outcome(result, str(number), outbox.revision_of(item), supplier, detail)
+        )
 
 
 def backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -137,13 +139,13 @@ async def _deliver(
     now: Callable[[], datetime],
 ) -> None:
     supplier = config.supplier(item.supplier_id or "")
-    label = f"{item.payload.get('number')} rev {item.payload.get('revision')}"
+    label = f"{item.payload.get('number')} rev {outbox.revision_of(item)}"
     with db.read() as conn:
         document = build_document(
             conn,
             config,
             int(item.payload["po_id"]),
-            revision=int(item.payload.get("revision") or 1),
+            revision=outbox.revision_of(item),
             idempotency_key=item.idempotency_key,
             content=item.payload.get("content"),
         )

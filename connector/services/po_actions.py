@@ -23,9 +23,9 @@ from connector.channels import SendResult
 from connector.configuration import TandemConfig
 from connector.domain import POStatus
 from connector.errors import ConflictError
+from connector.outbox import revision_of
 from connector.services import po_revisions
 from connector.services.po_document import build_document
-from connector.services.po_revisions import revision_of
 from connector.services.sent import record_sent
 from connector.services.store_updates import queue_status_updates
 from connector.store import Database

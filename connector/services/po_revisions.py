@@ -22,12 +22,10 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from connector import outbox
-from connector.outbox import Effect
+from connector.outbox import CHANGE, SEND, Effect, revision_of
 from connector.store import schema as t
 from connector.store.exceptions import resolve
 from connector.store.planning_input import chunks
-
-SEND, CHANGE = "po.send", "po.change"
 
 
 def outbox_key(po_id: int, revision: int) -> str:
@@ -124,7 +122,7 @@ def unsent_first_sending(conn: Connection, po_id: int) -> Any | None:
     ).first()
     if row is None:
         return None
-    if row.status == outbox.PENDING and row.attempts == 0 and row.last_error is None:
+    if outbox.was_never_attempted(row):
         return outbox.never_attempted()
     if row.status == outbox.DEAD and _refusal(conn, key) is not None:
         return o.status == outbox.DEAD
@@ -180,10 +178,6 @@ def revision_items(conn: Connection, po_id: int) -> list[Any]:
         select(t.outbox).where(o.po_id == po_id, o.kind.in_(outbox.IN_REVISION_ORDER))
     ).all()
     return sorted(rows, key=lambda r: (revision_of(r), r.id))
-
-
-def revision_of(item: Any) -> int:
-    return int((item.payload or {}).get("revision") or 1)
 
 
 def withdraw_stopped(conn: Connection, po_id: int, reason: str, who: str, now: datetime) -> int:
