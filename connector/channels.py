@@ -128,6 +128,9 @@ class PurchaseOrderDocument:
     # The supplier's own id for the order, once it gave one (REST: `supplier_order_id` in
     # paths and bodies of cancellations, changes, lookups and status calls).
     supplier_reference: str | None = None
+    # Tandem's id of the PO, for recording what came of the document; None for a test
+    # message (`tandem supplier test`), which is about no PO.
+    po_id: int | None = None
 
     @property
     def total(self) -> Decimal:

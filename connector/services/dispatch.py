@@ -42,7 +42,6 @@ from connector.domain import ExceptionKind
 from connector.services.po_document import build_document
 from connector.services.sent import record_sent, timeline
 from connector.store import Database
-from connector.store import schema as t
 from connector.store.events import Event, record
 from connector.store.exceptions import NewException, raise_exceptions
 
@@ -276,11 +275,7 @@ def _stop(
         stopped = outbox.hold if in_doubt else outbox.dead_letter
         if not stopped(conn, item.id, worker, reason, now):
             return
-        po_id = conn.execute(
-            t.purchase_orders.select()
-            .with_only_columns(t.purchase_orders.c.id)
-            .where(t.purchase_orders.c.number == document.number)
-        ).scalar_one()
+        po_id = document.po_id
         message = (
             reason
             if in_doubt

@@ -116,4 +116,5 @@ def build_document(
         order_names=tuple(orders),
         blind_ship=bool(supplier and supplier.blind_ship and head.mode == "drop_ship"),
         supplier_reference=head.supplier_reference,
+        po_id=po_id,
     )
