@@ -8,6 +8,8 @@ record the outcome in the same transaction that completes the item.
   timeline.
 - Transient failure: retried with backoff until the supplier's `attempt_budget` is spent.
 - Permanent failure (or budget spent): the item stops and an exception quotes the supplier.
+  Settings the channel cannot be built from (an unknown CSV column, a template that does not
+  compile) stop the item the same way, before anything is sent.
 - In doubt (a lease ran out mid-send: the process died between sending and recording): the
   channel is asked whether the earlier attempt arrived (REST lookup, SFTP file check), and
   the item stays in doubt until it answers. Where it cannot tell (SMTP), the supplier's
@@ -39,6 +41,7 @@ from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.configuration.model import SupplierConfig
 from connector.domain import ExceptionKind
+from connector.errors import TandemError
 from connector.services.po_document import build_document
 from connector.services.sent import record_sent, timeline
 from connector.store import Database
@@ -104,7 +107,7 @@ async def dispatch(
     meanwhile is skipped, never sent twice. Items claimed but not started when `stop()`
     turns true stay leased to `worker`; the caller hands them back (`outbox.release_leases`)."""
     report = DispatchReport()
-    cache: dict[str, Channel | None] = {}
+    cache: dict[str, Channel | TandemError | None] = {}
     handled = 0
     while handled < limit and not stop():
         with db.write() as conn:
@@ -133,7 +136,7 @@ async def _deliver(
     worker: str,
     item: outbox.OutboxItem,
     channels: ChannelFactory,
-    cache: dict[str, Channel | None],
+    cache: dict[str, Channel | TandemError | None],
     report: DispatchReport,
     now: Callable[[], datetime],
 ) -> None:
@@ -161,8 +164,14 @@ async def _deliver(
         report.note("failed", item, label, f"supplier {item.supplier_id} is not configured")
         return
     if supplier.id not in cache:
-        cache[supplier.id] = channels(supplier, config)
+        cache[supplier.id] = _channel(channels, supplier, config)
     channel = cache[supplier.id]
+    if isinstance(channel, TandemError):
+        # Nothing was attempted: the supplier cannot have it from this attempt.
+        reason = f"its settings cannot be used ({channel}); `tandem config check` shows why"
+        _stop(db, worker, item, document, reason, now(), never_reached=item.first_attempt)
+        report.note("failed", item, label, str(channel))
+        return
     if channel is None:  # manual: a person passes the PO on
         with db.write() as conn:
             if outbox.complete(conn, item.id, worker, now()):
@@ -212,6 +221,17 @@ async def _deliver(
             return  # the lease was lost; the new holder finds the PO at the supplier
         record_sent(conn, config, document, result, supplier, now())
     report.note("sent", item, label)
+
+
+def _channel(
+    channels: ChannelFactory, supplier: SupplierConfig, config: TandemConfig
+) -> Channel | TandemError | None:
+    """The supplier's channel, or the error its settings give when it is built (kept, so
+    every item of that supplier is stopped with it and the channel is not built again)."""
+    try:
+        return channels(supplier, config)
+    except TandemError as exc:
+        return exc
 
 
 class _Held(Exception):

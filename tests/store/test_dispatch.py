@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from adapters.suppliers import make_channel
 from connector import outbox
 from connector.channels import (
     PermanentError,
@@ -98,6 +99,40 @@ def test_the_attempt_budget_ends_in_an_exception(db: Database) -> None:
     [problem] = open_exceptions(db)
     assert "gave up after 3 attempts" in problem.message
     assert supplier.received == []
+
+
+def test_a_supplier_whose_settings_cannot_be_used_has_its_pos_stopped_not_left_in_doubt(
+    db: Database,
+) -> None:
+    bloom = {
+        "id": "bloom",
+        "name": "Bloom",
+        "mode": "drop_ship",
+        "priority": 1,
+        "release": {"immediate": True},
+        "transport": {
+            "type": "email",
+            "to": "orders@bloom.example",
+            "csv_columns": ["po_number", "skew"],  # a typo for "sku"
+        },
+    }
+    cfg = released(
+        db, suppliers=[bloom], smtp={"host": "127.0.0.1", "port": 1, "from": "po@shop.example"}
+    )
+
+    report = asyncio.run(dispatch(db, cfg, worker="w1", channels=make_channel, now=lambda: T0))
+
+    assert report.failed and report.sent == []
+    [problem] = open_exceptions(db)
+    assert problem.kind == "send_failed"
+    assert "PO-00001 revision 1 could not be sent to Bloom" in problem.message
+    assert "transport.csv_columns: unknown CSV column 'skew'" in problem.message
+    assert problem.details["never_reached"] is True  # a cancellation needs no message
+    # Nothing is left leased to come back in doubt once the lease would have run out.
+    later = T0 + timedelta(minutes=10)
+    again = asyncio.run(dispatch(db, cfg, worker="w2", channels=make_channel, now=lambda: later))
+    assert again.outcomes == []
+    assert [e.kind for e in open_exceptions(db)] == ["send_failed"]
 
 
 def crash_mid_send(db: Database) -> None:
