@@ -58,7 +58,10 @@ class EmailChannel:
         self._tls_context = tls_context
         where = f"supplier {supplier.id}: transport"
         self._columns = csvfile.check_columns(transport.csv_columns, f"{where}.csv_columns")
-        self._renderer = render.Renderer(transport.templates)
+        try:
+            self._renderer = render.Renderer(transport.templates)
+        except EmailSetupError as exc:
+            raise EmailSetupError(f"{where}.templates: {exc}") from None
         for key, value in (("smtp.from", smtp.from_), (f"{where}.reply_to", transport.reply_to)):
             if value is not None and ("@" not in value or "\r" in value or "\n" in value):
                 raise EmailSetupError(f"{key}: {value!r} is not an email address")

@@ -1,7 +1,8 @@
 """The PO as a CSV attachment: one row per PO line, the columns a supplier chose.
 
-Columns are checked when the channel is made, so a typo in `csv_columns` stops start-up with
-the list of valid names instead of failing the first send. Without prices (blind ship) the
+Columns are checked when the channel is made, so `tandem config check` reports a typo in
+`csv_columns` with the list of valid names, and dispatch stops that supplier's POs with it
+instead of sending a file without the column. Without prices (blind ship) the
 price columns are left out, not blanked: a blank price can be read as "free".
 """
 

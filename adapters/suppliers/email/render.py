@@ -120,7 +120,9 @@ def _load(env: jinja2.Environment, override: Path | None, default: str) -> _Temp
 
 
 class Renderer:
-    """The compiled templates of one supplier; made once, so mistakes show at start-up."""
+    """The compiled templates of one supplier, made with its channel: a template that is
+    missing or does not compile shows in `tandem config check`, and stops that supplier's
+    POs with an exception rather than failing each send."""
 
     def __init__(self, templates: EmailTemplates) -> None:
         html_env = _environment(html=True)

@@ -57,7 +57,7 @@ class SftpChannel:
         self.transport = transport
         self.supplier = supplier
         self.timeout = timeout
-        where = f"supplier {supplier.id} transport"
+        where = f"supplier {supplier.id}: transport"
         self.columns = check_columns(transport.columns, f"{where}.columns")
         try:
             transport.file_name.format(number="PO-1", revision=1, kind="order")
