@@ -21,7 +21,7 @@ from connector.cli.common import (
     reported,
 )
 from connector.clock import utcnow
-from connector.services.po_document import buyer
+from connector.services.po_document import blind_ship, buyer
 from connector.store import schema as t
 
 app = typer.Typer(help="Suppliers.", no_args_is_help=True)
@@ -67,6 +67,7 @@ def test_command(
             lines=(line,),
             issued_at=now,
             idempotency_key=f"test-{now.timestamp():.0f}",
+            blind_ship=blind_ship(supplier, supplier.mode.value),
             notes="This is a test from Tandem. It is not an order; nothing needs to be shipped.",
         )
         result: SendResult = asyncio.run(channel.send(document))

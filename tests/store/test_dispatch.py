@@ -339,6 +339,24 @@ def test_cancelling_a_sent_po_sends_a_cancellation(db: Database) -> None:
     ]
 
 
+def test_a_blind_shipping_supplier_gets_drop_ship_pos_without_prices_and_others_with(
+    db: Database,
+) -> None:
+    cfg = config()
+    data = cfg.model_dump(by_alias=True)
+    data["suppliers"][0]["blind_ship"] = True  # Acme: back-to-back, and drop-ships too
+    cfg = TandemConfig.model_validate(data)
+    offers(db, cfg, "acme", ("SPADE", 18, 100))
+    ingest(db, order(1, ("SPADE", 1), tags=("dropship",)), order(2, ("SPADE", 1), tags=("b2b",)))
+    run_planner(db, cfg, T0)
+
+    supplier = FakeSupplier()
+    run(db, cfg, supplier)
+
+    blind = {(d.mode, d.blind_ship) for d in supplier.received}
+    assert blind == {("drop_ship", True), ("back_to_back", False)}
+
+
 class SlowSupplier(FakeSupplier):
     """Each send takes `minutes` of the clock; `before[n]` runs as the n-th send starts."""
 

@@ -73,7 +73,7 @@ def compose(
     csv_columns: Sequence[str],
 ) -> EmailMessage:
     """The complete message for `document`, ready to send."""
-    blind = render.is_blind(document, supplier)
+    blind = document.blind_ship
     attachments: list[tuple[str, bytes, str, str]] = []
     if transport.attach_pdf:
         content = pdf.render_pdf(document, supplier_name=supplier.name, blind=blind)

@@ -38,12 +38,6 @@ def money(value: Decimal, currency: str | None = None) -> str:
     return f"{text} {currency}" if currency else text
 
 
-def is_blind(document: PurchaseOrderDocument, supplier: SupplierConfig) -> bool:
-    """No prices on the paperwork: the document says so, or the supplier is set up for blind
-    drop-ship and this is a drop-ship PO (the parcel's paperwork reaches the customer)."""
-    return document.blind_ship or (supplier.blind_ship and document.mode == "drop_ship")
-
-
 def context(
     document: PurchaseOrderDocument,
     supplier: SupplierConfig,
@@ -52,7 +46,7 @@ def context(
     reply_to: str | None,
 ) -> dict[str, Any]:
     """What every template (subject, HTML, text) can use."""
-    blind = is_blind(document, supplier)
+    blind = document.blind_ship  # no prices anywhere on the paperwork
     return {
         "po": document,
         "kind": document.kind,
