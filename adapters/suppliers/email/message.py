@@ -15,7 +15,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
-from adapters.suppliers.email import csvfile, pdf, render
+from adapters.suppliers import csvfile
+from adapters.suppliers.email import pdf, render
 from connector.channels import PurchaseOrderDocument
 from connector.configuration.model import SupplierConfig
 from connector.configuration.transports import EmailTransport
@@ -78,8 +79,9 @@ def compose(
     if transport.attach_pdf:
         content = pdf.render_pdf(document, supplier_name=supplier.name, blind=blind)
         attachments.append((file_name(document, "pdf"), content, "application", "pdf"))
-    if transport.attach_csv:
-        content = csvfile.render_csv(document, csv_columns, blind=blind)
+    # A cancellation has nothing to import: a CSV of its lines could be read as an order.
+    if transport.attach_csv and document.kind != "cancel":
+        content = csvfile.render_csv(document, csv_columns)
         attachments.append((file_name(document, "csv"), content, "text", "csv"))
 
     values = render.context(

@@ -9,13 +9,13 @@ a PO with a silently empty quantity is worse than one that is not sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from adapters.suppliers.email.errors import EmailSetupError
+from adapters.suppliers.money import money
 from connector.channels import PurchaseOrderDocument
 from connector.configuration.model import SupplierConfig
 from connector.configuration.transports import EmailTemplates
@@ -27,15 +27,6 @@ DEFAULT_SUBJECTS = {
     "test": "Test message from Tandem — please ignore",
 }
 TEST_MARK = "[TEST] "
-_CENT = Decimal("0.01")
-
-
-def money(value: Decimal, currency: str | None = None) -> str:
-    """`12.50` (two decimals unless the cost is finer, never an exponent), then the currency."""
-    cents = value.quantize(_CENT)
-    shown = cents if cents == value else value.normalize()
-    text = f"{shown:f}"
-    return f"{text} {currency}" if currency else text
 
 
 def context(

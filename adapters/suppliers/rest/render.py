@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -27,16 +27,11 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from adapters.suppliers.money import money
 from connector.channels import PermanentError, PurchaseOrderDocument
 from connector.configuration.model import SupplierConfig
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
-
-
-def money(value: Any, places: int = 2) -> str:
-    """12.5 -> "12.50": a fixed number of decimals, rounded half up, as text."""
-    amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    return str(amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def _json_default(value: Any) -> Any:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import asyncssh
 
-from adapters.suppliers.sftp.csvfile import check_columns, render_csv
+from adapters.suppliers.csvfile import check_columns, render_csv
 from connector.channels import (
     PermanentError,
     PurchaseOrderDocument,

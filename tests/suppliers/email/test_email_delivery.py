@@ -161,6 +161,9 @@ def test_a_cancellation_asks_not_to_ship(server):
     assert message["Message-ID"] == "<PO-00012.rev3.cancel@shop.example>"
     assert message["In-Reply-To"] == "<PO-00012.rev1.order@shop.example>"
     assert "please cancel purchase order PO-00012 and do not ship it" in text_body(message)
+    # No CSV: a supplier importing it could take the cancelled lines for an order.
+    assert attachments(message) == {}
+    assert "Attached" not in text_body(message)
 
 
 def test_the_same_revision_sent_twice_has_the_same_message_id(server):
