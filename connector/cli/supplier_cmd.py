@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from decimal import Decimal
 from typing import Annotated
 
@@ -66,7 +67,8 @@ def test_command(
             ship_to=me,
             lines=(line,),
             issued_at=now,
-            idempotency_key=f"test-{now.timestamp():.0f}",
+            # Each test its own message: mail clients drop a Message-ID seen before.
+            idempotency_key=f"test-{uuid.uuid4().hex[:12]}",
             blind_ship=blind_ship(supplier, supplier.mode.value),
             notes="This is a test from Tandem. It is not an order; nothing needs to be shipped.",
         )

@@ -60,8 +60,19 @@ def file_name(document: PurchaseOrderDocument, extension: str) -> str:
     stem = (
         document.number if document.revision <= 1 else f"{document.number}-rev{document.revision}"
     )
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)
-    return f"{safe}.{extension}"
+    return f"{safe_file_name(stem)}.{extension}"
+
+
+def safe_file_name(text: str) -> str:
+    """`text` usable as one file name anywhere: a `/` in a PO number never makes a folder."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text).strip(".") or "_"
+
+
+def message_file_name(identifier: str, extension: str) -> str:
+    """`PO-00012.rev2.change.eml` for `<PO-00012.rev2.change@shop.example>`: the Message-ID's
+    unique part, so each message has a file of its own and a resend finds the same one."""
+    local = identifier.strip().strip("<>").rpartition("@")[0] or identifier
+    return f"{safe_file_name(local)}.{extension}"
 
 
 def compose(
