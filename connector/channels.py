@@ -177,10 +177,9 @@ class LookupUnsupported(ChannelError):
 
 @runtime_checkable
 class StatusChannel(Protocol):
-    async def poll_status(
-        self, document: PurchaseOrderDocument, supplier_reference: str | None = None
-    ) -> StatusUpdate | None:
-        """What the supplier says about the order now; None when it has nothing to say."""
+    async def poll_status(self, document: PurchaseOrderDocument) -> StatusUpdate | None:
+        """What the supplier says about the order now (about `document.supplier_reference`,
+        once it gave one); None when it has nothing to say."""
         ...
 
 

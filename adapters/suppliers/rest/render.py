@@ -108,9 +108,7 @@ class Renderer:
         self._strings: dict[str, jinja2.Template] = {}
         self._expressions: dict[str, Any] = {}
 
-    def context(
-        self, document: PurchaseOrderDocument, supplier_reference: str | None
-    ) -> dict[str, Any]:
+    def context(self, document: PurchaseOrderDocument) -> dict[str, Any]:
         context: dict[str, Any] = {
             "po": document,
             "lines": document.lines,
@@ -121,8 +119,8 @@ class Renderer:
             "idempotency_key": document.idempotency_key,
         }
         # Left out rather than None, so a path that needs it fails instead of reading "None".
-        if supplier_reference is not None:
-            context["supplier_order_id"] = supplier_reference
+        if document.supplier_reference is not None:
+            context["supplier_order_id"] = document.supplier_reference
         return context
 
     def text(self, source: str, context: Mapping[str, Any], where: str) -> str:

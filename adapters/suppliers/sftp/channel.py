@@ -74,9 +74,7 @@ class SftpChannel:
         name = name.replace("/", "-").replace("\\", "-")  # a PO number never picks the folder
         return posixpath.join(self.transport.directory, name)
 
-    async def send(
-        self, document: PurchaseOrderDocument, supplier_reference: str | None = None
-    ) -> SendResult:
+    async def send(self, document: PurchaseOrderDocument) -> SendResult:
         """Upload the CSV as `<name>.part`, then rename it; a `test` document only checks that
         the directory can be listed (a test file could be taken for an order)."""
         if document.kind == "test":
@@ -102,9 +100,7 @@ class SftpChannel:
 
         return await self._run(upload)
 
-    async def lookup(
-        self, document: PurchaseOrderDocument, supplier_reference: str | None = None
-    ) -> SendResult | None:
+    async def lookup(self, document: PurchaseOrderDocument) -> SendResult | None:
         """The complete file, if it is in the directory; None otherwise (a `.part` left by an
         interrupted upload is removed first)."""
         if document.kind == "test":
