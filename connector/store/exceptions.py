@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from connector.domain import PLANNING_EXCEPTIONS, ExceptionKind
+from connector.errors import ConflictError
 from connector.store import schema as t
 from connector.store.planning_input import chunks
 
@@ -103,6 +104,36 @@ def resolve_planning_exceptions(
             )
             closed += len(done)
     return closed
+
+
+class AnswerNeeded(ConflictError):
+    """A send held in doubt is answered (it arrived, or send it again), never only closed:
+    closing it alone would leave its PO waiting for an answer that never comes."""
+
+    def __init__(self, exception_id: int, po_number: str, answers: str) -> None:
+        super().__init__(
+            f"exception {exception_id} asks whether {po_number} reached the supplier: answer"
+            f" with {answers.format(po=po_number)}; either closes it."
+        )
+
+
+def resolve_by_hand(
+    conn: Connection, exception_id: int, who: str, note: str, now: datetime, *, answers: str
+) -> bool:
+    """A person closes an open exception; False when none is open with that id. A send held
+    in doubt is refused with `AnswerNeeded`, saying how to answer it: `answers`, in the
+    words of the caller's interface, with `{po}` for the PO number."""
+    e, po = t.exceptions, t.purchase_orders
+    row = conn.execute(
+        select(e.c.kind, po.c.number)
+        .join(po, po.c.id == e.c.po_id, isouter=True)
+        .where(e.c.id == exception_id, e.c.status == "open")
+    ).first()
+    if row is None:
+        return False
+    if row.kind == ExceptionKind.SEND_IN_DOUBT.value:
+        raise AnswerNeeded(exception_id, row.number, answers)
+    return resolve(conn, exception_id, who, note, now)
 
 
 def resolve(conn: Connection, exception_id: int, who: str, note: str, now: datetime) -> bool:

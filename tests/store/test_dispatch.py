@@ -28,6 +28,7 @@ from connector.services.dispatch import dispatch
 from connector.services.plan import run_planner
 from connector.store import Database
 from connector.store import schema as t
+from connector.store.exceptions import AnswerNeeded, resolve_by_hand
 from tests.store.dispatch_support import (
     FakeSupplier,
     document_with_key,
@@ -227,6 +228,32 @@ def test_a_send_in_doubt_handed_back_on_shutdown_is_still_held_not_sent_blind(
     assert report.held and supplier.received == []  # no second email
     [problem] = open_exceptions(db)
     assert problem.kind == "send_in_doubt"
+
+
+def test_a_send_held_in_doubt_is_answered_not_closed_by_hand(db: Database) -> None:
+    cfg = released(db)
+    crash_mid_send(db)
+    run(db, cfg, FakeSupplier(lookup=False), T0 + timedelta(minutes=10))
+    [doubt] = open_exceptions(db)
+
+    with db.write() as conn, pytest.raises(AnswerNeeded) as refused:
+        resolve_by_hand(conn, doubt.id, "ada", "asked them", T0, answers="yes ({po}) or no")
+
+    assert str(refused.value) == (
+        f"exception {doubt.id} asks whether PO-00001 reached the supplier: answer with"
+        " yes (PO-00001) or no; either closes it."
+    )
+    assert [e.id for e in open_exceptions(db)] == [doubt.id]
+
+
+def test_a_failed_send_can_be_closed_by_hand(db: Database) -> None:
+    cfg = released(db)
+    run(db, cfg, FakeSupplier([PermanentError("550 no such mailbox")]))
+    [failed] = open_exceptions(db)
+    with db.write() as conn:
+        assert resolve_by_hand(conn, failed.id, "ada", "phoned it in", T0, answers="")
+        assert not resolve_by_hand(conn, failed.id, "ada", "again", T0, answers="")
+    assert open_exceptions(db) == []
 
 
 SHOPIFY = {"platform": "shopify", "shop_url": "https://demo.myshopify.com", "access_token": "x"}
