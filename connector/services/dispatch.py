@@ -46,7 +46,7 @@ from connector.services.po_document import build_document
 from connector.services.sent import record_sent, timeline
 from connector.store import Database
 from connector.store.events import Event, record
-from connector.store.exceptions import NewException, raise_exceptions
+from connector.store.exceptions import NewException, raise_exceptions, send_exception_key
 
 KINDS = outbox.IN_REVISION_ORDER
 LEASE = timedelta(minutes=5)
@@ -308,7 +308,7 @@ def _stop(
             [
                 NewException(
                     kind,
-                    f"{kind.value}:{item.dedupe_key}",
+                    send_exception_key(kind, item.dedupe_key),
                     message,
                     po_id=po_id,
                     supplier_id=document.supplier_id,

@@ -11,12 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from connector.domain import PLANNING_EXCEPTIONS, ExceptionKind
 from connector.errors import ConflictError
 from connector.store import schema as t
 from connector.store.planning_input import chunks
+
+
+def send_exception_key(kind: ExceptionKind, outbox_key: str) -> str:
+    """The dedupe key of the exception a stopped send of outbox item `outbox_key` opens."""
+    return f"{kind.value}:{outbox_key}"
 
 
 @dataclass(frozen=True)
@@ -91,19 +96,21 @@ def resolve_planning_exceptions(
         ).all()
         done = [r.id for r in rows if r.dedupe_key not in keep]
         if done:
-            conn.execute(
-                t.exceptions.update()
-                .where(t.exceptions.c.id.in_(done))
-                .values(
-                    status="resolved",
-                    resolved_at=now,
-                    resolved_by="tandem",
-                    resolution="planned again: the line is served or needs nothing now",
-                    updated_at=now,
-                )
-            )
-            closed += len(done)
+            note = "planned again: the line is served or needs nothing now"
+            closed += _close(conn, t.exceptions.c.id.in_(done), "tandem", note, now)
     return closed
+
+
+def resolve_sends(
+    conn: Connection, outbox_keys: Iterable[str], who: str, note: str, now: datetime
+) -> int:
+    """Close what stopped sends asked (failed, or held in doubt), for exactly these outbox
+    items: the ones a person or Tandem has just answered, and no other revision's."""
+    kinds = (ExceptionKind.SEND_FAILED, ExceptionKind.SEND_IN_DOUBT)
+    keys = [send_exception_key(kind, key) for key in outbox_keys for kind in kinds]
+    return sum(
+        _close(conn, t.exceptions.c.dedupe_key.in_(part), who, note, now) for part in chunks(keys)
+    )
 
 
 class AnswerNeeded(ConflictError):
@@ -137,11 +144,18 @@ def resolve_by_hand(
 
 
 def resolve(conn: Connection, exception_id: int, who: str, note: str, now: datetime) -> bool:
+    """Close one open exception; False when none is open with that id."""
+    return _close(conn, t.exceptions.c.id == exception_id, who, note, now) == 1
+
+
+def _close(conn: Connection, which: Any, who: str, note: str, now: datetime) -> int:
+    """Resolve the open exceptions `which` selects, saying who did and how; how many."""
+    e = t.exceptions
     result = conn.execute(
-        t.exceptions.update()
-        .where(t.exceptions.c.id == exception_id, t.exceptions.c.status == "open")
+        update(e)
+        .where(e.c.status == "open", which)
         .values(
             status="resolved", resolved_at=now, resolved_by=who, resolution=note, updated_at=now
         )
     )
-    return result.rowcount == 1
+    return result.rowcount

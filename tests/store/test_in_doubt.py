@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -240,3 +241,65 @@ def test_in_doubt_email_with_resend_policy_goes_again_with_the_same_key(db: Data
     crash_mid_send(db)
     assert run(db, cfg, supplier, T0 + timedelta(minutes=10)).sent
     assert [d.idempotency_key for d in supplier.received] == [key]
+
+
+def send_exceptions(db: Database) -> list[Any]:
+    """The open exceptions about sends (not the note that a change was asked for)."""
+    return [e for e in open_exceptions(db) if e.kind in ("send_failed", "send_in_doubt")]
+
+
+def crash_mid_change(db: Database) -> None:
+    """As crash_mid_send, for the PO's change request."""
+    with db.write() as conn:
+        at = T0 + timedelta(minutes=1)
+        [_] = outbox.claim(conn, "dead-worker", at, timedelta(minutes=5), kinds=["po.change"])
+
+
+def first_sending_gave_up_then_changed(db: Database) -> TandemConfig:
+    """PO-00001 for 2 roses: its first sending gave up after one failed attempt (it may have
+    arrived), then the customer took one rose off, which asks the supplier for revision 2."""
+    data = config().model_dump(by_alias=True)
+    for s in data["suppliers"]:
+        s["attempt_budget"] = 1
+    cfg = TandemConfig.model_validate(data)
+    offers(db, cfg, "bloom", ("ROSE", 5, 100))
+    ingest(db, order(1, ("ROSE", 2), tags=("dropship",)))
+    run_planner(db, cfg, T0)
+    run(db, cfg, FakeSupplier([TransientError("451 try later")]))
+    ingest(db, order(1, ("ROSE", 1), tags=("dropship",), version=1))
+    assert run_planner(db, cfg, T0 + timedelta(minutes=1)).changes == ["PO-00001 rev 2"]
+    return cfg
+
+
+def test_arrived_answers_one_revision_and_leaves_the_next_one_asking(db: Database) -> None:
+    cfg = first_sending_gave_up_then_changed(db)
+    crash_mid_change(db)
+    email = FakeSupplier(lookup=False)
+    assert run(db, cfg, email, T0 + timedelta(minutes=10)).held
+
+    first = po_actions.arrived(db, cfg, "PO-00001", T0 + timedelta(hours=1), who="ada")
+
+    assert first.message == "PO-00001 revision 1 recorded as received by Bloom (said by ada)"
+    # Revision 2 is still held, and its exception still says so.
+    [still] = send_exceptions(db)
+    assert (still.kind, still.details["outbox"]) == (
+        "send_in_doubt",
+        f"po.change:{still.po_id}:rev2",
+    )
+    second = po_actions.arrived(db, cfg, "PO-00001", T0 + timedelta(hours=2), who="ada")
+    assert second.message.startswith("PO-00001 revision 2 recorded as received")
+    assert send_exceptions(db) == []
+
+
+def test_resend_closes_only_what_it_sends_again(db: Database) -> None:
+    cfg = first_sending_gave_up_then_changed(db)
+    supplier = FakeSupplier()
+    assert run(db, cfg, supplier, T0 + timedelta(minutes=2)).sent == ["PO-00001 rev 2"]
+
+    # The latest revision went out, so resending means sending it again; rev 1 is not resent
+    # and its failure stays open for a person to look at.
+    result = po_actions.resend(db, "PO-00001", T0 + timedelta(hours=1))
+
+    assert result.message == "PO-00001 revision 2 queued to be sent again by cli"
+    [still] = send_exceptions(db)
+    assert (still.kind, still.details["outbox"]) == ("send_failed", f"po.send:{still.po_id}:rev1")
