@@ -61,6 +61,7 @@ async def poll_supplier_status(
                     changed.extend(
                         refuse_lines(
                             conn,
+                            config,
                             row.id,
                             row.number,
                             supplier,
