@@ -56,7 +56,7 @@ class RestChannel:
         self.supplier = supplier
         self._http = SupplierHttp(transport, supplier.name, http_transport)
         self._renderer = Renderer(supplier)
-        self._fields = transport.response_fields
+        self._fields = transport.response_fields.model_dump(exclude_none=True)
 
     async def send(self, document: PurchaseOrderDocument) -> SendResult:
         """Create (order), change or cancel at the supplier; a `test` document only checks
@@ -106,7 +106,7 @@ class RestChannel:
             return None
         self._http.raise_for(response, request)
         data = parse_body(response)
-        found = self._fields.get("found") or self._fields.get("found_when")
+        found = self._fields.get("found")
         if is_empty(get_path(data, found) if found else data):
             return None
         if document.kind == "cancel":
