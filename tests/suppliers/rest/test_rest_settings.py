@@ -74,7 +74,7 @@ def test_a_status_tandem_does_not_know_is_named_with_its_line(tmp_path: Path) ->
 
 def test_without_response_fields_the_id_and_status_are_read_at_the_top(tmp_path: Path) -> None:
     path = tmp_path / "tandem.yaml"
-    path.write_text(PROFILE.split("      response_fields:")[0])
+    path.write_text(PROFILE.split("      response_fields:", maxsplit=1)[0])
     transport = load_config(path, env={}).suppliers[0].transport
     assert isinstance(transport, RestTransport)
     assert (transport.response_fields.order_id, transport.response_fields.status) == (
