@@ -272,19 +272,23 @@ def retry(
     return result.rowcount == 1
 
 
+def _stopped(status: str, why: str, now: datetime) -> dict[str, Any]:
+    """The values of an item that stops here: no one holds it, and `why` says what stopped it."""
+    return {
+        "status": status,
+        "completed_at": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "last_error": why[:4000],
+        # Held stays in doubt (a person answers); otherwise what happened is settled.
+        "in_doubt": status == HELD,
+    }
+
+
 def dead_letter(conn: Connection, item_id: int, worker: str, error: str, now: datetime) -> bool:
     """Stop trying: the item needs a person (the caller raises the exception that says so)."""
     result = conn.execute(
-        t.outbox.update()
-        .where(_held_by(item_id, worker))
-        .values(
-            status=DEAD,
-            completed_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=error[:4000],
-            in_doubt=False,
-        )
+        t.outbox.update().where(_held_by(item_id, worker)).values(_stopped(DEAD, error, now))
     )
     return result.rowcount == 1
 
@@ -293,15 +297,7 @@ def hold(conn: Connection, item_id: int, worker: str, reason: str, now: datetime
     """Stop an item that may or may not have been performed: a person must say which
     (`complete_held`, or `requeue` to perform it again). Later revisions of its PO wait."""
     result = conn.execute(
-        t.outbox.update()
-        .where(_held_by(item_id, worker))
-        .values(
-            status=HELD,
-            completed_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=reason[:4000],
-        )
+        t.outbox.update().where(_held_by(item_id, worker)).values(_stopped(HELD, reason, now))
     )
     return result.rowcount == 1
 
@@ -331,14 +327,7 @@ def withdraw(
             o.status != IN_PROGRESS,
             never_attempted() if when is None else when,
         )
-        .values(
-            status=WITHDRAWN,
-            completed_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=reason[:4000],
-            in_doubt=False,
-        )
+        .values(_stopped(WITHDRAWN, reason, now))
     )
     return result.rowcount == 1
 
