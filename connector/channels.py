@@ -128,6 +128,9 @@ class PurchaseOrderDocument:
     # The supplier's own id for the order, once it gave one (REST: `supplier_order_id` in
     # paths and bodies of cancellations, changes, lookups and status calls).
     supplier_reference: str | None = None
+    # Tandem's id of the PO, for recording what came of the document; None for a test
+    # message (`tandem supplier test`), which is about no PO.
+    po_id: int | None = None
 
     @property
     def total(self) -> Decimal:
@@ -174,10 +177,9 @@ class LookupUnsupported(ChannelError):
 
 @runtime_checkable
 class StatusChannel(Protocol):
-    async def poll_status(
-        self, document: PurchaseOrderDocument, supplier_reference: str | None = None
-    ) -> StatusUpdate | None:
-        """What the supplier says about the order now; None when it has nothing to say."""
+    async def poll_status(self, document: PurchaseOrderDocument) -> StatusUpdate | None:
+        """What the supplier says about the order now (about `document.supplier_reference`,
+        once it gave one); None when it has nothing to say."""
         ...
 
 

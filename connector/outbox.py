@@ -8,6 +8,9 @@ Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL so several workers share th
 SQLite the IMMEDIATE write transaction serialises claims. A worker only completes or fails an
 item it still holds the lease on. An item whose lease expired while in progress comes back
 `in_doubt`: the earlier attempt may have happened, so the channel must look before it acts.
+It stays in doubt (the `in_doubt` column) until an attempt settles what happened: handed back
+unstarted on shutdown, or given back because asking the supplier failed, it is still in doubt
+for whoever claims it next.
 
 The messages to a supplier about one PO (`po.send`, `po.change`) go out in revision order: a
 revision is not claimed while an earlier one of the same PO is pending, in progress (leased
@@ -34,8 +37,10 @@ from connector.store import schema as t
 
 PENDING, IN_PROGRESS, DONE, DEAD = "pending", "in_progress", "done", "dead"
 HELD, WITHDRAWN = "held", "withdrawn"
-# Supplier messages about one PO, performed strictly in the order of payload["revision"].
-IN_REVISION_ORDER = ("po.send", "po.change")
+# Supplier messages about one PO (its first sending, then each change request or
+# cancellation), performed strictly in the order of their revision (`revision_of`).
+SEND, CHANGE = "po.send", "po.change"
+IN_REVISION_ORDER = (SEND, CHANGE)
 
 
 def worker_name() -> str:
@@ -66,6 +71,17 @@ class OutboxItem:
     supplier_id: str | None
     in_doubt: bool  # an earlier attempt's outcome is unknown
     first_attempt: bool = False  # no attempt was ever made before this one
+
+
+def revision_of(item: Any) -> int:
+    """The PO revision a `po.send` / `po.change` item (row or OutboxItem) carries."""
+    return int((item.payload or {}).get("revision") or 1)
+
+
+def was_never_attempted(row: Any) -> bool:
+    """No worker has tried to perform the item (row) yet: its effect cannot have happened.
+    The same test as `never_attempted`, on a row already read."""
+    return bool(row.status == PENDING and row.attempts == 0 and row.last_error is None)
 
 
 def enqueue(
@@ -121,10 +137,6 @@ def _waiting_behind(conn: Connection, rows: Sequence[Any]) -> set[int]:
     pending, in progress (leased or in doubt) or held. One query for the whole window, not
     one per row, so a claim stays cheap with thousands of items waiting."""
     o = t.outbox.c
-
-    def revision(row: Any) -> int:
-        return int((row.payload or {}).get("revision") or 1)
-
     ordered = [r for r in rows if r.kind in IN_REVISION_ORDER and r.po_id is not None]
     if not ordered:
         return set()
@@ -138,8 +150,9 @@ def _waiting_behind(conn: Connection, rows: Sequence[Any]) -> set[int]:
                 o.status.in_([PENDING, IN_PROGRESS, HELD]),
             )
         ):
-            earliest[row.po_id] = min(revision(row), earliest.get(row.po_id, revision(row)))
-    return {r.id for r in ordered if earliest.get(r.po_id, revision(r)) < revision(r)}
+            revision = revision_of(row)
+            earliest[row.po_id] = min(revision, earliest.get(row.po_id, revision))
+    return {r.id for r in ordered if earliest.get(r.po_id, revision_of(r)) < revision_of(r)}
 
 
 def claim(
@@ -184,6 +197,8 @@ def claim(
             lease_owner=worker,
             lease_expires_at=now + lease,
             attempts=o.attempts + 1,
+            # Evaluated on the row as it was: a lease that ran out leaves the item in doubt.
+            in_doubt=or_(o.status == IN_PROGRESS, o.in_doubt),
         )
     )
     return [
@@ -196,8 +211,8 @@ def claim(
             attempts=r.attempts + 1,
             po_id=r.po_id,
             supplier_id=r.supplier_id,
-            in_doubt=r.status == IN_PROGRESS,
-            first_attempt=r.attempts == 0 and r.last_error is None,
+            in_doubt=r.status == IN_PROGRESS or bool(r.in_doubt),
+            first_attempt=was_never_attempted(r),
         )
         for r in rows
     ]
@@ -223,7 +238,12 @@ def complete(conn: Connection, item_id: int, worker: str, now: datetime) -> bool
         t.outbox.update()
         .where(_held_by(item_id, worker))
         .values(
-            status=DONE, completed_at=now, lease_owner=None, lease_expires_at=None, last_error=None
+            status=DONE,
+            completed_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=None,
+            in_doubt=False,
         )
     )
     return result.rowcount == 1
@@ -234,34 +254,41 @@ def retry(
 ) -> bool:
     """Give the item back for another attempt at `at`, recording why this one failed.
 
-    With `in_doubt` the item stays in doubt: it is left in progress, held by nobody, with a
-    lease that runs out at `at`, so whoever claims it next is told to look before acting (an
-    earlier attempt may have arrived and nothing has said otherwise yet)."""
-    values: dict[str, Any] = {
-        "status": PENDING,
-        "next_attempt_at": at,
+    With `in_doubt` the item stays in doubt, so whoever claims it next is told to look
+    before acting (an earlier attempt may have arrived and nothing has said otherwise yet);
+    without, this attempt's failure settled that nothing was performed."""
+    result = conn.execute(
+        t.outbox.update()
+        .where(_held_by(item_id, worker))
+        .values(
+            status=PENDING,
+            next_attempt_at=at,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=error[:4000],
+            in_doubt=in_doubt,
+        )
+    )
+    return result.rowcount == 1
+
+
+def _stopped(status: str, why: str, now: datetime) -> dict[str, Any]:
+    """The values of an item that stops here: no one holds it, and `why` says what stopped it."""
+    return {
+        "status": status,
+        "completed_at": now,
         "lease_owner": None,
         "lease_expires_at": None,
-        "last_error": error[:4000],
+        "last_error": why[:4000],
+        # Held stays in doubt (a person answers); otherwise what happened is settled.
+        "in_doubt": status == HELD,
     }
-    if in_doubt:
-        values.update(status=IN_PROGRESS, lease_expires_at=at)
-    result = conn.execute(t.outbox.update().where(_held_by(item_id, worker)).values(**values))
-    return result.rowcount == 1
 
 
 def dead_letter(conn: Connection, item_id: int, worker: str, error: str, now: datetime) -> bool:
     """Stop trying: the item needs a person (the caller raises the exception that says so)."""
     result = conn.execute(
-        t.outbox.update()
-        .where(_held_by(item_id, worker))
-        .values(
-            status=DEAD,
-            completed_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=error[:4000],
-        )
+        t.outbox.update().where(_held_by(item_id, worker)).values(_stopped(DEAD, error, now))
     )
     return result.rowcount == 1
 
@@ -270,15 +297,7 @@ def hold(conn: Connection, item_id: int, worker: str, reason: str, now: datetime
     """Stop an item that may or may not have been performed: a person must say which
     (`complete_held`, or `requeue` to perform it again). Later revisions of its PO wait."""
     result = conn.execute(
-        t.outbox.update()
-        .where(_held_by(item_id, worker))
-        .values(
-            status=HELD,
-            completed_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=reason[:4000],
-        )
+        t.outbox.update().where(_held_by(item_id, worker)).values(_stopped(HELD, reason, now))
     )
     return result.rowcount == 1
 
@@ -289,7 +308,7 @@ def complete_held(conn: Connection, dedupe_key: str, note: str, now: datetime) -
     result = conn.execute(
         t.outbox.update()
         .where(o.dedupe_key == dedupe_key, o.status.in_([HELD, DEAD]))
-        .values(status=DONE, completed_at=now, last_error=note[:4000])
+        .values(status=DONE, completed_at=now, last_error=note[:4000], in_doubt=False)
     )
     return result.rowcount == 1
 
@@ -308,19 +327,14 @@ def withdraw(
             o.status != IN_PROGRESS,
             never_attempted() if when is None else when,
         )
-        .values(
-            status=WITHDRAWN,
-            completed_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=reason[:4000],
-        )
+        .values(_stopped(WITHDRAWN, reason, now))
     )
     return result.rowcount == 1
 
 
 def release_leases(conn: Connection, worker: str, now: datetime) -> int:
-    """On shutdown: hand back what `worker` claimed and did not start; due again at once."""
+    """On shutdown: hand back what `worker` claimed and did not start; due again at once.
+    An item it claimed in doubt stays in doubt (`in_doubt` is left as the claim set it)."""
     o = t.outbox.c
     result = conn.execute(
         t.outbox.update()
@@ -349,13 +363,15 @@ def requeue(conn: Connection, dedupe_key: str, now: datetime) -> bool:
             completed_at=None,
             attempts=0,
             last_error=func.coalesce(o.last_error, "performed before; requeued"),
+            in_doubt=False,  # a person decided: perform it again
         )
     )
     return result.rowcount == 1
 
 
 def never_attempted() -> Any:
-    """Pending items no worker has tried to perform yet (their effect cannot have happened)."""
+    """Pending items no worker has tried to perform yet (their effect cannot have happened);
+    `was_never_attempted` is the same test on a row already read."""
     o = t.outbox.c
     return and_(o.status == PENDING, o.attempts == 0, o.last_error.is_(None))
 

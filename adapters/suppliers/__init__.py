@@ -6,20 +6,22 @@ from typing import TYPE_CHECKING
 
 from connector.configuration.model import SupplierConfig, TandemConfig
 from connector.configuration.transports import EmailTransport, RestTransport, SftpTransport
-from connector.errors import TandemError
 
 if TYPE_CHECKING:
     from connector.channels import Channel
 
 
 def make_channel(supplier: SupplierConfig, config: TandemConfig) -> Channel | None:
-    """The channel for a supplier's `transport`; None for `manual` (a person sends it)."""
+    """The channel for a supplier's `transport`; None for `manual` (a person sends it).
+
+    Settings a channel cannot work with (an unknown CSV column, a template that does not
+    compile, a file name with an unknown placeholder) raise a `ChannelError` naming the
+    supplier and the setting: `tandem config check` builds every channel to show them."""
     transport = supplier.transport
     if isinstance(transport, EmailTransport):
         from adapters.suppliers.email import EmailChannel
 
-        if config.smtp is None:
-            raise TandemError(f"supplier {supplier.id} takes POs by email: set the smtp section")
+        assert config.smtp is not None  # TandemConfig requires smtp once a supplier emails
         channel = EmailChannel(config.smtp, transport, supplier)
         if config.smtp.pickup_directory is not None:
             from adapters.suppliers.email.pickup import PickupChannel

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -85,6 +85,3 @@ def print_json(data: Any) -> None:
 
 def is_terminal() -> bool:
     return console.is_terminal and not os.environ.get("CI")
-
-
-ProgressCallback = Callable[[int, int], None]

@@ -7,7 +7,9 @@ from datetime import timedelta
 import typer
 from rich.table import Table
 
-from connector.cli.common import DEFAULT_CONFIG, ConfigOption, console, get_config
+from connector.cli.common import DEFAULT_CONFIG, ConfigOption, console, errors, get_config
+from connector.configuration import TandemConfig
+from connector.errors import TandemError
 
 app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 
@@ -16,6 +18,12 @@ app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 def check(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
     """Validate the configuration; list every problem with its file, line and key."""
     config = get_config(config_path)
+    problems = channel_problems(config)
+    if problems:
+        for problem in problems:
+            errors.print(f"{config_path}: {problem}", highlight=False, markup=False, soft_wrap=True)
+        errors.print(f"{len(problems)} problem(s) in {config_path}", style="red", highlight=False)
+        raise typer.Exit(2)
     console.print(f"[green]{config_path}: configuration is valid[/green]", highlight=False)
     console.print(
         f"database {config.database_url.split('@')[-1]} · store {config.store.platform}"
@@ -48,6 +56,21 @@ def check(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
             str(s.catalogue.path or "-"),
         )
     console.print(table)
+
+
+def channel_problems(config: TandemConfig) -> list[str]:
+    """What each supplier's channel finds wrong with its settings when it is built (CSV
+    columns, templates, file names): shown now rather than when its first PO goes out."""
+    from adapters.suppliers import make_channel
+
+    found: list[str] = []
+    for supplier in config.suppliers:
+        try:
+            make_channel(supplier, config)
+        except TandemError as exc:
+            if str(exc) not in found:  # smtp.from is every email supplier's
+                found.append(str(exc))
+    return found
 
 
 def hours(duration: timedelta) -> str:

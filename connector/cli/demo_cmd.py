@@ -23,8 +23,9 @@ from sqlalchemy import select
 from connector.__main__ import INTERRUPTED
 from connector.cli.common import console, errors, reported
 from connector.clock import utcnow
-from connector.configuration import load_config
+from connector.configuration import TandemConfig, load_config
 from connector.daemon import process
+from connector.errors import TandemError
 from connector.store import Database, open_database
 from connector.store import schema as t
 
@@ -101,15 +102,26 @@ async def order_stream(shop: Any, url: str, secret: str, rng: random.Random, eve
         await asyncio.sleep(rng.uniform(every * 0.5, every * 1.5))
 
 
-async def supplier_shipping(db: Database, config_path: Path, rng: random.Random) -> None:
-    """Demo suppliers ship drop-ship POs some seconds after receiving them."""
+async def supplier_shipping(
+    db: Database,
+    config: TandemConfig,
+    rng: random.Random,
+    *,
+    every: float = 5.0,
+    after: float = SHIP_AFTER_SECONDS,
+) -> None:
+    """Demo suppliers ship drop-ship POs `after` seconds after receiving them, looking every
+    `every` seconds. A shipment that cannot be recorded is logged once per PO and tried again
+    each round (the database may only have been busy)."""
+    from connector.daemon.logs import get_logger
     from connector.services.shipments import record_shipment
 
-    config = load_config(config_path)
+    log = get_logger("tandem.demo")
     po = t.purchase_orders
+    failed: set[str] = set()
     while True:
-        await asyncio.sleep(5)
-        cutoff = utcnow().timestamp() - SHIP_AFTER_SECONDS
+        await asyncio.sleep(every)
+        cutoff = utcnow().timestamp() - after
         with db.read() as conn:
             due = conn.execute(
                 select(po.c.number, po.c.updated_at).where(
@@ -120,10 +132,15 @@ async def supplier_shipping(db: Database, config_path: Path, rng: random.Random)
             if updated_at.timestamp() > cutoff:
                 continue
             tracking = f"DEMO{rng.randrange(10**9):09d}GB"
-            with contextlib.suppress(Exception):
+            try:
                 await asyncio.to_thread(
                     record_shipment, db, config, number, [tracking], utcnow(), carrier="Royal Mail"
                 )
+            except Exception as exc:  # the demo goes on; its user hears of it once
+                if number not in failed:
+                    failed.add(number)
+                    error = str(exc) if isinstance(exc, TandemError) else repr(exc)
+                    log.warning("demo shipment not recorded", po=number, error=error)
 
 
 def demo_command(
@@ -201,7 +218,7 @@ def run_demo(
             asyncio.create_task(
                 order_stream(shop, f"{url}/webhooks/shopify", secret.get_secret_value(), rng, every)
             ),
-            asyncio.create_task(supplier_shipping(db, config_path, rng)),
+            asyncio.create_task(supplier_shipping(db, config, rng)),
         ]
         try:
             return await run_daemon(config, db, sock=sock)

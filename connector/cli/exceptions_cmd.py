@@ -6,7 +6,6 @@ import getpass
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from connector.cli.common import (
     DEFAULT_CONFIG,
@@ -17,13 +16,15 @@ from connector.cli.common import (
     get_config,
     get_database,
     print_json,
+    reported,
 )
 from connector.cli.output import exceptions_table
 from connector.clock import utcnow
-from connector.domain import ExceptionKind
-from connector.store import schema as t
-from connector.store.exceptions import resolve
+from connector.store.exceptions import resolve_by_hand
 from connector.store.views import list_exceptions
+
+# How a send held in doubt is answered from the command line.
+ANSWERS = "`tandem po arrived {po}` (it did) or `tandem po resend {po}` (it did not)"
 
 app = typer.Typer(help="The exceptions queue.", no_args_is_help=True)
 
@@ -55,20 +56,10 @@ def resolve_command(
     """Mark an exception resolved, with who and what."""
     config = get_config(config_path)
     db = get_database(config)
-    with db.write() as conn:
-        held = conn.execute(
-            select(t.exceptions.c.kind, t.purchase_orders.c.number)
-            .join(t.purchase_orders, t.purchase_orders.c.id == t.exceptions.c.po_id)
-            .where(t.exceptions.c.id == exception_id, t.exceptions.c.status == "open")
-        ).first()
-        if held is not None and held.kind == ExceptionKind.SEND_IN_DOUBT.value:
-            # Closing it alone would leave the PO waiting for an answer that never comes.
-            fail(
-                f"exception {exception_id} asks whether {held.number} reached the supplier:"
-                f" answer with `tandem po arrived {held.number}` (it did) or"
-                f" `tandem po resend {held.number}` (it did not); either closes it"
-            )
-        done = resolve(conn, exception_id, getpass.getuser(), note, utcnow())
+    with reported(), db.write() as conn:
+        done = resolve_by_hand(
+            conn, exception_id, getpass.getuser(), note, utcnow(), answers=ANSWERS
+        )
     if not done:
         fail(f"no open exception with id {exception_id}")
     console.print(f"exception {exception_id} resolved")

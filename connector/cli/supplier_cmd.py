@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from decimal import Decimal
 from typing import Annotated
 
@@ -21,7 +22,7 @@ from connector.cli.common import (
     reported,
 )
 from connector.clock import utcnow
-from connector.services.po_document import buyer
+from connector.services.po_document import blind_ship, buyer
 from connector.store import schema as t
 
 app = typer.Typer(help="Suppliers.", no_args_is_help=True)
@@ -66,7 +67,9 @@ def test_command(
             ship_to=me,
             lines=(line,),
             issued_at=now,
-            idempotency_key=f"test-{now.timestamp():.0f}",
+            # Each test its own message: mail clients drop a Message-ID seen before.
+            idempotency_key=f"test-{uuid.uuid4().hex[:12]}",
+            blind_ship=blind_ship(supplier, supplier.mode.value),
             notes="This is a test from Tandem. It is not an order; nothing needs to be shipped.",
         )
         result: SendResult = asyncio.run(channel.send(document))

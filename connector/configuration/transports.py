@@ -63,24 +63,41 @@ class RestEndpoint(Section):
     body: dict[str, Any] | None = None
 
 
+class RestResponseFields(Section):
+    """Where Tandem reads each value in a supplier's answers: a dotted path (`result.id`;
+    a step that meets a list applies to every element). A value left out is not read."""
+
+    order_id: str | None = None  # the supplier's id for the order (create, lookup)
+    found: str | None = None  # lookup: non-empty when the order exists (else: any answer)
+    status: str | None = None  # the order's status, in the supplier's words (see status_map)
+    message: str | None = None  # the supplier's explanation of that status
+    carrier: str | None = None
+    tracking_numbers: str | None = None
+    tracking_urls: str | None = None
+    rejected_skus: str | None = None  # the lines the supplier will not supply
+
+
+# What a supplier's status can mean to Tandem (`status_map` values).
+TandemStatus = Literal["acknowledged", "rejected", "shipped", "cancelled"]
+
+
 class RestTransport(Section):
     type: Literal["rest"]
     base_url: str
     auth: RestAuth = Field(default_factory=RestAuth)
     timeout_seconds: float = Field(default=30, gt=0)
     create: RestEndpoint
-    # Finds an order by our reference (in-doubt resolution); `found_when` is a dotted path
-    # into the response that is non-empty when the order exists.
+    # Finds an order by our reference (in-doubt resolution); `response_fields.found` says
+    # where its answer is non-empty when the order exists.
     lookup: RestEndpoint | None = None
     cancel: RestEndpoint | None = None
     change: RestEndpoint | None = None
     status: RestEndpoint | None = None
-    # Dotted paths into responses: the supplier's order id, its status, tracking numbers...
-    response_fields: dict[str, str] = Field(
-        default_factory=lambda: {"order_id": "id", "status": "status"}
+    response_fields: RestResponseFields = Field(
+        default_factory=lambda: RestResponseFields(order_id="id", status="status")
     )
-    # Supplier status value -> Tandem's: acknowledged, rejected, shipped, cancelled.
-    status_map: dict[str, str] = Field(default_factory=dict)
+    # Supplier status value -> Tandem's.
+    status_map: dict[str, TandemStatus] = Field(default_factory=dict)
 
 
 class SftpTransport(Section):

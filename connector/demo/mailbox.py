@@ -54,7 +54,6 @@ class MailboxHandler:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._lock = threading.Lock()
-        self.delivered: list[Path] = []
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content or b""
@@ -83,7 +82,6 @@ class MailboxHandler:
                 os.replace(temporary, path)
             finally:
                 temporary.unlink(missing_ok=True)
-            self.delivered.append(path)
         return path
 
 

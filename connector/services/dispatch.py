@@ -8,6 +8,8 @@ record the outcome in the same transaction that completes the item.
   timeline.
 - Transient failure: retried with backoff until the supplier's `attempt_budget` is spent.
 - Permanent failure (or budget spent): the item stops and an exception quotes the supplier.
+  Settings the channel cannot be built from (an unknown CSV column, a template that does not
+  compile) stop the item the same way, before anything is sent.
 - In doubt (a lease ran out mid-send: the process died between sending and recording): the
   channel is asked whether the earlier attempt arrived (REST lookup, SFTP file check), and
   the item stays in doubt until it answers. Where it cannot tell (SMTP), the supplier's
@@ -39,14 +41,14 @@ from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.configuration.model import SupplierConfig
 from connector.domain import ExceptionKind
+from connector.errors import TandemError
 from connector.services.po_document import build_document
 from connector.services.sent import record_sent, timeline
 from connector.store import Database
-from connector.store import schema as t
 from connector.store.events import Event, record
-from connector.store.exceptions import NewException, raise_exceptions
+from connector.store.exceptions import NewException, raise_exceptions, send_exception_key
 
-KINDS = ("po.send", "po.change")
+KINDS = outbox.IN_REVISION_ORDER
 LEASE = timedelta(minutes=5)
 
 
@@ -72,9 +74,11 @@ class DispatchReport:
 
     def note(self, result: str, item: outbox.OutboxItem, label: str, detail: str = "") -> None:
         getattr(self, result).append(f"{label}: {detail}" if detail else label)
-        number, revision = item.payload.get("number"), item.payload.get("revision")
+        number = item.payload.get("number")
         supplier = item.supplier_id or "unknown"
-        self.outcomes.append(Outcome(result, str(number), int(revision or 1), supplier, detail))
+        self.outcomes.append(
+            Outcome(result, str(number), outbox.revision_of(item), supplier, detail)
+        )
 
 
 def backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -103,7 +107,7 @@ async def dispatch(
     meanwhile is skipped, never sent twice. Items claimed but not started when `stop()`
     turns true stay leased to `worker`; the caller hands them back (`outbox.release_leases`)."""
     report = DispatchReport()
-    cache: dict[str, Channel | None] = {}
+    cache: dict[str, Channel | TandemError | None] = {}
     handled = 0
     while handled < limit and not stop():
         with db.write() as conn:
@@ -132,18 +136,18 @@ async def _deliver(
     worker: str,
     item: outbox.OutboxItem,
     channels: ChannelFactory,
-    cache: dict[str, Channel | None],
+    cache: dict[str, Channel | TandemError | None],
     report: DispatchReport,
     now: Callable[[], datetime],
 ) -> None:
     supplier = config.supplier(item.supplier_id or "")
-    label = f"{item.payload.get('number')} rev {item.payload.get('revision')}"
+    label = f"{item.payload.get('number')} rev {outbox.revision_of(item)}"
     with db.read() as conn:
         document = build_document(
             conn,
             config,
             int(item.payload["po_id"]),
-            revision=int(item.payload.get("revision") or 1),
+            revision=outbox.revision_of(item),
             idempotency_key=item.idempotency_key,
             content=item.payload.get("content"),
         )
@@ -160,8 +164,14 @@ async def _deliver(
         report.note("failed", item, label, f"supplier {item.supplier_id} is not configured")
         return
     if supplier.id not in cache:
-        cache[supplier.id] = channels(supplier, config)
+        cache[supplier.id] = _channel(channels, supplier, config)
     channel = cache[supplier.id]
+    if isinstance(channel, TandemError):
+        # Nothing was attempted: the supplier cannot have it from this attempt.
+        reason = f"its settings cannot be used ({channel}); `tandem config check` shows why"
+        _stop(db, worker, item, document, reason, now(), never_reached=item.first_attempt)
+        report.note("failed", item, label, str(channel))
+        return
     if channel is None:  # manual: a person passes the PO on
         with db.write() as conn:
             if outbox.complete(conn, item.id, worker, now()):
@@ -211,6 +221,17 @@ async def _deliver(
             return  # the lease was lost; the new holder finds the PO at the supplier
         record_sent(conn, config, document, result, supplier, now())
     report.note("sent", item, label)
+
+
+def _channel(
+    channels: ChannelFactory, supplier: SupplierConfig, config: TandemConfig
+) -> Channel | TandemError | None:
+    """The supplier's channel, or the error its settings give when it is built (kept, so
+    every item of that supplier is stopped with it and the channel is not built again)."""
+    try:
+        return channels(supplier, config)
+    except TandemError as exc:
+        return exc
 
 
 class _Held(Exception):
@@ -274,11 +295,7 @@ def _stop(
         stopped = outbox.hold if in_doubt else outbox.dead_letter
         if not stopped(conn, item.id, worker, reason, now):
             return
-        po_id = conn.execute(
-            t.purchase_orders.select()
-            .with_only_columns(t.purchase_orders.c.id)
-            .where(t.purchase_orders.c.number == document.number)
-        ).scalar_one()
+        po_id = document.po_id
         message = (
             reason
             if in_doubt
@@ -291,7 +308,7 @@ def _stop(
             [
                 NewException(
                     kind,
-                    f"{kind.value}:{item.dedupe_key}",
+                    send_exception_key(kind, item.dedupe_key),
                     message,
                     po_id=po_id,
                     supplier_id=document.supplier_id,

@@ -23,14 +23,15 @@ from connector.channels import SendResult
 from connector.configuration import TandemConfig
 from connector.domain import POStatus
 from connector.errors import ConflictError
+from connector.outbox import revision_of
 from connector.services import po_revisions
 from connector.services.po_document import build_document
-from connector.services.po_revisions import revision_of
 from connector.services.sent import record_sent
 from connector.services.store_updates import queue_status_updates
 from connector.store import Database
 from connector.store import schema as t
 from connector.store.events import Event, record
+from connector.store.exceptions import resolve_sends
 from connector.store.views import find_po
 
 SENDABLE = {
@@ -46,22 +47,6 @@ STOPPED = (outbox.HELD, outbox.DEAD)  # waiting for a person's answer
 class ActionResult:
     number: str
     message: str
-
-
-def _close_send_exceptions(
-    conn: Connection, po_id: int, who: str, note: str, now: datetime
-) -> None:
-    conn.execute(
-        update(t.exceptions)
-        .where(
-            t.exceptions.c.po_id == po_id,
-            t.exceptions.c.status == "open",
-            t.exceptions.c.kind.in_(["send_failed", "send_in_doubt"]),
-        )
-        .values(
-            status="resolved", resolved_at=now, resolved_by=who, resolution=note, updated_at=now
-        )
-    )
 
 
 # Runs first in the action's own transaction; raising stops the action (the dashboard
@@ -100,7 +85,7 @@ def resend(
                 po_id, head.number, head.supplier_id, revisions[0], content
             )
             outbox.enqueue(conn, [effect], now)
-        _close_send_exceptions(conn, po_id, who, "resend requested", now)
+        resolve_sends(conn, [i.dedupe_key for i in again], who, "resend requested", now)
         message = (
             f"{head.number} revision {', '.join(map(str, revisions))} queued to be sent"
             f" again by {who}"
@@ -150,7 +135,7 @@ def arrived(
         )
         result = SendResult(supplier_reference, "", {"confirmed_by": who})
         record_sent(conn, config, document, result, supplier, now, confirmed_by=who)
-        _close_send_exceptions(conn, po_id, who, note, now)
+        resolve_sends(conn, [item.dedupe_key], who, note, now)
     return ActionResult(
         name, f"{name} revision {revision} recorded as received by {supplier.name} (said by {who})"
     )

@@ -21,6 +21,8 @@ from connector.channels import (
     PurchaseOrderDocument,
 )
 from connector.configuration import TandemConfig
+from connector.configuration.model import SupplierConfig
+from connector.domain import Mode
 from connector.errors import NotFound
 from connector.services.po_revisions import contents, unit_cost
 from connector.store import schema as t
@@ -48,6 +50,12 @@ def party(data: dict[str, Any] | None, fallback_name: str) -> Party:
 def buyer(config: TandemConfig) -> Party:
     warehouse = config.warehouse
     return party(warehouse.address.model_dump(), warehouse.name)
+
+
+def blind_ship(supplier: SupplierConfig | None, mode: str) -> bool:
+    """No prices on the paperwork: the supplier blind-ships, and this PO's parcel (with its
+    paperwork) goes to the customer."""
+    return bool(supplier and supplier.blind_ship and mode == Mode.DROP_SHIP.value)
 
 
 def build_document(
@@ -114,6 +122,7 @@ def build_document(
         issued_at=head.released_at,
         idempotency_key=idempotency_key,
         order_names=tuple(orders),
-        blind_ship=bool(supplier and supplier.blind_ship and head.mode == "drop_ship"),
+        blind_ship=blind_ship(supplier, head.mode),
         supplier_reference=head.supplier_reference,
+        po_id=po_id,
     )

@@ -22,12 +22,11 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from connector import outbox
-from connector.outbox import Effect
+from connector.domain import ExceptionKind
+from connector.outbox import CHANGE, SEND, Effect, revision_of
 from connector.store import schema as t
-from connector.store.exceptions import resolve
+from connector.store.exceptions import resolve, resolve_sends, send_exception_key
 from connector.store.planning_input import chunks
-
-SEND, CHANGE = "po.send", "po.change"
 
 
 def outbox_key(po_id: int, revision: int) -> str:
@@ -124,7 +123,7 @@ def unsent_first_sending(conn: Connection, po_id: int) -> Any | None:
     ).first()
     if row is None:
         return None
-    if row.status == outbox.PENDING and row.attempts == 0 and row.last_error is None:
+    if outbox.was_never_attempted(row):
         return outbox.never_attempted()
     if row.status == outbox.DEAD and _refusal(conn, key) is not None:
         return o.status == outbox.DEAD
@@ -135,7 +134,10 @@ def _refusal(conn: Connection, key: str) -> int | None:
     """The open send_failed exception saying the supplier refused the item outright."""
     e = t.exceptions.c
     for exception_id, details in conn.execute(
-        select(e.id, e.details).where(e.dedupe_key == f"send_failed:{key}", e.status == "open")
+        select(e.id, e.details).where(
+            e.dedupe_key == send_exception_key(ExceptionKind.SEND_FAILED, key),
+            e.status == "open",
+        )
     ):
         if (details or {}).get("never_reached"):
             return int(exception_id)
@@ -182,31 +184,13 @@ def revision_items(conn: Connection, po_id: int) -> list[Any]:
     return sorted(rows, key=lambda r: (revision_of(r), r.id))
 
 
-def revision_of(item: Any) -> int:
-    return int((item.payload or {}).get("revision") or 1)
-
-
 def withdraw_stopped(conn: Connection, po_id: int, reason: str, who: str, now: datetime) -> int:
     """Before a cancellation goes out: withdraw the PO's sendings that stopped for a person
     (held in doubt, or failed), which the cancellation supersedes, and close what they asked.
     A held one would otherwise keep the cancellation waiting behind it."""
-    o, e = t.outbox.c, t.exceptions.c
+    o = t.outbox.c
     stopped = [i for i in revision_items(conn, po_id) if i.status in (outbox.HELD, outbox.DEAD)]
     for item in stopped:
         outbox.withdraw(conn, item.dedupe_key, reason, now, when=o.status == item.status)
-    if stopped:
-        keys = [
-            f"{kind}:{i.dedupe_key}" for i in stopped for kind in ("send_failed", "send_in_doubt")
-        ]
-        conn.execute(
-            update(t.exceptions)
-            .where(e.dedupe_key.in_(keys), e.status == "open")
-            .values(
-                status="resolved",
-                resolved_at=now,
-                resolved_by=who,
-                resolution=reason,
-                updated_at=now,
-            )
-        )
+    resolve_sends(conn, [i.dedupe_key for i in stopped], who, reason, now)
     return len(stopped)

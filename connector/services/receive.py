@@ -25,6 +25,7 @@ from connector.store.events import Event, record
 @dataclass
 class Receipt:
     po_number: str
+    po_id: int
     sku: str
     units: int
     served: list[tuple[str, int]] = field(default_factory=list)  # (order name, units)
@@ -49,10 +50,7 @@ def receive(
         db.lock(conn, "planner")
         receipt = _receive(conn, po_number, sku, quantity, now, who)
         if config is not None:
-            po_id = conn.execute(
-                select(t.purchase_orders.c.id).where(t.purchase_orders.c.number == po_number)
-            ).scalar_one()
-            queue_status_updates(conn, config, [po_id], now)
+            queue_status_updates(conn, config, [receipt.po_id], now)
         return receipt
 
 
@@ -84,7 +82,7 @@ def _receive(
         known = ", ".join(sorted(r.sku for r in lines))
         raise NotFound(f"{po_number} has no line for SKU {sku} (it has {known})")
     units = quantity * line.pack_size
-    receipt = Receipt(po_number, line.sku, units)
+    receipt = Receipt(po_number, head.id, line.sku, units)
 
     waiting = conn.execute(
         select(a.c.id, a.c.quantity, a.c.received, o.c.id.label("order_id"), o.c.name)

@@ -5,7 +5,9 @@ A supplier refuses some lines of a PO (REST `rejected_skus`), or the whole PO (i
 cancels it). Either way the supplier will not send those goods, so:
 
 - the lines leave the PO (a refused line drops to 0; a refused or cancelled PO ends as
-  `rejected` / `cancelled`), and nothing more about them is sent to the supplier;
+  `rejected` / `cancelled`, as does a PO whose every line was refused), and nothing more
+  about them is sent to the supplier: a PO that ends withdraws what was still to go;
+- the orders it served hear of it (a status write-back to the store);
 - the order lines they served let go and are marked for planning, so the next planner run
   finds them another source;
 - the supplier's offers for those goods are taken as out of stock until its next catalogue
@@ -27,7 +29,7 @@ from connector.configuration import TandemConfig
 from connector.configuration.model import SupplierConfig
 from connector.domain import ExceptionKind, POStatus
 from connector.services import po_revisions
-from connector.services.store_updates import queue_status_updates
+from connector.services.store_updates import link_orders, queue_status_updates
 from connector.store import schema as t
 from connector.store.events import Event, record
 from connector.store.exceptions import NewException, raise_exceptions
@@ -37,6 +39,7 @@ UNTIL = "Tandem takes it as out of stock there until the supplier's next catalog
 
 def refuse_lines(
     conn: Connection,
+    config: TandemConfig,
     po_id: int,
     number: str,
     supplier: SupplierConfig,
@@ -58,6 +61,7 @@ def refuse_lines(
     if not lines:
         return []
     orders = _served(conn, [r.id for r in lines])
+    link_orders(conn, [po_id], now)  # so the orders still hear of the PO once let go
     _let_go(conn, supplier, [r.id for r in lines], [r.supplier_sku for r in lines])
     conn.execute(update(pl).where(pl.c.id.in_([r.id for r in lines])).values(quantity=0))
     words = f": {said}" if said else ""
@@ -80,11 +84,9 @@ def refuse_lines(
         events.append(Event("po.line_refused", message, po_id=po_id, supplier_id=supplier.id))
     left = conn.execute(select(pl.c.id).where(pl.c.po_id == po_id, pl.c.quantity > 0)).first()
     if left is None:  # nothing is left to come: the supplier refused the PO line by line
-        conn.execute(
-            update(t.purchase_orders)
-            .where(t.purchase_orders.c.id == po_id)
-            .values(status=POStatus.REJECTED.value, updated_at=now)
-        )
+        _end(conn, config, po_id, POStatus.REJECTED, f"{supplier.name} refused every line", now)
+    else:
+        queue_status_updates(conn, config, [po_id], now)
     raise_exceptions(conn, exceptions, now)
     record(conn, events, now)
     return changed
@@ -102,16 +104,12 @@ def end_po(
 ) -> str:
     """The supplier rejected or cancelled the whole PO: it ends so, and its orders are
     planned again. Returns what happened, in words."""
-    po, pl = t.purchase_orders, t.po_lines
+    pl = t.po_lines
     lines = conn.execute(select(pl).where(pl.c.po_id == po_id, pl.c.quantity > 0)).all()
     orders = sorted(
         {name for names in _served(conn, [r.id for r in lines]).values() for name in names}
     )
-    values: dict[str, Any] = {"status": status.value, "updated_at": now}
-    if status is POStatus.CANCELLED:
-        values["cancelled_at"] = now
-    conn.execute(update(po).where(po.c.id == po_id).values(**values))
-    queue_status_updates(conn, config, [po_id], now)  # while the orders are still linked
+    link_orders(conn, [po_id], now)  # so the orders still hear of the PO once let go
     _let_go(conn, supplier, [r.id for r in lines], [r.supplier_sku for r in lines])
     what = "refused" if status is POStatus.REJECTED else "cancelled"
     skus = ", ".join(r.supplier_sku for r in lines)
@@ -119,10 +117,7 @@ def end_po(
         f"{supplier.name} {what} {number}" + (f": {said}" if said else "") + "."
         f" {_replanned(orders)}; for {skus} {UNTIL}."
     )
-    # Whatever was still to go to the supplier about this PO is moot now.
-    po_revisions.withdraw_stopped(conn, po_id, f"superseded: {message}", "tandem", now)
-    for item in po_revisions.revision_items(conn, po_id):
-        outbox.withdraw(conn, item.dedupe_key, f"superseded: {message}", now)  # unattempted
+    _end(conn, config, po_id, status, message, now)
     raise_exceptions(
         conn,
         [
@@ -141,6 +136,27 @@ def end_po(
         conn, [Event(f"po.{what}_by_supplier", message, po_id=po_id, supplier_id=supplier.id)], now
     )
     return message
+
+
+def _end(
+    conn: Connection,
+    config: TandemConfig,
+    po_id: int,
+    status: POStatus,
+    why: str,
+    now: datetime,
+) -> None:
+    """The PO ends as `status` (its lines already let go): the orders it served hear of it,
+    and whatever was still to go to the supplier about it is withdrawn as moot."""
+    po = t.purchase_orders
+    values: dict[str, Any] = {"status": status.value, "updated_at": now}
+    if status is POStatus.CANCELLED:
+        values["cancelled_at"] = now
+    conn.execute(update(po).where(po.c.id == po_id).values(**values))
+    queue_status_updates(conn, config, [po_id], now)
+    po_revisions.withdraw_stopped(conn, po_id, f"superseded: {why}", "tandem", now)
+    for item in po_revisions.revision_items(conn, po_id):
+        outbox.withdraw(conn, item.dedupe_key, f"superseded: {why}", now)  # unattempted
 
 
 def _replanned(orders: list[str]) -> str:

@@ -16,6 +16,7 @@ from connector.channels import PurchaseOrderDocument, SendResult
 from connector.configuration import TandemConfig
 from connector.configuration.model import SupplierConfig
 from connector.domain import POStatus
+from connector.errors import NotFound
 from connector.services.store_updates import queue_status_updates
 from connector.store import schema as t
 from connector.store.events import Event, record
@@ -36,15 +37,15 @@ def record_sent(
     """The revision reached the supplier: its reference and status on the PO, the message on
     the timeline, a status write-back for the store. `confirmed_by` names the person who
     said it arrived (a send held in doubt), where no message was sent this time."""
-    po = t.purchase_orders
+    po, po_id = t.purchase_orders, po_of(document)
     values: dict[str, Any] = {"updated_at": now}
     if result.reference and document.kind == "order":
         values["supplier_reference"] = result.reference[:200]
-    conn.execute(update(po).where(po.c.number == document.number).values(**values))
+    conn.execute(update(po).where(po.c.id == po_id).values(**values))
     if document.kind == "order":
         conn.execute(
             update(po)
-            .where(po.c.number == document.number, po.c.status == POStatus.RELEASED.value)
+            .where(po.c.id == po_id, po.c.status == POStatus.RELEASED.value)
             .values(status=POStatus.SENT.value)
         )
     how = supplier.transport.type
@@ -61,10 +62,14 @@ def record_sent(
     if confirmed_by is not None:
         looked = f" — {supplier.name} has it, said {confirmed_by}"
     timeline(conn, document, f"{message}{ref}{looked}", result, now)
-    po_id = conn.execute(
-        po.select().with_only_columns(po.c.id).where(po.c.number == document.number)
-    ).scalar_one()
     queue_status_updates(conn, config, [po_id], now)
+
+
+def po_of(document: PurchaseOrderDocument) -> int:
+    """The id of the PO the document is about."""
+    if document.po_id is None:  # a test message: there is nothing to record it on
+        raise NotFound(f"{document.number} is not a purchase order Tandem keeps")
+    return document.po_id
 
 
 def timeline(
@@ -75,11 +80,6 @@ def timeline(
     now: datetime,
 ) -> None:
     """An event on the PO's timeline; with a result, the message as sent goes with it."""
-    po_id = conn.execute(
-        t.purchase_orders.select()
-        .with_only_columns(t.purchase_orders.c.id)
-        .where(t.purchase_orders.c.number == document.number)
-    ).scalar_one()
     data: dict[str, Any] = {"revision": document.revision, "kind": document.kind}
     if result is not None:
         data.update(
@@ -91,7 +91,7 @@ def timeline(
             Event(
                 "po.sent" if result else "po.manual",
                 message,
-                po_id=po_id,
+                po_id=po_of(document),
                 supplier_id=document.supplier_id,
                 data=data,
             )

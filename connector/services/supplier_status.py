@@ -42,7 +42,7 @@ async def poll_supplier_status(
             continue
         with db.read() as conn:
             rows = conn.execute(
-                select(po.c.id, po.c.number, po.c.status, po.c.supplier_reference).where(
+                select(po.c.id, po.c.number, po.c.status).where(
                     po.c.supplier_id == supplier.id, po.c.status.in_(FOLLOWED)
                 )
             ).all()
@@ -50,7 +50,7 @@ async def poll_supplier_status(
             with db.read() as conn:
                 document = build_document(conn, config, row.id)
             try:
-                update_ = await channel.poll_status(document, row.supplier_reference)
+                update_ = await channel.poll_status(document)
             except ChannelError as exc:
                 changed.append(f"{row.number}: status not read ({exc})")
                 continue
@@ -61,6 +61,7 @@ async def poll_supplier_status(
                     changed.extend(
                         refuse_lines(
                             conn,
+                            config,
                             row.id,
                             row.number,
                             supplier,

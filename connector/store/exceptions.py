@@ -11,11 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from connector.domain import PLANNING_EXCEPTIONS, ExceptionKind
+from connector.errors import ConflictError
 from connector.store import schema as t
 from connector.store.planning_input import chunks
+
+
+def send_exception_key(kind: ExceptionKind, outbox_key: str) -> str:
+    """The dedupe key of the exception a stopped send of outbox item `outbox_key` opens."""
+    return f"{kind.value}:{outbox_key}"
 
 
 @dataclass(frozen=True)
@@ -90,27 +96,66 @@ def resolve_planning_exceptions(
         ).all()
         done = [r.id for r in rows if r.dedupe_key not in keep]
         if done:
-            conn.execute(
-                t.exceptions.update()
-                .where(t.exceptions.c.id.in_(done))
-                .values(
-                    status="resolved",
-                    resolved_at=now,
-                    resolved_by="tandem",
-                    resolution="planned again: the line is served or needs nothing now",
-                    updated_at=now,
-                )
-            )
-            closed += len(done)
+            note = "planned again: the line is served or needs nothing now"
+            closed += _close(conn, t.exceptions.c.id.in_(done), "tandem", note, now)
     return closed
 
 
+def resolve_sends(
+    conn: Connection, outbox_keys: Iterable[str], who: str, note: str, now: datetime
+) -> int:
+    """Close what stopped sends asked (failed, or held in doubt), for exactly these outbox
+    items: the ones a person or Tandem has just answered, and no other revision's."""
+    kinds = (ExceptionKind.SEND_FAILED, ExceptionKind.SEND_IN_DOUBT)
+    keys = [send_exception_key(kind, key) for key in outbox_keys for kind in kinds]
+    return sum(
+        _close(conn, t.exceptions.c.dedupe_key.in_(part), who, note, now) for part in chunks(keys)
+    )
+
+
+class AnswerNeeded(ConflictError):
+    """A send held in doubt is answered (it arrived, or send it again), never only closed:
+    closing it alone would leave its PO waiting for an answer that never comes."""
+
+    def __init__(self, exception_id: int, po_number: str, answers: str) -> None:
+        super().__init__(
+            f"exception {exception_id} asks whether {po_number} reached the supplier: answer"
+            f" with {answers.format(po=po_number)}; either closes it."
+        )
+
+
+def resolve_by_hand(
+    conn: Connection, exception_id: int, who: str, note: str, now: datetime, *, answers: str
+) -> bool:
+    """A person closes an open exception; False when none is open with that id. A send held
+    in doubt is refused with `AnswerNeeded`, saying how to answer it: `answers`, in the
+    words of the caller's interface, with `{po}` for the PO number."""
+    e, po = t.exceptions, t.purchase_orders
+    row = conn.execute(
+        select(e.c.kind, po.c.number)
+        .join(po, po.c.id == e.c.po_id, isouter=True)
+        .where(e.c.id == exception_id, e.c.status == "open")
+    ).first()
+    if row is None:
+        return False
+    if row.kind == ExceptionKind.SEND_IN_DOUBT.value:
+        raise AnswerNeeded(exception_id, row.number, answers)
+    return resolve(conn, exception_id, who, note, now)
+
+
 def resolve(conn: Connection, exception_id: int, who: str, note: str, now: datetime) -> bool:
+    """Close one open exception; False when none is open with that id."""
+    return _close(conn, t.exceptions.c.id == exception_id, who, note, now) == 1
+
+
+def _close(conn: Connection, which: Any, who: str, note: str, now: datetime) -> int:
+    """Resolve the open exceptions `which` selects, saying who did and how; how many."""
+    e = t.exceptions
     result = conn.execute(
-        t.exceptions.update()
-        .where(t.exceptions.c.id == exception_id, t.exceptions.c.status == "open")
+        update(e)
+        .where(e.c.status == "open", which)
         .values(
             status="resolved", resolved_at=now, resolved_by=who, resolution=note, updated_at=now
         )
     )
-    return result.rowcount == 1
+    return result.rowcount

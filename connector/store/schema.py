@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -301,12 +302,18 @@ outbox = Table(
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("lease_owner", String(100)),
     Column("lease_expires_at", UTCDateTime),
+    # Claimed after a lease ran out: an earlier attempt may have happened. Kept when the
+    # item is handed back unstarted, so the next holder still looks before it acts.
+    Column("in_doubt", Boolean, nullable=False, default=False, server_default=false()),
     Column("last_error", Text),
     Column("po_id", ForeignKey("purchase_orders.id", ondelete="SET NULL")),
     Column("supplier_id", String(64)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime),
     Index("ix_outbox_due", "status", "next_attempt_at"),
+    # Every claim asks which revisions of the same POs are still waiting (outbox
+    # `_waiting_behind`), and PO actions list a PO's revision items.
+    Index("ix_outbox_po_id", "po_id"),
 )
 
 counters = Table(

@@ -53,7 +53,7 @@ def test_sync_prints_the_example_purchase_orders_and_a_second_run_changes_nothin
     # The example writes its PO emails into var/mail beside the config folder.
     mails = sorted(p.name for p in (example.parent.parent / "var" / "mail").iterdir())
     assert mails == [
-        f"{p['supplier']}-{p['number']}-rev1-order.eml"
+        f"{p['number']}.rev1.order.eml"  # named after each message's Message-ID
         for p in sorted((p for p in first if p["number"]), key=lambda p: str(p["number"]))
     ]
 

@@ -196,6 +196,24 @@ def test_supplier_test_by_email_is_a_marked_test_message(tmp_path: Path, inbox) 
     assert "It is not an order" in text_body(message)
 
 
+def test_supplier_test_of_a_blind_shipping_supplier_shows_no_prices(tmp_path: Path, inbox) -> None:
+    handler, port = inbox
+    config = setup(tmp_path, port)
+    data = yaml.safe_load(config.read_text())
+    data["suppliers"][0].update(mode="drop_ship", blind_ship=True)  # the parcel reaches a customer
+    config.write_text(yaml.safe_dump(data))
+    assert tandem(config, "catalogue", "import", "--supplier", "acme").exit_code == 0
+
+    assert tandem(config, "supplier", "test", "acme").exit_code == 0
+
+    [message] = handler.messages()
+    text = text_body(message)
+    assert "AC-1001" in text  # the catalogue's item, as on a real PO
+    assert "18.40" not in text and "Unit cost" not in text and "Total" not in text
+    [csv] = [p for p in message.iter_attachments() if p.get_filename().endswith(".csv")]
+    assert "unit_cost" not in csv.get_content()
+
+
 def test_supplier_test_of_an_api_makes_a_harmless_call(
     tmp_path: Path, inbox, api: SupplierServer
 ) -> None:

@@ -40,11 +40,12 @@ def db(tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
-def api_config(base_url: str) -> TandemConfig:
+def api_config(base_url: str, **settings: Any) -> TandemConfig:
     """A supplier whose cancel and status calls address the order by the id it gave it, and
     a second supplier (POs passed on by hand) for what the first will not supply."""
     return make_config(
         {
+            **settings,
             "suppliers": [
                 {
                     "id": "backup",
@@ -84,7 +85,7 @@ def api_config(base_url: str) -> TandemConfig:
                         "status_map": {"pending": "acknowledged", "canceled": "cancelled"},
                     },
                 },
-            ]
+            ],
         }
     )
 
@@ -144,9 +145,9 @@ def open_exceptions(db: Database) -> list[tuple[str, str]]:
     return [(kind, message) for kind, message in rows]
 
 
-def sent_to_api(db: Database, server: SupplierServer) -> TandemConfig:
+def sent_to_api(db: Database, server: SupplierServer, **settings: Any) -> TandemConfig:
     """Order #1 for a mug and a tee, ordered from Print Partner (the backup also has mugs)."""
-    config = api_config(server.url)
+    config = api_config(server.url, **settings)
     offers(db, config, "api", ("MUG", 6, 100), ("TEE", 9, 100))
     offers(db, config, "backup", ("MUG", 7, 100))
     ingest(db, order(1, ("MUG", 1), ("TEE", 1)))
@@ -204,3 +205,53 @@ def test_a_po_the_supplier_cancels_is_cancelled_and_its_order_planned_again(
     assert kinds == ["no_stock", "po_rejected"]
     assert send(db, config).manual == ["PO-00002 rev 1"]  # nothing more goes to Print Partner
     assert [r for r in server.requests if r[0] == "DELETE"] == []
+
+
+SHOPIFY = {"platform": "shopify", "shop_url": "https://demo.myshopify.com", "access_token": "x"}
+
+
+def status_writes(db: Database) -> list[str]:
+    """The store write-backs queued for order #1's status, oldest first."""
+    o = t.outbox.c
+    with db.read() as conn:
+        return list(
+            conn.execute(
+                select(o.dedupe_key).where(o.kind == "store.order_status").order_by(o.id)
+            ).scalars()
+        )
+
+
+def test_the_order_hears_when_the_supplier_refuses_one_of_its_lines(
+    server: SupplierServer, db: Database
+) -> None:
+    from connector.services.supplier_status import poll_supplier_status
+
+    config = sent_to_api(db, server, store=SHOPIFY)
+    before = status_writes(db)
+    server.refuse("PO-00001", "API-MUG", reason="mug discontinued")
+
+    asyncio.run(poll_supplier_status(db, config, utcnow(), channels=make_channel))
+
+    # The order's tags and metafield are written again: PO-00001 now holds the tee only.
+    [after] = status_writes(db)[len(before) :]
+    assert after.rsplit(":", 1)[1] == "1"  # the units PO-00001 holds for the order now
+
+
+def test_a_po_refused_line_by_line_ends_like_a_refused_po(
+    server: SupplierServer, db: Database
+) -> None:
+    from connector.services.supplier_status import poll_supplier_status
+
+    config = sent_to_api(db, server, store=SHOPIFY)
+    ingest(db, order(1, ("MUG", 1), version=1))  # the customer drops the tee
+    assert run_planner(db, config, utcnow()).changes == ["PO-00001 rev 2"]
+    server.refuse("PO-00001", "API-MUG", "API-TEE", reason="we stopped printing")
+
+    asyncio.run(poll_supplier_status(db, config, utcnow(), channels=make_channel))
+
+    assert po_lines(db) == {"PO-00001 rejected": [("API-MUG", 0), ("API-TEE", 0)]}
+    assert status_writes(db)[-1].endswith(":rejected:2:0")  # the order hears it
+    # The change queued before the refusal is moot: nothing more goes to Print Partner.
+    report = send(db, config)
+    assert report.sent == [] and report.failed == []
+    assert [r for r in server.requests if r[0] != "GET"] == [("POST", "/orders", report_key(db, 1))]

@@ -1,5 +1,5 @@
-"""Dispatch: every released PO reaches its supplier exactly once, failures are retried or
-handed to a person, and a send interrupted by a crash is resolved without a second order."""
+"""Dispatch: every released PO reaches its supplier exactly once, and failures are retried or
+handed to a person (sends interrupted by a crash: test_in_doubt)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
+from adapters.suppliers import make_channel
 from connector import outbox
 from connector.channels import (
     PermanentError,
@@ -21,7 +21,6 @@ from connector.channels import (
 )
 from connector.configuration import TandemConfig
 from connector.domain import Address
-from connector.errors import ConflictError
 from connector.services import po_actions
 from connector.services.dispatch import dispatch
 from connector.services.plan import run_planner
@@ -29,7 +28,6 @@ from connector.store import Database
 from connector.store import schema as t
 from tests.store.dispatch_support import (
     FakeSupplier,
-    document_with_key,
     factory,
     open_exceptions,
     released,
@@ -100,159 +98,38 @@ def test_the_attempt_budget_ends_in_an_exception(db: Database) -> None:
     assert supplier.received == []
 
 
-def crash_mid_send(db: Database) -> None:
-    """A worker claims the PO, the supplier gets it, the worker dies before recording."""
-    with db.write() as conn:
-        [item] = outbox.claim(conn, "dead-worker", T0, timedelta(minutes=5), kinds=["po.send"])
-    assert item.idempotency_key
-
-
-def test_an_interrupted_send_is_found_by_lookup_not_sent_twice(db: Database) -> None:
-    cfg = released(db)
-    supplier = FakeSupplier()
-    with db.read() as conn:
-        key = conn.execute(select(t.outbox.c.idempotency_key)).scalar_one()
-    crash_mid_send(db)
-    # The supplier did receive it (the crash came after its answer).
-    supplier.received.append(document_with_key(key))
-    report = run(db, cfg, supplier, T0 + timedelta(minutes=10))
-    assert report.sent == ["PO-00001 rev 1"]
-    assert len(supplier.received) == 1
-    assert statuses(db) == ["sent"]
-
-
-def test_a_send_stays_in_doubt_until_a_lookup_answers(db: Database) -> None:
-    cfg = released(db)
-    supplier = FakeSupplier(lookup_failures=[TransientError("503 lookup unavailable")])
-    with db.read() as conn:
-        key = conn.execute(select(t.outbox.c.idempotency_key)).scalar_one()
-    crash_mid_send(db)
-    supplier.received.append(document_with_key(key))  # it did arrive before the crash
-
-    first = run(db, cfg, supplier, T0 + timedelta(minutes=10))
-    assert first.retried and "503 lookup unavailable" in first.retried[0]
-    # Later the supplier answers again: it is asked once more, not sent the PO a second time.
-    assert run(db, cfg, supplier, T0 + timedelta(hours=2)).sent == ["PO-00001 rev 1"]
-    assert supplier.lookups == 2
-    assert len(supplier.received) == 1
-    assert statuses(db) == ["sent"]
-
-
-def test_when_the_supplier_cannot_be_asked_the_send_ends_in_doubt_not_failed(
+def test_a_supplier_whose_settings_cannot_be_used_has_its_pos_stopped_not_left_in_doubt(
     db: Database,
 ) -> None:
-    cfg = released(db, supplier_attempt_budget=2)
-    supplier = FakeSupplier(lookup_failures=[TransientError("503 lookup unavailable")] * 5)
-    crash_mid_send(db)
-    run(db, cfg, supplier, T0 + timedelta(minutes=10))
-    run(db, cfg, supplier, T0 + timedelta(hours=2))
+    bloom = {
+        "id": "bloom",
+        "name": "Bloom",
+        "mode": "drop_ship",
+        "priority": 1,
+        "release": {"immediate": True},
+        "transport": {
+            "type": "email",
+            "to": "orders@bloom.example",
+            "csv_columns": ["po_number", "skew"],  # a typo for "sku"
+        },
+    }
+    cfg = released(
+        db, suppliers=[bloom], smtp={"host": "127.0.0.1", "port": 1, "from": "po@shop.example"}
+    )
+
+    report = asyncio.run(dispatch(db, cfg, worker="w1", channels=make_channel, now=lambda: T0))
+
+    assert report.failed and report.sent == []
     [problem] = open_exceptions(db)
-    assert problem.kind == "send_in_doubt"
-    assert "may or may not have reached Bloom" in problem.message
-    assert "503 lookup unavailable" in problem.message
-    assert supplier.received == []  # never sent blind
-
-
-def test_in_doubt_email_is_held_for_a_person_by_default(db: Database) -> None:
-    cfg = released(db)
-    supplier = FakeSupplier(lookup=False)
-    crash_mid_send(db)
-    report = run(db, cfg, supplier, T0 + timedelta(minutes=10))
-    assert report.held and supplier.received == []
-    [problem] = open_exceptions(db)
-    assert problem.kind == "send_in_doubt"
-    assert "`tandem po arrived PO-00001` records it as sent" in problem.message
-    assert "`tandem po resend PO-00001` sends it again" in problem.message
-
-
-SHOPIFY = {"platform": "shopify", "shop_url": "https://demo.myshopify.com", "access_token": "x"}
-
-
-def test_a_held_send_the_supplier_did_get_is_recorded_as_sent(db: Database) -> None:
-    cfg = released(db, store=SHOPIFY)
-    supplier = FakeSupplier(lookup=False)
-    crash_mid_send(db)
-    run(db, cfg, supplier, T0 + timedelta(minutes=10))
-
-    result = po_actions.arrived(db, cfg, "PO-00001", T0 + timedelta(hours=1), who="ada")
-
-    assert result.message == "PO-00001 revision 1 recorded as received by Bloom (said by ada)"
-    assert statuses(db) == ["sent"]
-    assert open_exceptions(db) == []
-    with db.read() as conn:
-        items = dict(conn.execute(select(t.outbox.c.kind, t.outbox.c.status)).all())
-        [resolution] = conn.execute(select(t.exceptions.c.resolution)).scalars()
-    assert items["po.send"] == "done"
-    assert items["store.order_status"] == "pending"  # the order in the store hears it was sent
-    assert "arrived" in resolution
-    assert run(db, cfg, supplier, T0 + timedelta(hours=2)).sent == []
-    assert supplier.received == []
-
-
-def test_a_held_send_that_did_not_arrive_goes_again_with_the_same_key(db: Database) -> None:
-    cfg = released(db)
-    with db.read() as conn:
-        key = conn.execute(select(t.outbox.c.idempotency_key)).scalar_one()
-    supplier = FakeSupplier(lookup=False)
-    crash_mid_send(db)
-    run(db, cfg, supplier, T0 + timedelta(minutes=10))
-
-    po_actions.resend(db, "PO-00001", T0 + timedelta(hours=1))
-    assert run(db, cfg, supplier, T0 + timedelta(hours=1)).sent == ["PO-00001 rev 1"]
-    assert [d.idempotency_key for d in supplier.received] == [key]
-    assert statuses(db) == ["sent"] and open_exceptions(db) == []
-
-
-def test_later_revisions_wait_while_a_send_is_held_in_doubt(db: Database) -> None:
-    cfg = config()
-    offers(db, cfg, "bloom", ("ROSE", 5, 100))
-    ingest(db, order(1, ("ROSE", 2), tags=("dropship",)))
-    run_planner(db, cfg, T0)
-    supplier = FakeSupplier(lookup=False)
-    crash_mid_send(db)
-    run(db, cfg, supplier, T0 + timedelta(minutes=10))
-    ingest(db, order(1, ("ROSE", 1), tags=("dropship",), version=1))
-    assert run_planner(db, cfg, T0 + timedelta(minutes=20)).changes == ["PO-00001 rev 2"]
-
-    assert run(db, cfg, supplier, T0 + timedelta(minutes=30)).sent == []  # rev 1 undecided
-    po_actions.arrived(db, cfg, "PO-00001", T0 + timedelta(hours=1))
-    assert run(db, cfg, supplier, T0 + timedelta(hours=1)).sent == ["PO-00001 rev 2"]
-    assert [(d.kind, d.revision) for d in supplier.received] == [("change", 2)]
-
-
-def test_a_cancellation_goes_out_in_place_of_a_held_send(db: Database) -> None:
-    cfg = released(db)
-    supplier = FakeSupplier(lookup=False)
-    crash_mid_send(db)
-    run(db, cfg, supplier, T0 + timedelta(minutes=10))
-
-    po_actions.cancel(db, cfg, "PO-00001", T0 + timedelta(minutes=20))
-
-    assert run(db, cfg, supplier, T0 + timedelta(minutes=30)).sent == ["PO-00001 rev 2"]
-    assert [(d.kind, d.revision) for d in supplier.received] == [("cancel", 2)]
-    assert open_exceptions(db) == []  # nothing left to decide about revision 1
-    with pytest.raises(ConflictError, match="no revision waiting for an answer"):
-        po_actions.arrived(db, cfg, "PO-00001", T0 + timedelta(hours=1))
-
-
-def test_arrived_needs_a_send_waiting_for_that_answer(db: Database) -> None:
-    cfg = released(db)
-    with pytest.raises(ConflictError, match="PO-00001 has no revision waiting"):
-        po_actions.arrived(db, cfg, "PO-00001", T0)
-
-
-def test_in_doubt_email_with_resend_policy_goes_again_with_the_same_key(db: Database) -> None:
-    cfg = released(db)
-    data = cfg.model_dump(by_alias=True)
-    for s in data["suppliers"]:
-        s["in_doubt"] = "resend"
-    cfg = TandemConfig.model_validate(data)
-    with db.read() as conn:
-        key = conn.execute(select(t.outbox.c.idempotency_key)).scalar_one()
-    supplier = FakeSupplier(lookup=False)
-    crash_mid_send(db)
-    assert run(db, cfg, supplier, T0 + timedelta(minutes=10)).sent
-    assert [d.idempotency_key for d in supplier.received] == [key]
+    assert problem.kind == "send_failed"
+    assert "PO-00001 revision 1 could not be sent to Bloom" in problem.message
+    assert "transport.csv_columns: unknown CSV column 'skew'" in problem.message
+    assert problem.details["never_reached"] is True  # a cancellation needs no message
+    # Nothing is left leased to come back in doubt once the lease would have run out.
+    later = T0 + timedelta(minutes=10)
+    again = asyncio.run(dispatch(db, cfg, worker="w2", channels=make_channel, now=lambda: later))
+    assert again.outcomes == []
+    assert [e.kind for e in open_exceptions(db)] == ["send_failed"]
 
 
 def test_cancelling_a_po_not_yet_sent_withdraws_it(db: Database) -> None:
@@ -273,6 +150,24 @@ def test_cancelling_a_sent_po_sends_a_cancellation(db: Database) -> None:
         ("PO-00001", "order", 1),
         ("PO-00001", "cancel", 2),
     ]
+
+
+def test_a_blind_shipping_supplier_gets_drop_ship_pos_without_prices_and_others_with(
+    db: Database,
+) -> None:
+    cfg = config()
+    data = cfg.model_dump(by_alias=True)
+    data["suppliers"][0]["blind_ship"] = True  # Acme: back-to-back, and drop-ships too
+    cfg = TandemConfig.model_validate(data)
+    offers(db, cfg, "acme", ("SPADE", 18, 100))
+    ingest(db, order(1, ("SPADE", 1), tags=("dropship",)), order(2, ("SPADE", 1), tags=("b2b",)))
+    run_planner(db, cfg, T0)
+
+    supplier = FakeSupplier()
+    run(db, cfg, supplier)
+
+    blind = {(d.mode, d.blind_ship) for d in supplier.received}
+    assert blind == {("drop_ship", True), ("back_to_back", False)}
 
 
 class SlowSupplier(FakeSupplier):

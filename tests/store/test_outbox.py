@@ -111,3 +111,35 @@ def test_two_workers_on_postgresql_claim_each_item_exactly_once() -> None:
     assert claimed["a"] and claimed["b"]  # both did work
     with db.read() as conn:
         assert set(conn.execute(select(t.outbox.c.status)).scalars()) == {"done"}
+
+
+def test_an_item_handed_back_on_shutdown_stays_in_doubt_when_it_was_claimed_in_doubt(
+    db: Database,
+) -> None:
+    with db.write() as conn:
+        outbox.enqueue(conn, [effect(1)], T0)
+        outbox.claim(conn, "w1", T0, LEASE)  # w1 dies while performing it
+    later = T0 + LEASE + timedelta(seconds=1)
+    with db.write() as conn:
+        [again] = outbox.claim(conn, "w2", later, LEASE)
+        assert again.in_doubt
+        # w2 stops before it starts the item and hands it back.
+        assert outbox.release_leases(conn, "w2", later) == 1
+    with db.write() as conn:
+        [third] = outbox.claim(conn, "w3", later, LEASE)
+    assert third.in_doubt  # w1's attempt may still have happened: look before acting
+    assert third.attempts == 2
+
+
+def test_an_item_answered_after_doubt_is_no_longer_in_doubt(db: Database) -> None:
+    with db.write() as conn:
+        outbox.enqueue(conn, [effect(1)], T0)
+        outbox.claim(conn, "w1", T0, LEASE)
+    later = T0 + LEASE + timedelta(seconds=1)
+    with db.write() as conn:
+        [again] = outbox.claim(conn, "w2", later, LEASE)
+        # The lookup said it never arrived, and the send failed for now: a known outcome.
+        assert outbox.retry(conn, again.id, "w2", "SMTP 451", later)
+    with db.write() as conn:
+        [third] = outbox.claim(conn, "w3", later + timedelta(minutes=1), LEASE)
+    assert not third.in_doubt

@@ -23,7 +23,8 @@ from typing import NoReturn
 
 import aiosmtplib
 
-from adapters.suppliers.email import csvfile, message, render
+from adapters.suppliers import csvfile
+from adapters.suppliers.email import message, render
 from adapters.suppliers.email.errors import EmailSetupError
 from connector.channels import (
     ChannelError,
@@ -57,8 +58,14 @@ class EmailChannel:
         self.supplier = supplier
         self._tls_context = tls_context
         where = f"supplier {supplier.id}: transport"
-        self._columns = csvfile.check_columns(transport.csv_columns, f"{where}.csv_columns")
-        self._renderer = render.Renderer(transport.templates)
+        try:
+            self._columns = csvfile.check_columns(transport.csv_columns, f"{where}.csv_columns")
+        except PermanentError as exc:
+            raise EmailSetupError(str(exc)) from None
+        try:
+            self._renderer = render.Renderer(transport.templates)
+        except EmailSetupError as exc:
+            raise EmailSetupError(f"{where}.templates: {exc}") from None
         for key, value in (("smtp.from", smtp.from_), (f"{where}.reply_to", transport.reply_to)):
             if value is not None and ("@" not in value or "\r" in value or "\n" in value):
                 raise EmailSetupError(f"{key}: {value!r} is not an email address")

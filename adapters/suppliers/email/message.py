@@ -15,7 +15,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
-from adapters.suppliers.email import csvfile, pdf, render
+from adapters.suppliers import csvfile
+from adapters.suppliers.email import pdf, render
 from connector.channels import PurchaseOrderDocument
 from connector.configuration.model import SupplierConfig
 from connector.configuration.transports import EmailTransport
@@ -59,8 +60,19 @@ def file_name(document: PurchaseOrderDocument, extension: str) -> str:
     stem = (
         document.number if document.revision <= 1 else f"{document.number}-rev{document.revision}"
     )
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)
-    return f"{safe}.{extension}"
+    return f"{safe_file_name(stem)}.{extension}"
+
+
+def safe_file_name(text: str) -> str:
+    """`text` usable as one file name anywhere: a `/` in a PO number never makes a folder."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text).strip(".") or "_"
+
+
+def message_file_name(identifier: str, extension: str) -> str:
+    """`PO-00012.rev2.change.eml` for `<PO-00012.rev2.change@shop.example>`: the Message-ID's
+    unique part, so each message has a file of its own and a resend finds the same one."""
+    local = identifier.strip().strip("<>").rpartition("@")[0] or identifier
+    return f"{safe_file_name(local)}.{extension}"
 
 
 def compose(
@@ -73,13 +85,14 @@ def compose(
     csv_columns: Sequence[str],
 ) -> EmailMessage:
     """The complete message for `document`, ready to send."""
-    blind = render.is_blind(document, supplier)
+    blind = document.blind_ship
     attachments: list[tuple[str, bytes, str, str]] = []
     if transport.attach_pdf:
         content = pdf.render_pdf(document, supplier_name=supplier.name, blind=blind)
         attachments.append((file_name(document, "pdf"), content, "application", "pdf"))
-    if transport.attach_csv:
-        content = csvfile.render_csv(document, csv_columns, blind=blind)
+    # A cancellation has nothing to import: a CSV of its lines could be read as an order.
+    if transport.attach_csv and document.kind != "cancel":
+        content = csvfile.render_csv(document, csv_columns)
         attachments.append((file_name(document, "csv"), content, "text", "csv"))
 
     values = render.context(

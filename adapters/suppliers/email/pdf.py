@@ -16,7 +16,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from adapters.suppliers.email.render import money
+from adapters.suppliers.money import money
 from connector.channels import DocumentChange, PurchaseOrderDocument
 
 FONT_DIRS = (

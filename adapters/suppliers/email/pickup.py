@@ -1,8 +1,9 @@
 """Email to a folder: each message written as an `.eml` file instead of sent over SMTP.
 
 For trying Tandem out (the bundled example), for a mail system that collects files from a
-pickup directory, and for checking templates. The file name is the Message-ID's unique part,
-so a resend overwrites the same file and `lookup` can tell whether a message went out.
+pickup directory, and for checking templates. The file name is the Message-ID's unique part
+made safe for a file name (`PO-00012.rev2.change.eml`), so a resend of a revision overwrites
+its file, two test messages are two files, and `lookup` can tell whether a message went out.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
+from adapters.suppliers.email import message
 from adapters.suppliers.email.channel import EmailChannel
 from connector.channels import PurchaseOrderDocument, SendResult, TransientError
 
@@ -21,8 +23,10 @@ class PickupChannel:
         self.directory = directory
 
     def path(self, document: PurchaseOrderDocument) -> Path:
-        name = f"{document.supplier_id}-{document.number}-rev{document.revision}-{document.kind}"
-        return self.directory / f"{name}.eml"
+        domain = message.domain_of(self.channel.smtp.from_)
+        return self.directory / message.message_file_name(
+            message.message_id(document, domain), "eml"
+        )
 
     async def send(self, document: PurchaseOrderDocument) -> SendResult:
         email = self.channel.compose(document)

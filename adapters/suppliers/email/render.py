@@ -9,13 +9,13 @@ a PO with a silently empty quantity is worse than one that is not sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from adapters.suppliers.email.errors import EmailSetupError
+from adapters.suppliers.money import money
 from connector.channels import PurchaseOrderDocument
 from connector.configuration.model import SupplierConfig
 from connector.configuration.transports import EmailTemplates
@@ -27,21 +27,6 @@ DEFAULT_SUBJECTS = {
     "test": "Test message from Tandem — please ignore",
 }
 TEST_MARK = "[TEST] "
-_CENT = Decimal("0.01")
-
-
-def money(value: Decimal, currency: str | None = None) -> str:
-    """`12.50` (two decimals unless the cost is finer, never an exponent), then the currency."""
-    cents = value.quantize(_CENT)
-    shown = cents if cents == value else value.normalize()
-    text = f"{shown:f}"
-    return f"{text} {currency}" if currency else text
-
-
-def is_blind(document: PurchaseOrderDocument, supplier: SupplierConfig) -> bool:
-    """No prices on the paperwork: the document says so, or the supplier is set up for blind
-    drop-ship and this is a drop-ship PO (the parcel's paperwork reaches the customer)."""
-    return document.blind_ship or (supplier.blind_ship and document.mode == "drop_ship")
 
 
 def context(
@@ -52,7 +37,7 @@ def context(
     reply_to: str | None,
 ) -> dict[str, Any]:
     """What every template (subject, HTML, text) can use."""
-    blind = is_blind(document, supplier)
+    blind = document.blind_ship  # no prices anywhere on the paperwork
     return {
         "po": document,
         "kind": document.kind,
@@ -120,7 +105,9 @@ def _load(env: jinja2.Environment, override: Path | None, default: str) -> _Temp
 
 
 class Renderer:
-    """The compiled templates of one supplier; made once, so mistakes show at start-up."""
+    """The compiled templates of one supplier, made with its channel: a template that is
+    missing or does not compile shows in `tandem config check`, and stops that supplier's
+    POs with an exception rather than failing each send."""
 
     def __init__(self, templates: EmailTemplates) -> None:
         html_env = _environment(html=True)

@@ -56,14 +56,12 @@ class RestChannel:
         self.supplier = supplier
         self._http = SupplierHttp(transport, supplier.name, http_transport)
         self._renderer = Renderer(supplier)
-        self._fields = transport.response_fields
+        self._fields = transport.response_fields.model_dump(exclude_none=True)
 
-    async def send(
-        self, document: PurchaseOrderDocument, supplier_reference: str | None = None
-    ) -> SendResult:
+    async def send(self, document: PurchaseOrderDocument) -> SendResult:
         """Create (order), change or cancel at the supplier; a `test` document only checks
-        that the supplier answers. `supplier_reference` is the id the supplier gave the order
-        when it was created (by default the document's own), offered to paths and bodies as
+        that the supplier answers. The id the supplier gave the order when it was created
+        (`document.supplier_reference`) is offered to paths and bodies as
         `supplier_order_id`."""
         if document.kind == "test":
             return await self._dry_call(document)
@@ -74,23 +72,21 @@ class RestChannel:
                 f"the REST profile of {self.supplier.name} has no `{name}` endpoint: "
                 f"pass this {document.kind} on to the supplier another way"
             )
-        request = self._request(endpoint, name, document, supplier_reference)
+        request = self._request(endpoint, name, document)
         key = document.idempotency_key or _stable_key(document)
         response = await self._http.exchange(request, idempotency_key=key)
         self._http.raise_for(response, request)
         data = parse_body(response)
         reference = self._reference(data)
         if reference is None and document.kind != "order":
-            reference = supplier_reference or document.supplier_reference
+            reference = document.supplier_reference
         return SendResult(
             reference=reference,
             sent=request.sent,
             details={"status": response.status_code, "response": data},
         )
 
-    async def lookup(
-        self, document: PurchaseOrderDocument, supplier_reference: str | None = None
-    ) -> SendResult | None:
+    async def lookup(self, document: PurchaseOrderDocument) -> SendResult | None:
         """Did an earlier send reach the supplier? Asks the `lookup` endpoint: 404 or an empty
         answer (at `response_fields.found` when set) means no. A cancellation counts as
         arrived once the supplier reports the order cancelled."""
@@ -104,13 +100,13 @@ class RestChannel:
             raise LookupUnsupported("an order lookup cannot tell whether a change arrived")
         if document.kind == "test":
             return None  # a dry call leaves nothing behind; sending it again is harmless
-        request = self._request(endpoint, "lookup", document, supplier_reference)
+        request = self._request(endpoint, "lookup", document)
         response = await self._http.exchange(request)
         if response.status_code == 404:
             return None
         self._http.raise_for(response, request)
         data = parse_body(response)
-        found = self._fields.get("found") or self._fields.get("found_when")
+        found = self._fields.get("found")
         if is_empty(get_path(data, found) if found else data):
             return None
         if document.kind == "cancel":
@@ -118,20 +114,18 @@ class RestChannel:
             if status != "cancelled":
                 return None
         return SendResult(
-            reference=self._reference(data) or supplier_reference or document.supplier_reference,
+            reference=self._reference(data) or document.supplier_reference,
             sent=request.sent,
             details={"status": response.status_code, "response": data, "found_by": "lookup"},
         )
 
-    async def poll_status(
-        self, document: PurchaseOrderDocument, supplier_reference: str | None = None
-    ) -> StatusUpdate | None:
+    async def poll_status(self, document: PurchaseOrderDocument) -> StatusUpdate | None:
         """What the supplier says about the order now; None without a `status` endpoint or
         when the supplier does not know the order (404)."""
         endpoint = self.transport.status
         if endpoint is None:
             return None
-        request = self._request(endpoint, "status", document, supplier_reference)
+        request = self._request(endpoint, "status", document)
         response = await self._http.exchange(request)
         if response.status_code == 404:
             return None
@@ -141,7 +135,7 @@ class RestChannel:
     async def _dry_call(self, document: PurchaseOrderDocument) -> SendResult:
         endpoint = self.transport.lookup
         if endpoint is not None:
-            request, asked = self._request(endpoint, "lookup", document, None), "lookup"
+            request, asked = self._request(endpoint, "lookup", document), "lookup"
         else:
             request, asked = Request("GET", self.transport.base_url), "base_url"
         response = await self._http.exchange(request)
@@ -160,15 +154,9 @@ class RestChannel:
         )
 
     def _request(
-        self,
-        endpoint: RestEndpoint,
-        name: str,
-        document: PurchaseOrderDocument,
-        supplier_reference: str | None,
+        self, endpoint: RestEndpoint, name: str, document: PurchaseOrderDocument
     ) -> Request:
-        if supplier_reference is None:
-            supplier_reference = document.supplier_reference
-        context = self._renderer.context(document, supplier_reference)
+        context = self._renderer.context(document)
         path = self._renderer.text(endpoint.path, context, f"{name}.path").strip()
         url = f"{self.transport.base_url.rstrip('/')}/{path.lstrip('/')}"
         if endpoint.template is not None:

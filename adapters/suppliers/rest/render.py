@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -27,16 +27,11 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from adapters.suppliers.money import money
 from connector.channels import PermanentError, PurchaseOrderDocument
 from connector.configuration.model import SupplierConfig
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
-
-
-def money(value: Any, places: int = 2) -> str:
-    """12.5 -> "12.50": a fixed number of decimals, rounded half up, as text."""
-    amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    return str(amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def _json_default(value: Any) -> Any:
@@ -113,9 +108,7 @@ class Renderer:
         self._strings: dict[str, jinja2.Template] = {}
         self._expressions: dict[str, Any] = {}
 
-    def context(
-        self, document: PurchaseOrderDocument, supplier_reference: str | None
-    ) -> dict[str, Any]:
+    def context(self, document: PurchaseOrderDocument) -> dict[str, Any]:
         context: dict[str, Any] = {
             "po": document,
             "lines": document.lines,
@@ -126,8 +119,8 @@ class Renderer:
             "idempotency_key": document.idempotency_key,
         }
         # Left out rather than None, so a path that needs it fails instead of reading "None".
-        if supplier_reference is not None:
-            context["supplier_order_id"] = supplier_reference
+        if document.supplier_reference is not None:
+            context["supplier_order_id"] = document.supplier_reference
         return context
 
     def text(self, source: str, context: Mapping[str, Any], where: str) -> str:

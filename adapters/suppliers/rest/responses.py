@@ -11,15 +11,15 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal, cast
+from typing import Any, cast, get_args
 
 import httpx
 
 from connector.channels import StatusUpdate
+from connector.configuration.transports import TandemStatus
 
 ERROR_TEXT_LIMIT = 500
-TandemStatus = Literal["acknowledged", "rejected", "shipped", "cancelled"]
-TANDEM_STATUSES = frozenset({"acknowledged", "rejected", "shipped", "cancelled"})
+TANDEM_STATUSES = frozenset(get_args(TandemStatus))
 
 
 def parse_body(response: httpx.Response) -> Any:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import asyncssh
 
-from adapters.suppliers.sftp.csvfile import check_columns, render_csv
+from adapters.suppliers.csvfile import check_columns, render_csv
 from connector.channels import (
     PermanentError,
     PurchaseOrderDocument,
@@ -57,7 +57,7 @@ class SftpChannel:
         self.transport = transport
         self.supplier = supplier
         self.timeout = timeout
-        where = f"supplier {supplier.id} transport"
+        where = f"supplier {supplier.id}: transport"
         self.columns = check_columns(transport.columns, f"{where}.columns")
         try:
             transport.file_name.format(number="PO-1", revision=1, kind="order")
@@ -74,9 +74,7 @@ class SftpChannel:
         name = name.replace("/", "-").replace("\\", "-")  # a PO number never picks the folder
         return posixpath.join(self.transport.directory, name)
 
-    async def send(
-        self, document: PurchaseOrderDocument, supplier_reference: str | None = None
-    ) -> SendResult:
+    async def send(self, document: PurchaseOrderDocument) -> SendResult:
         """Upload the CSV as `<name>.part`, then rename it; a `test` document only checks that
         the directory can be listed (a test file could be taken for an order)."""
         if document.kind == "test":
@@ -102,9 +100,7 @@ class SftpChannel:
 
         return await self._run(upload)
 
-    async def lookup(
-        self, document: PurchaseOrderDocument, supplier_reference: str | None = None
-    ) -> SendResult | None:
+    async def lookup(self, document: PurchaseOrderDocument) -> SendResult | None:
         """The complete file, if it is in the directory; None otherwise (a `.part` left by an
         interrupted upload is removed first)."""
         if document.kind == "test":

@@ -21,13 +21,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from connector.clock import utcnow
-from connector.domain import ExceptionKind
 from connector.errors import ConflictError, TandemError
 from connector.services import po_actions
 from connector.services.plan import run_planner
 from connector.store import schema as t
 from connector.store.events import Event, record
-from connector.store.exceptions import resolve
+from connector.store.exceptions import AnswerNeeded, resolve, resolve_by_hand
 from connector.web.dashboard.pages import actions_for, number
 from connector.web.dashboard.queries import exceptions_queue, order_lines
 from connector.web.dashboard.session import Session
@@ -59,16 +58,8 @@ def _label(item: Item) -> str:
 
 # How a refused or failed action is named in the notice ("Could not ...").
 VERBS = {"supplier": "pick a supplier for", "arrived": "record the arrival for"}
-
-
-def refusal(item: Item, action: str) -> str:
-    """Why `action` cannot resolve the exception, and what can."""
-    if action == "resolve" and item["kind"] == ExceptionKind.SEND_IN_DOUBT.value:
-        return (
-            f"exception {item['id']} asks whether {item['po']} reached the supplier: answer with"
-            ' "It arrived" (it did) or "Send again" (it did not); either closes it.'
-        )
-    return f"{_label(item)} cannot be resolved by {action}."
+# How a send held in doubt is answered on the dashboard (its two buttons).
+ANSWERS = '"It arrived" (it did) or "Send again" (it did not)'
 
 
 def _closing(item: Item, user: str, note: str, now: datetime) -> Callable[[Connection], None]:
@@ -123,7 +114,7 @@ class ExceptionActions:
         note = _text(form, "note") or "resolved by hand"
         now = utcnow()
         with self.db.write() as conn:
-            if not resolve(conn, item["id"], user, note, now):
+            if not resolve_by_hand(conn, item["id"], user, note, now, answers=ANSWERS):
                 return f"{_label(item)} was already resolved."
             message = f"{_label(item)} resolved by {user}: {note}"
             record(conn, [_event(item, "exception.resolved", message)], now)
@@ -224,11 +215,15 @@ def action_routes(d: Dashboard) -> list[BaseRoute]:
         if item["status"] != "open":
             session.notice(f"{_label(item)} was already resolved by {item['resolved_by']}.")
             return d.redirect(request, session, back)
-        if action not in actions_for(item):
-            session.notice(refusal(item, action))
+        # Marking resolved is refused by the store itself where it must be (a send held in
+        # doubt), so the dashboard and the command line say the same.
+        if action not in actions_for(item) and action != "resolve":
+            session.notice(f"{_label(item)} cannot be resolved by {action}.")
             return d.redirect(request, session, back)
         try:
             session.notice(await d.run(handler, item, user, form))
+        except AnswerNeeded as exc:
+            session.notice(str(exc))
         except TandemError as exc:
             session.notice(f"Could not {VERBS.get(action, action)} {_label(item)}: {exc}")
         return d.redirect(request, session, back)

@@ -89,7 +89,7 @@ def test_printful_status_with_shipments_reads_as_shipped(tmp_path: Path) -> None
     }
     with respx.mock:
         respx.get("https://api.printful.com/orders/@PO-00012").respond(200, json=answer)
-        update = asyncio.run(channel.poll_status(document(), "9001"))
+        update = asyncio.run(channel.poll_status(document(supplier_reference="9001")))
 
     assert update is not None
     assert update.status == "shipped"
@@ -105,7 +105,7 @@ def test_a_draft_is_reported_but_not_mapped(tmp_path: Path) -> None:
         respx.get("https://api.printful.com/orders/@PO-00012").respond(
             200, json={"code": 200, "result": {"id": 9001, "status": "draft", "shipments": []}}
         )
-        update = asyncio.run(channel.poll_status(document(), "9001"))
+        update = asyncio.run(channel.poll_status(document(supplier_reference="9001")))
 
     assert update is not None and update.status is None
     assert update.message == "supplier status 'draft'"
@@ -122,5 +122,5 @@ def test_a_change_has_no_printful_endpoint_and_calls_nothing(tmp_path: Path) -> 
 
     channel = RestChannel(rest(supplier), supplier, http_transport=httpx.MockTransport(answer))
     with pytest.raises(PermanentError, match="no `change` endpoint"):
-        asyncio.run(channel.send(document("change", revision=2), "9001"))
+        asyncio.run(channel.send(document("change", revision=2, supplier_reference="9001")))
     assert calls == []

@@ -198,7 +198,7 @@ def test_cancel_uses_the_suppliers_order_id() -> None:
     route = respx.delete(f"{BASE}/orders/77").respond(200, json={"order": {"id": 77}})
     ch = channel(cancel={"method": "DELETE", "path": "/orders/{{ supplier_order_id }}"})
 
-    result = run(ch.send(document("cancel"), supplier_reference="77"))
+    result = run(ch.send(document("cancel", supplier_reference="77")))
     assert result.reference == "77"
     assert route.calls.last.request.headers["Idempotency-Key"] == "outbox-42-cancel"
     with pytest.raises(PermanentError, match="supplier_order_id"):

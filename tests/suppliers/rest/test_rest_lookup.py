@@ -90,7 +90,7 @@ FIELDS = {
 def test_poll_status_maps_status_and_tracking(answer: dict[str, Any], tracking: Any) -> None:
     respx.get(f"{BASE}/orders/77").respond(200, json=answer)
     ch = channel(status=STATUS, response_fields=FIELDS, status_map={"SHIPPED": "shipped"})
-    update = run(ch.poll_status(document(), "77"))
+    update = run(ch.poll_status(document(supplier_reference="77")))
     assert update is not None
     assert update.status == "shipped" and update.tracking_numbers == tracking
 
@@ -98,16 +98,22 @@ def test_poll_status_maps_status_and_tracking(answer: dict[str, Any], tracking: 
 @respx.mock
 def test_poll_status_reports_an_unmapped_status_in_the_suppliers_words() -> None:
     respx.get(f"{BASE}/orders/77").respond(200, json={"state": "on_hold", "note": "card declined"})
-    update = run(channel(status=STATUS, response_fields=FIELDS).poll_status(document(), "77"))
+    update = run(
+        channel(status=STATUS, response_fields=FIELDS).poll_status(
+            document(supplier_reference="77")
+        )
+    )
     assert update is not None and update.status is None
     assert update.message == "supplier status 'on_hold': card declined"
-    assert run(channel().poll_status(document(), "77")) is None  # no status endpoint
+    assert (
+        run(channel().poll_status(document(supplier_reference="77"))) is None
+    )  # no status endpoint
 
 
 @respx.mock
 def test_poll_status_of_an_order_the_supplier_does_not_know() -> None:
     respx.get(f"{BASE}/orders/77").respond(404)
-    assert run(channel(status=STATUS).poll_status(document(), "77")) is None
+    assert run(channel(status=STATUS).poll_status(document(supplier_reference="77"))) is None
 
 
 @respx.mock

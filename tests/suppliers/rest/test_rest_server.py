@@ -132,14 +132,15 @@ def test_status_cancel_and_lookup_of_the_cancel(
     server: SupplierServer, channel: RestChannel
 ) -> None:
     result = asyncio.run(channel.send(document()))
-    update = asyncio.run(channel.poll_status(document(), result.reference))
+    sent = document(supplier_reference=result.reference)  # as Tandem reads it back
+    update = asyncio.run(channel.poll_status(sent))
     assert update is not None and update.status == "acknowledged"
 
-    cancel = document("cancel")
+    cancel = document("cancel", supplier_reference=result.reference)
     assert asyncio.run(channel.lookup(cancel)) is None  # not cancelled yet
-    cancelled = asyncio.run(channel.send(cancel, supplier_reference=result.reference))
+    cancelled = asyncio.run(channel.send(cancel))
     assert cancelled.reference == result.reference
-    update = asyncio.run(channel.poll_status(document(), result.reference))
+    update = asyncio.run(channel.poll_status(sent))
     assert update is not None and update.status == "cancelled"
     assert asyncio.run(channel.lookup(cancel)) is not None
 
@@ -148,7 +149,7 @@ def test_shipped_with_tracking(server: SupplierServer, channel: RestChannel) -> 
     asyncio.run(channel.send(document()))
     server.ship("PO-00012", "1Z999", carrier="DHL")
 
-    update = asyncio.run(channel.poll_status(document(), None))
+    update = asyncio.run(channel.poll_status(document()))
 
     assert update is not None and update.status == "shipped"
     assert update.tracking_numbers == ("1Z999",) and update.carrier == "DHL"

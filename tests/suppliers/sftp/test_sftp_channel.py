@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from adapters.suppliers.csvfile import render_csv
 from adapters.suppliers.sftp import SftpChannel
-from adapters.suppliers.sftp.csvfile import render_csv
 from connector.channels import PermanentError, TransientError
 from connector.configuration.model import SupplierConfig
 from connector.configuration.transports import SftpTransport
@@ -189,7 +189,7 @@ def test_a_test_document_lists_the_directory_and_writes_nothing(tmp_path: Path) 
 
 
 def test_unknown_columns_stop_the_channel_being_made(tmp_path: Path) -> None:
-    with pytest.raises(PermanentError, match=r"unknown column 'colour'.*choose from po_number"):
+    with pytest.raises(PermanentError, match=r"unknown CSV column 'colour'.*choose from po_number"):
         make_channel(tmp_path, 22, columns=["po_number", "colour"])
 
 

@@ -1,10 +1,12 @@
-"""The PO as the CSV file dropped on a supplier's SFTP server: a header row, then one row per
-PO line, in the columns the supplier chose (`transport.columns`).
+"""A PO as a CSV file, the same for every channel that sends one (the email attachment, the
+SFTP drop): a header row, then one row per PO line, in the columns the supplier chose
+(`csv_columns` for email, `columns` for SFTP).
 
-A cancellation is a file of its own whose rows say `kind` = cancel: the PO's lines when the
-document still lists them, else the cancelled lines from its changes, else one row naming the
-PO. Without prices (blind ship) the price columns are left out rather than blanked, since a
-blank price can be read as "free".
+A cancellation lists what is cancelled, each row with `kind` = cancel: the PO's lines when
+the document still lists them, else the cancelled lines from its changes, else one row naming
+the PO. Without prices (blind ship) the price columns are left out rather than blanked,
+since a blank price can be read as "free". Columns are checked when a channel is made
+(`check_columns`), so `tandem config check` lists a typo with the names to choose from.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from adapters.suppliers.money import money
 from connector.channels import PermanentError, PurchaseOrderDocument
 
 
@@ -26,17 +29,15 @@ class Row:
     quantity: int | None = None
     unit_cost: Decimal | None = None
 
+    @property
+    def total(self) -> Decimal | None:
+        if self.unit_cost is None or self.quantity is None:
+            return None
+        return self.unit_cost * self.quantity
 
-def money(value: Decimal | None) -> str | None:
-    if value is None:
-        return None
-    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
-
-def _total(row: Row) -> Decimal | None:
-    if row.unit_cost is None or row.quantity is None:
-        return None
-    return row.unit_cost * row.quantity
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else money(value)
 
 
 Cell = Callable[[PurchaseOrderDocument, Row], object]
@@ -49,8 +50,8 @@ COLUMNS: dict[str, Cell] = {
     "sku": lambda po, row: row.sku,
     "name": lambda po, row: row.name,
     "quantity": lambda po, row: row.quantity,
-    "unit_cost": lambda po, row: money(row.unit_cost),
-    "line_total": lambda po, row: money(_total(row)),
+    "unit_cost": lambda po, row: _money(row.unit_cost),
+    "line_total": lambda po, row: _money(row.total),
     "currency": lambda po, row: po.currency,
     "ship_to_name": lambda po, row: po.ship_to.name,
     "ship_to_company": lambda po, row: po.ship_to.company,
@@ -68,9 +69,13 @@ PRICE_COLUMNS = frozenset({"unit_cost", "line_total"})
 def check_columns(columns: Sequence[str], where: str) -> list[str]:
     """The columns as given, or PermanentError naming every unknown one and the choices."""
     unknown = [c for c in columns if c not in COLUMNS]
-    if unknown or not columns:
-        what = f"unknown column {', '.join(map(repr, unknown))}" if unknown else "no columns"
-        raise PermanentError(f"{where}: {what} (choose from {', '.join(COLUMNS)})")
+    choices = f"(choose from {', '.join(COLUMNS)})"
+    if unknown:
+        names = ", ".join(repr(c) for c in unknown)
+        plural = "s" if len(unknown) > 1 else ""
+        raise PermanentError(f"{where}: unknown CSV column{plural} {names} {choices}")
+    if not columns:
+        raise PermanentError(f"{where}: no columns given {choices}")
     return list(columns)
 
 
