@@ -4,6 +4,7 @@ stores and plans its order once, and a poll over the same orders finds nothing l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,20 +13,25 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from adapters.shopify.sync import after_webhooks
+from adapters.shopify.deliveries import MAX_ATTEMPTS, process_deliveries
+from adapters.shopify.errors import ShopifyError
+from adapters.shopify.sync import after_webhooks, shop_key
 from adapters.suppliers import make_channel
+from connector.clock import utcnow
 from connector.configuration import load_config
 from connector.store import Database
 from connector.store import schema as t
 from connector.web import create_app
 from tests.integration.shopify_support import (
     SECRET,
+    client_for,
     exceptions,
     mutation_counts,
     po_number,
     tandem,
 )
 from tests.standin import ShopifyStandin
+from tests.standin.shopify import INVALID_TOKEN
 
 
 @pytest.fixture
@@ -180,3 +186,66 @@ def test_a_delivery_for_another_shop_is_ignored_and_says_why(
 
     deliver(webhooks, shop, "orders/paid", order, times=1)  # the shop's own still count
     assert planned(tandem_db)["orders"] == 1
+
+
+@pytest.fixture
+def receiver(config_file: Path, tandem_db: Database) -> Iterator[TestClient]:
+    """Tandem's web app storing deliveries only, so a test decides when they are read."""
+    with TestClient(create_app(load_config(config_file), tandem_db)) as client:
+        yield client
+
+
+def test_an_uninstall_is_recorded_although_its_revoked_token_stops_the_orders(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, receiver: TestClient
+) -> None:
+    tandem("sync", "--config", str(config_file))
+    order = shop.add_order([("SPADE", 2)])
+    for topic, payload in (("orders/create", shop.order_payload(order)), ("app/uninstalled", {})):
+        body, headers = shop.webhook_request(topic, payload, SECRET, webhook_id=f"wh-{topic}")
+        assert receiver.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
+
+    # Uninstalling revoked the token: Shopify answers the order read with 401.
+    shop.answer_next("OrdersById", 401, {"errors": INVALID_TOKEN})
+    config = load_config(config_file)
+    result = asyncio.run(after_webhooks(tandem_db, config, channels=make_channel))
+    assert any("Shopify refused the access token" in f for f in result.failures)
+
+    [uninstalled] = [e for e in exceptions(config_file) if e["kind"] == "app_uninstalled"]
+    assert "uninstalled from tandem-test.myshopify.com" in uninstalled["message"]
+    seen = deliveries(tandem_db)
+    assert seen["wh-app/uninstalled"][0]  # done
+    done, _, error = seen["wh-orders/create"]
+    assert not done and "HTTP 401" in error  # read once the app is installed again
+
+
+def test_passes_during_an_outage_do_not_count_toward_giving_a_delivery_up(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, receiver: TestClient
+) -> None:
+    tandem("sync", "--config", str(config_file))
+    bad = {"id": 12, "admin_graphql_api_id": "gid://shopify/Order/12x", "name": "#bad"}
+    body, headers = shop.webhook_request("orders/create", bad, SECRET, webhook_id="wh-bad")
+    assert receiver.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
+    config = load_config(config_file)
+
+    def one_pass() -> None:
+        async def run() -> None:
+            async with client_for(shop, max_attempts=1) as client:
+                with contextlib.suppress(ShopifyError):
+                    await process_deliveries(tandem_db, client, config, shop_key(config), utcnow())
+
+        asyncio.run(run())
+
+    # A long Shopify outage: every pass finds the order read failing with 503.
+    shop.answer_next("OrdersById", 503, b"Service Unavailable", times=MAX_ATTEMPTS)
+    for _ in range(MAX_ATTEMPTS):
+        one_pass()
+    done, attempts, error = deliveries(tandem_db)["wh-bad"]
+    assert (done, attempts) == (False, 0)
+    assert "HTTP 503" in error
+
+    # Shopify is back: the delivery's own fault counts as its first try, not its ninth.
+    one_pass()
+    done, attempts, error = deliveries(tandem_db)["wh-bad"]
+    assert (done, attempts) == (False, 1)
+    assert "Invalid global id 'gid://shopify/Order/12x'" in error
+    assert not [e for e in exceptions(config_file) if e["kind"] == "order_unreadable"]
