@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from adapters.shopify.deliveries import MAX_ATTEMPTS, process_deliveries
 from adapters.shopify.errors import ShopifyError
-from adapters.shopify.sync import after_webhooks, shop_key
+from adapters.shopify.sync import ShopifyPass, shop_key, shopify_pass
 from adapters.suppliers import make_channel
 from connector.clock import utcnow
-from connector.configuration import load_config
+from connector.configuration import TandemConfig, load_config
 from connector.store import Database
 from connector.store import schema as t
 from connector.web import create_app
@@ -34,13 +38,20 @@ from tests.standin import ShopifyStandin
 from tests.standin.shopify import INVALID_TOKEN
 
 
+def after_webhooks(db: Database, config: TandemConfig) -> ShopifyPass:
+    """What `tandem serve` runs once a webhook is answered: read, plan, send, write back."""
+    return asyncio.run(
+        shopify_pass(db, config, channels=make_channel, poll=False, push_stock=False)
+    )
+
+
 @pytest.fixture
 def webhooks(config_file: Path, tandem_db: Database) -> Iterator[TestClient]:
     """Tandem's web app, reading the orders and writing back after each new delivery."""
     config = load_config(config_file)
 
     async def on_delivery() -> None:
-        await after_webhooks(tandem_db, config, channels=make_channel)
+        await shopify_pass(tandem_db, config, channels=make_channel, poll=False, push_stock=False)
 
     with TestClient(create_app(config, tandem_db, on_delivery=on_delivery)) as client:
         yield client
@@ -157,7 +168,7 @@ def test_a_delivery_that_cannot_be_read_holds_up_nothing_and_is_given_up_in_the_
 
     config = load_config(config_file)
     for _ in range(6):  # Shopify's eight tries' worth of passes, then Tandem gives up
-        asyncio.run(after_webhooks(tandem_db, config, channels=make_channel))
+        after_webhooks(tandem_db, config)
     done, attempts, _ = deliveries(tandem_db)["wh-bad"]
     assert done and attempts == 8
     [problem] = [e for e in exceptions(config_file) if e["kind"] == "order_unreadable"]
@@ -207,7 +218,7 @@ def test_an_uninstall_is_recorded_although_its_revoked_token_stops_the_orders(
     # Uninstalling revoked the token: Shopify answers the order read with 401.
     shop.answer_next("OrdersById", 401, {"errors": INVALID_TOKEN})
     config = load_config(config_file)
-    result = asyncio.run(after_webhooks(tandem_db, config, channels=make_channel))
+    result = after_webhooks(tandem_db, config)
     assert any("Shopify refused the access token" in f for f in result.failures)
 
     [uninstalled] = [e for e in exceptions(config_file) if e["kind"] == "app_uninstalled"]
@@ -249,3 +260,38 @@ def test_passes_during_an_outage_do_not_count_toward_giving_a_delivery_up(
     assert (done, attempts) == (False, 1)
     assert "Invalid global id 'gid://shopify/Order/12x'" in error
     assert not [e for e in exceptions(config_file) if e["kind"] == "order_unreadable"]
+
+
+def test_the_web_app_answers_while_the_pass_after_a_webhook_waits_to_plan(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, tmp_path: Path
+) -> None:
+    tandem("sync", "--config", str(config_file))
+    config = load_config(config_file)
+    app = create_app(config, tandem_db)
+    # Another writer holds the database for two seconds, as an import or a large plan does.
+    holder = sqlite3.connect(tmp_path / "tandem.db", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(2.0, holder.commit)
+
+    async def run() -> tuple[int, float, float]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tandem") as web:
+            started = time.monotonic()
+            running = asyncio.create_task(
+                shopify_pass(tandem_db, config, channels=make_channel, poll=False, push_stock=False)
+            )
+            await asyncio.sleep(0.5)  # the pass is waiting for the planner's write by now
+            answer = await web.get("/healthz")
+            answered = time.monotonic() - started
+            await running
+            return answer.status_code, answered, time.monotonic() - started
+
+    release.start()
+    try:
+        status, answered, finished = asyncio.run(run())
+    finally:
+        release.cancel()
+        holder.close()
+    assert status == 200
+    assert answered < 1.5  # answered while the planner waited, not after
+    assert finished >= 2.0  # the pass did wait for the database
