@@ -25,7 +25,8 @@ from sqlalchemy import Connection, select, update
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
 from adapters.shopify.errors import AuthError, RetryableError, ShopifyError, reading
-from adapters.shopify.orders import ORDER_TOPICS, OrdersReport, fetch_orders, store_orders
+from adapters.shopify.orders import OrdersReport, fetch_orders, store_orders
+from adapters.shopify.webhooks import APP_UNINSTALLED, ORDER_TOPICS
 from connector.configuration import TandemConfig
 from connector.domain import ExceptionKind, Order
 from connector.store import Database
@@ -90,7 +91,7 @@ async def process_deliveries(
             # its token, so that read may well fail, and the uninstall must still be recorded.
             with db.write() as conn:
                 _finish(conn, [d.id for d in done], now)
-                _uninstalled(conn, [d for d in done if d.topic == "app/uninstalled"], now)
+                _uninstalled(conn, [d for d in done if d.topic == APP_UNINSTALLED], now)
         wanted = [d for d in pending if d.topic in ORDER_TOPICS and d.resource_id]
         if not wanted:
             continue

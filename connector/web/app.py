@@ -20,13 +20,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from adapters.shopify.webhooks import Delivery, parse_delivery, store_delivery, verify
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.daemon import metrics
 from connector.daemon.logs import bound, get_logger
 from connector.store import Database
 from connector.web.dashboard import dashboard_routes
-from connector.web.webhooks import Delivery, parse_delivery, store_delivery, verify
 
 log = get_logger("tandem.web")
 

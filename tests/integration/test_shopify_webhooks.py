@@ -295,3 +295,35 @@ def test_the_web_app_answers_while_the_pass_after_a_webhook_waits_to_plan(
     assert status == 200
     assert answered < 1.5  # answered while the planner waited, not after
     assert finished >= 2.0  # the pass did wait for the database
+
+
+def test_each_order_topic_registered_is_read_and_no_other(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, receiver: TestClient
+) -> None:
+    url = "https://tandem.example/webhooks/shopify"
+    created = tandem("shopify", "webhooks", "register", "--config", str(config_file), "--url", url)
+    subscribed = [line.split()[1] for line in created.splitlines() if line.startswith("created")]
+    order = shop.add_order([("SPADE", 1)])
+    config = load_config(config_file)
+
+    def deliver_and_read(*topics: str) -> list[list[str]]:
+        """The ids of each order read Shopify answered after these deliveries."""
+        for topic in topics:
+            body, headers = shop.webhook_request(
+                topic, shop.order_payload(order), SECRET, webhook_id=f"wh-{topic}"
+            )
+            response = receiver.post("/webhooks/shopify", content=body, headers=headers)
+            assert response.status_code == 200
+        shop.clear_requests()
+        after_webhooks(tandem_db, config)
+        assert planned(tandem_db)["pending_deliveries"] == 0
+        return [
+            r.variables["ids"] for r in shop.accepted_requests if r.operation_name == "OrdersById"
+        ]
+
+    order_topics = [topic for topic in subscribed if topic.startswith("orders/")]
+    assert len(order_topics) == 5
+    assert deliver_and_read(*order_topics) == [[order]]  # five deliveries, one read
+    # From a subscription the merchant made by hand: orders/updated brings the same change.
+    assert "orders/fulfilled" not in subscribed
+    assert deliver_and_read("orders/fulfilled") == []
