@@ -50,6 +50,7 @@ def _lines(conn: Connection, po_ids: Sequence[int]) -> dict[int, list[dict[str, 
                 a.c.quantity,
                 a.c.received,
                 ol.c.external_id.label("line_ref"),
+                o.c.id.label("order_db_id"),
                 o.c.external_id.label("order_ref"),
                 o.c.name,
             )
@@ -63,6 +64,7 @@ def _lines(conn: Connection, po_ids: Sequence[int]) -> dict[int, list[dict[str, 
                 {
                     "order": r.name,
                     "order_id": r.order_ref,
+                    "order_db_id": r.order_db_id,  # Tandem's own id, as the dashboard links it
                     "order_line_id": r.line_ref,
                     "quantity": r.quantity,
                     "received": r.received,
@@ -165,9 +167,16 @@ def show_po(conn: Connection, reference: str) -> dict[str, Any]:
         )
     ]
     data["events"] = [
-        {"at": r.at, "kind": r.kind, "message": r.message}
+        {
+            "at": r.at,
+            "kind": r.kind,
+            "message": r.message,
+            "revision": (r.data or {}).get("revision"),
+            # The exact message a supplier was sent, as it was sent.
+            "sent": (r.data or {}).get("sent") if r.kind == "po.sent" else None,
+        }
         for r in conn.execute(
-            select(t.events).where(t.events.c.po_id == po_id).order_by(t.events.c.id)
+            select(t.events).where(t.events.c.po_id == po_id).order_by(t.events.c.at, t.events.c.id)
         )
     ]
     data["outbox"] = [

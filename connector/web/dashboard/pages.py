@@ -145,7 +145,7 @@ def page_routes(d: Dashboard) -> list[BaseRoute]:
             data = show_po(conn, reference)
         except NotFound:
             return None
-        data.update(po_extras(conn, data["id"]))
+        data.update(po_extras(conn, data))
         data["exceptions"] = exceptions_queue(conn, status=None, po_id=data["id"])
         return data
 
