@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select, update
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import MalformedResponse, UserError, UserErrors
+from adapters.shopify.errors import MalformedResponse, UserError, UserErrors, reading
 from connector.configuration import TandemConfig
 from connector.domain import POStatus
 from connector.outbox import OutboxItem
@@ -117,6 +117,16 @@ def purchase_orders_of(conn: Connection, order_id: int) -> list[dict[str, Any]]:
     ]
 
 
+async def order_tags(client: ShopifyClient, order_gid: str, subject: str) -> set[str]:
+    """The tags the order carries in the shop now."""
+    data = await client.execute(doc.ORDER_TAGS, {"id": order_gid})
+    with reading(doc.ORDER_TAGS.name):
+        found = data["order"]
+        if found is None:
+            raise UserErrors("tagsAdd", subject, [UserError((), "order not found")])
+        return {str(tag) for tag in found["tags"]}
+
+
 async def write_order_status(
     db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem
 ) -> None:
@@ -126,18 +136,22 @@ async def write_order_status(
         pos = purchase_orders_of(conn, order_id)
     if not pos:
         return
-    template = config.store.status_tag
+    subject = f"order {order.name}"
     tags = [p["number"] for p in pos]
+    stale: list[str] = []
+    template = config.store.status_tag
     if template:
-        tags += sorted({template.format(status=p["status"]) for p in pos})
-    data = await client.execute(doc.TAGS_ADD, {"id": order.external_id, "tags": tags})
-    check(data.get("tagsAdd"), "tagsAdd", f"order {order.name}")
-    if template:
-        # Status tags Tandem added earlier that no PO of this order has any more.
         current = {template.format(status=p["status"]) for p in pos}
-        stale = sorted({template.format(status=s.value) for s in POStatus} - current)
+        tags += sorted(current)
+        # Status tags Tandem added earlier that no PO of this order has any more, and that the
+        # order still carries: only those are removed, so most writes need no tagsRemove.
+        ours = {template.format(status=s.value) for s in POStatus}
+        stale = sorted((ours - current) & await order_tags(client, order.external_id, subject))
+    data = await client.execute(doc.TAGS_ADD, {"id": order.external_id, "tags": tags})
+    check(data.get("tagsAdd"), "tagsAdd", subject)
+    if stale:
         data = await client.execute(doc.TAGS_REMOVE, {"id": order.external_id, "tags": stale})
-        check(data.get("tagsRemove"), "tagsRemove", f"order {order.name}")
+        check(data.get("tagsRemove"), "tagsRemove", subject)
     metafield = {
         "ownerId": order.external_id,
         "namespace": METAFIELD_NAMESPACE,
@@ -146,7 +160,7 @@ async def write_order_status(
         "value": json.dumps(pos, separators=(",", ":")),
     }
     data = await client.execute(doc.METAFIELDS_SET, {"metafields": [metafield]})
-    check(data.get("metafieldsSet"), "metafieldsSet", f"order {order.name}")
+    check(data.get("metafieldsSet"), "metafieldsSet", subject)
 
 
 async def set_stock(
