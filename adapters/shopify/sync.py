@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from adapters.shopify.client import ShopifyClient
+from adapters.shopify.client import ShopifyClient, shop_host
 from adapters.shopify.deliveries import process_deliveries
 from adapters.shopify.errors import ShopifyError
 from adapters.shopify.orders import OrdersReport, poll_orders
@@ -41,8 +41,7 @@ class ShopifyPass:
 
 def shop_key(config: TandemConfig) -> str:
     """The shop's name in Tandem's tables: its host (my-shop.myshopify.com)."""
-    url = config.store.shop_url or ""
-    return url.split("://", 1)[-1].rstrip("/")
+    return shop_host(config.store.shop_url or "")
 
 
 def make_client(

@@ -24,9 +24,8 @@ from sqlalchemy import Connection, select
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import reading
+from adapters.shopify.errors import check, reading
 from adapters.shopify.mapper import order_gid
-from adapters.shopify.writeback import check
 from connector.store import schema as t
 
 APP_UNINSTALLED = "app/uninstalled"

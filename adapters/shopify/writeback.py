@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select, update
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import MalformedResponse, UserError, UserErrors, reading
+from adapters.shopify.errors import UserError, UserErrors, check, reading
 from connector.configuration import TandemConfig
 from connector.domain import POStatus
 from connector.outbox import OutboxItem
@@ -28,35 +28,8 @@ METAFIELD_NAMESPACE = "tandem"
 METAFIELD_KEY = "purchase_orders"
 
 
-def check(payload: Any, operation: str, subject: str) -> dict[str, Any]:
-    """A mutation's payload, or UserErrors saying what Shopify refused.
-
-    Some payloads carry their errors under their own name as well as, or instead of,
-    `userErrors` (`orderCancelUserErrors`, `locationDeactivateUserErrors`): all are read."""
-    if not isinstance(payload, dict):
-        raise MalformedResponse(f"Shopify answered {operation} for {subject} without its result")
-    errors: dict[tuple[tuple[str, ...], str], UserError] = {}
-    for key, listed in payload.items():
-        if key != "userErrors" and not key.endswith("UserErrors"):
-            continue
-        for e in listed if isinstance(listed, list) else ():
-            if not isinstance(e, dict):
-                continue
-            error = UserError(
-                tuple(str(f) for f in e.get("field") or ()),
-                str(e.get("message") or ""),
-                e.get("code"),
-            )
-            # The same error in both lists: keep the one that carries a code.
-            seen = errors.get((error.field, error.message))
-            if seen is None or (seen.code is None and error.code is not None):
-                errors[(error.field, error.message)] = error
-    if errors:
-        raise UserErrors(operation, subject, list(errors.values()))
-    return payload
-
-
-def _order(conn: Connection, order_id: int) -> Any:
+def shop_order(conn: Connection, order_id: int) -> Any:
+    """The order's id in the shop (`external_id`) and its name, for the calls and messages."""
     return conn.execute(
         select(t.orders.c.external_id, t.orders.c.name).where(t.orders.c.id == order_id)
     ).one()
@@ -132,7 +105,7 @@ async def write_order_status(
 ) -> None:
     order_id = int(item.payload["order_id"])
     with db.read() as conn:
-        order = _order(conn, order_id)
+        order = shop_order(conn, order_id)
         pos = purchase_orders_of(conn, order_id)
     if not pos:
         return
