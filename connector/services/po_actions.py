@@ -21,7 +21,7 @@ from sqlalchemy import Connection, select, update
 from connector import outbox
 from connector.channels import SendResult
 from connector.configuration import TandemConfig
-from connector.domain import POStatus
+from connector.domain import SEND_FAILURES, POStatus
 from connector.errors import ConflictError
 from connector.services import po_revisions
 from connector.services.po_document import build_document
@@ -56,7 +56,7 @@ def _close_send_exceptions(
         .where(
             t.exceptions.c.po_id == po_id,
             t.exceptions.c.status == "open",
-            t.exceptions.c.kind.in_(["send_failed", "send_in_doubt"]),
+            t.exceptions.c.kind.in_(SEND_FAILURES),
         )
         .values(
             status="resolved", resolved_at=now, resolved_by=who, resolution=note, updated_at=now

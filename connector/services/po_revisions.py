@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from connector import outbox
+from connector.domain import SEND_FAILURES
 from connector.outbox import Effect
 from connector.store import schema as t
 from connector.store.exceptions import resolve
@@ -195,9 +196,7 @@ def withdraw_stopped(conn: Connection, po_id: int, reason: str, who: str, now: d
     for item in stopped:
         outbox.withdraw(conn, item.dedupe_key, reason, now, when=o.status == item.status)
     if stopped:
-        keys = [
-            f"{kind}:{i.dedupe_key}" for i in stopped for kind in ("send_failed", "send_in_doubt")
-        ]
+        keys = [f"{kind}:{i.dedupe_key}" for i in stopped for kind in SEND_FAILURES]
         conn.execute(
             update(t.exceptions)
             .where(e.dedupe_key.in_(keys), e.status == "open")

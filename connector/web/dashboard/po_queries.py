@@ -12,11 +12,10 @@ from sqlalchemy import Connection, func, select
 
 from connector import outbox
 from connector.configuration import TandemConfig
-from connector.domain import OPEN_PO_STATUSES, POStatus
+from connector.domain import OPEN_PO_STATUSES, SEND_FAILURES, POStatus
 from connector.store import schema as t
-from connector.web.dashboard.queries import PER_PAGE, counts, po_ref
-
-SEND_FAILURES = ("send_failed", "send_in_doubt")
+from connector.store.views import po_ref
+from connector.web.dashboard.queries import PER_PAGE, counts
 
 
 def list_po_rows(
