@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -18,6 +17,7 @@ from sqlalchemy import Connection, select, update
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
 from adapters.shopify.errors import UserError, UserErrors, check, reading
+from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.domain import POStatus
 from connector.outbox import OutboxItem
@@ -137,7 +137,7 @@ async def write_order_status(
 
 
 async def set_stock(
-    db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem, now: datetime
+    db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem
 ) -> None:
     payload = item.payload
     quantities = [
@@ -176,6 +176,7 @@ async def set_stock(
                 .values(store_quantity=None, pushed_quantity=None, pending_quantity=None)
             )
         return
+    pushed_at = utcnow()  # when the shop took the figures, however long the pass has run
     with db.write() as conn:
         for q in payload["items"]:
             conn.execute(
@@ -185,9 +186,22 @@ async def set_stock(
                     pushed_quantity=q["quantity"],
                     store_quantity=q["quantity"],
                     pending_quantity=None,
-                    pushed_at=now,
+                    pushed_at=pushed_at,
                 )
             )
+
+
+def stock_given_up(conn: Connection, item: OutboxItem) -> None:
+    """A stock push given up: its SKUs wait for no push any more, so the next plan may queue
+    them again."""
+    payload = item.payload
+    inv = t.shop_inventory
+    skus = [q["sku"] for q in payload["items"]]
+    conn.execute(
+        update(inv)
+        .where(inv.c.shop == payload["shop"], inv.c.sku.in_(skus))
+        .values(pending_quantity=None)
+    )
 
 
 async def continue_selling(

@@ -202,3 +202,46 @@ def test_a_sku_no_active_supplier_offers_any_more_is_set_to_zero(
 
     tandem("sync", "--config", str(config_file))
     assert len(pushes(shop)) == 1  # zero is what the shop has now: nothing more to push
+
+
+def test_a_push_records_when_the_shop_took_it(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database
+) -> None:
+    config = load_config(config_file)
+    for supplier in ("acme", "bloom"):
+        tandem("catalogue", "import", "--supplier", supplier, "--config", str(config_file))
+    started = utcnow()
+    plan_at(shop, tandem_db, config, started)
+    shop.delay_next(1.5)  # a slow answer, as under load
+    write_back_later(tandem_db, config, shop, after=timedelta(0))
+    with tandem_db.read() as conn:
+        pushed = conn.execute(select(t.shop_inventory.c.pushed_at)).scalars().all()
+    assert len(pushed) == 3 and None not in pushed  # SPADE, FORK, ROSE
+    assert min(pushed) >= started + timedelta(seconds=1.5)  # when it answered, not before
+
+
+def test_a_push_shopify_refuses_is_reported_and_the_next_pass_pushes_again(
+    shop: ShopifyStandin, config_file: Path
+) -> None:
+    location = suppliers_location(shop)
+    refusal = {"field": ["input", "quantities", "0"], "message": "Location is being moved"}
+    shop.answer_next(
+        "InventorySetQuantities",
+        200,
+        {
+            "data": {
+                "inventorySetQuantities": {
+                    "inventoryAdjustmentGroup": None,
+                    "userErrors": [refusal],
+                }
+            }
+        },
+    )
+    tandem("sync", "--config", str(config_file), code=1)
+    listed = tandem("exceptions", "list", "--config", str(config_file))
+    assert "store_write_failed" in listed and "Location is being moved" in listed
+    assert shop.inventory_quantity("SPADE", location_id=location) == 0
+
+    # Given up, the SKUs wait for no push any more: the next pass sets them.
+    tandem("sync", "--config", str(config_file))
+    assert shop.inventory_quantity("SPADE", location_id=location) == 38
