@@ -1,8 +1,9 @@
-"""The Starlette application: `POST /webhooks/shopify` and `GET /healthz`.
+"""The Starlette application: `POST /webhooks/shopify`, `GET /healthz`, `GET /metrics` and the
+dashboard (`connector.web.dashboard`), as both `tandem serve` and `tandem run` serve it.
 
-The webhook route does the least work that makes a delivery safe — verify, store — and answers
-200 at once; reading the order and planning happen after the response (`on_delivery`), so
-Shopify's 5-second timeout is never at risk.
+The webhook route does the least work that makes a delivery safe — verify, store (with the
+Shopify adapter's helpers) — and answers 200 at once; reading the order and planning happen
+after the response (`on_delivery`), so Shopify's 5-second timeout is never at risk.
 """
 
 from __future__ import annotations
