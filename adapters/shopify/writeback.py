@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select, update
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import UserError, UserErrors, check, reading
+from adapters.shopify.errors import UserErrors, check, reading
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.domain import POStatus
@@ -90,16 +90,6 @@ def purchase_orders_of(conn: Connection, order_id: int) -> list[dict[str, Any]]:
     ]
 
 
-async def order_tags(client: ShopifyClient, order_gid: str, subject: str) -> set[str]:
-    """The tags the order carries in the shop now."""
-    data = await client.execute(doc.ORDER_TAGS, {"id": order_gid})
-    with reading(doc.ORDER_TAGS.name):
-        found = data["order"]
-        if found is None:
-            raise UserErrors("tagsAdd", subject, [UserError((), "order not found")])
-        return {str(tag) for tag in found["tags"]}
-
-
 async def write_order_status(
     db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem
 ) -> None:
@@ -111,20 +101,23 @@ async def write_order_status(
         return
     subject = f"order {order.name}"
     tags = [p["number"] for p in pos]
-    stale: list[str] = []
     template = config.store.status_tag
+    current = {template.format(status=p["status"]) for p in pos} if template else set()
+    data = await client.execute(
+        doc.TAGS_ADD, {"id": order.external_id, "tags": tags + sorted(current)}
+    )
+    added = check(data.get("tagsAdd"), "tagsAdd", subject)
     if template:
-        current = {template.format(status=p["status"]) for p in pos}
-        tags += sorted(current)
-        # Status tags Tandem added earlier that no PO of this order has any more, and that the
-        # order still carries: only those are removed, so most writes need no tagsRemove.
+        # Status tags Tandem added earlier that no PO of this order has any more: only those the
+        # order still carries (tagsAdd answers with its tags) are removed, so most writes need
+        # no tagsRemove.
+        with reading(doc.TAGS_ADD.name):
+            carried = {str(tag) for tag in (added["node"] or {}).get("tags") or ()}
         ours = {template.format(status=s.value) for s in POStatus}
-        stale = sorted((ours - current) & await order_tags(client, order.external_id, subject))
-    data = await client.execute(doc.TAGS_ADD, {"id": order.external_id, "tags": tags})
-    check(data.get("tagsAdd"), "tagsAdd", subject)
-    if stale:
-        data = await client.execute(doc.TAGS_REMOVE, {"id": order.external_id, "tags": stale})
-        check(data.get("tagsRemove"), "tagsRemove", subject)
+        stale = sorted((ours - current) & carried)
+        if stale:
+            data = await client.execute(doc.TAGS_REMOVE, {"id": order.external_id, "tags": stale})
+            check(data.get("tagsRemove"), "tagsRemove", subject)
     metafield = {
         "ownerId": order.external_id,
         "namespace": METAFIELD_NAMESPACE,

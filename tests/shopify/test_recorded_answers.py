@@ -277,11 +277,11 @@ def test_a_refused_metafield_becomes_an_exception_naming_the_order_and_field(
         "2025-01__metafields-set-input-validation.json", "cases", "invalidValueJson", "response"
     )
     tagged = {"data": {"tagsAdd": {"node": {"id": "x"}, "userErrors": []}}}
-    order_tags = {"data": {"order": {"id": "x", "tags": ["tandem:released"]}}}
+    untagged = {"data": {"tagsRemove": {"node": {"id": "x"}, "userErrors": []}}}
 
     def shopify(request: httpx.Request) -> httpx.Response:
         query = json.loads(request.content)["query"]
-        body = tagged if "TagsAdd" in query else order_tags if "OrderTags" in query else invalid
+        body = tagged if "TagsAdd" in query else untagged if "TagsRemove" in query else invalid
         return httpx.Response(200, json=body)
 
     async def run() -> Any:

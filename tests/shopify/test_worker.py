@@ -26,7 +26,6 @@ from tests.store.helpers import T0, config, ingest, offers, order
 
 URL = "https://demo.myshopify.com/admin/api/2026-07/graphql.json"
 OK = {
-    "order": {"id": "x", "tags": []},
     "tagsAdd": {"node": {"id": "x"}, "userErrors": []},
     "tagsRemove": {"node": {"id": "x"}, "userErrors": []},
     "metafieldsSet": {"metafields": [], "userErrors": []},
