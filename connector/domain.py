@@ -121,6 +121,10 @@ PLANNING_EXCEPTIONS = frozenset(
     }
 )
 
+# A PO's sending stopped and waits for a person: refused for good, or held because it may have
+# reached the supplier. Resending or cancelling the PO answers either.
+SEND_FAILURES = frozenset({ExceptionKind.SEND_FAILED, ExceptionKind.SEND_IN_DOUBT})
+
 
 class Address(BaseModel):
     """A postal address: the customer's for drop-ship, the warehouse's for back-to-back."""

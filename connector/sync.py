@@ -123,7 +123,6 @@ def sync_once(
     report.stock = result.stock
     report.writes = result.writes
     report.dispatch = result.dispatch
-    report.failures.extend(f"sending {f}" for f in result.dispatch.failed)
     report.problems.extend(result.problems)
     report.failures.extend(result.failures)
     return report

@@ -48,6 +48,12 @@ USER_AGENT = "Tandem (purchasing connector)"
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+def shop_host(shop_url: str) -> str:
+    """The shop's host, as Tandem names the shop in its tables and messages:
+    "https://my-shop.myshopify.com/" -> "my-shop.myshopify.com"."""
+    return shop_url.split("://", 1)[-1].rstrip("/")
+
+
 def endpoint(shop_url: str, api_version: str) -> str:
     """The GraphQL Admin endpoint; ShopifyAPI knows the path of each version."""
     version = ApiVersion.coerce_to_version(api_version)
@@ -72,7 +78,7 @@ class ShopifyClient:
         """`throttle`: share one between the clients of a shop that run at the same time (the
         daemon's jobs), since Shopify keeps one bucket per app and shop."""
         self.url = endpoint(shop_url, api_version)
-        self.shop = shop_url.split("://", 1)[-1]
+        self.shop = shop_host(shop_url)
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=timeout,

@@ -3,7 +3,11 @@
 A delivery stays pending until its order is stored, so a Shopify outage or a crash between
 receiving and reading loses nothing: the next pass (or the next poll) picks it up. One
 delivery Shopify refuses to read (an id it calls invalid) is tried on its own, so it holds up
-no other; after MAX_ATTEMPTS passes it is given up with an exception naming the order.
+no other; after MAX_ATTEMPTS refusals it is given up with an exception naming the order. A
+pass in which Shopify is down or refuses Tandem's token counts as no try.
+
+Deliveries that name no order to read (app/uninstalled) are settled before any order is read:
+uninstalling the app revokes its token, so the read that follows may fail.
 
 A delivery signed with the app's secret but sent for another shop (X-Shopify-Shop-Domain)
 is not read: it is marked done with the reason, so the misrouted subscription can be found.
@@ -21,7 +25,8 @@ from sqlalchemy import Connection, select, update
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
 from adapters.shopify.errors import AuthError, RetryableError, ShopifyError, reading
-from adapters.shopify.orders import ORDER_TOPICS, OrdersReport, fetch_orders, store_orders
+from adapters.shopify.orders import OrdersReport, fetch_orders, store_orders
+from adapters.shopify.webhooks import APP_UNINSTALLED, ORDER_TOPICS
 from connector.configuration import TandemConfig
 from connector.domain import ExceptionKind, Order
 from connector.store import Database
@@ -31,7 +36,7 @@ from connector.store.exceptions import NewException, raise_exceptions
 log = logging.getLogger("tandem.shopify")
 
 BATCH = 200
-MAX_ATTEMPTS = 8  # as many as Shopify itself makes to deliver a webhook
+MAX_ATTEMPTS = 8  # refusals, as many as the tries Shopify itself makes to deliver a webhook
 
 
 class Shops:
@@ -80,17 +85,23 @@ async def process_deliveries(
         if foreign:
             _ignore(db, foreign, shops.name, now, report)
         pending = [d for d in pending if d not in foreign]
-        done = [d.id for d in pending if d.topic not in ORDER_TOPICS or not d.resource_id]
-        uninstalled = [d for d in pending if d.topic == "app/uninstalled"]
+        done = [d for d in pending if d.topic not in ORDER_TOPICS or not d.resource_id]
+        if done:
+            # In a write of their own before any order is read: uninstalling the app revokes
+            # its token, so that read may well fail, and the uninstall must still be recorded.
+            with db.write() as conn:
+                _finish(conn, [d.id for d in done], now)
+                _uninstalled(conn, [d for d in done if d.topic == APP_UNINSTALLED], now)
         wanted = [d for d in pending if d.topic in ORDER_TOPICS and d.resource_id]
+        if not wanted:
+            continue
         ids = list(dict.fromkeys(d.resource_id for d in wanted))
         try:
             orders, problems, refused = await _read(client, config, ids)
         except (RetryableError, AuthError) as exc:
             # Shopify is down or refuses Tandem: nothing is wrong with the deliveries.
             with db.write() as conn:
-                _failed(conn, [d.id for d in wanted], str(exc))
-                _finish(conn, done, now)
+                _not_read(conn, [d.id for d in wanted], str(exc))
             report.problems.append(f"webhook orders not read: {exc}")
             if isinstance(exc, AuthError):
                 raise
@@ -99,23 +110,8 @@ async def process_deliveries(
         report.ingest.add(store_orders(db, config, shop, orders, problems, now))
         report.problems.extend(message for _, message in problems)
         with db.write() as conn:
-            _finish(conn, done + [d.id for d in wanted if d.resource_id not in refused], now)
+            _finish(conn, [d.id for d in wanted if d.resource_id not in refused], now)
             _refused(conn, [d for d in wanted if d.resource_id in refused], refused, shop, now)
-            if uninstalled:
-                raise_exceptions(
-                    conn,
-                    [
-                        NewException(
-                            ExceptionKind.APP_UNINSTALLED,
-                            f"app_uninstalled:{d.shop}",
-                            f"Tandem's app was uninstalled from {d.shop}: no orders come in and"
-                            " nothing is written back until it is installed again",
-                            details={"shop": d.shop},
-                        )
-                        for d in uninstalled
-                    ],
-                    now,
-                )
         report.problems.extend(
             f"webhook for {gid} not read: {message}" for gid, message in refused.items()
         )
@@ -162,14 +158,29 @@ def _ignore(
             report.problems.append(f"webhook {d.topic} {reason}")
 
 
-def _failed(conn: Connection, ids: list[int], error: str) -> None:
+def _not_read(conn: Connection, ids: list[int], error: str) -> None:
+    """Say why the deliveries wait. An outage is no fault of theirs: it counts no try, so it
+    cannot bring a delivery closer to being given up."""
     wd = t.webhook_deliveries
     if ids:
-        conn.execute(
-            update(wd)
-            .where(wd.c.id.in_(ids))
-            .values(attempts=wd.c.attempts + 1, last_error=error[:2000])
-        )
+        conn.execute(update(wd).where(wd.c.id.in_(ids)).values(last_error=error[:2000]))
+
+
+def _uninstalled(conn: Connection, deliveries: Sequence[Any], now: datetime) -> None:
+    raise_exceptions(
+        conn,
+        [
+            NewException(
+                ExceptionKind.APP_UNINSTALLED,
+                f"app_uninstalled:{d.shop}",
+                f"Tandem's app was uninstalled from {d.shop}: no orders come in and"
+                " nothing is written back until it is installed again",
+                details={"shop": d.shop},
+            )
+            for d in deliveries
+        ],
+        now,
+    )
 
 
 def _refused(

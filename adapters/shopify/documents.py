@@ -133,7 +133,7 @@ TAGS_ADD = _mutation(
     """
 mutation TagsAdd($id: ID!, $tags: [String!]!) {
   tagsAdd(id: $id, tags: $tags) {
-    node { id }
+    node { id ... on Order { tags } }
     userErrors { field message }
   }
 }
@@ -148,15 +148,6 @@ mutation TagsRemove($id: ID!, $tags: [String!]!) {
     node { id }
     userErrors { field message }
   }
-}
-""",
-)
-
-ORDER_TAGS = _query(
-    "OrderTags",
-    """
-query OrderTags($id: ID!) {
-  order(id: $id) { id tags }
 }
 """,
 )
@@ -308,7 +299,6 @@ ALL = [
     ORDERS_UPDATED,
     ORDERS_BY_ID,
     ORDER_MORE_LINES,
-    ORDER_TAGS,
     TAGS_ADD,
     TAGS_REMOVE,
     METAFIELDS_SET,

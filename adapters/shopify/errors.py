@@ -12,6 +12,9 @@ ShopifyError (a TandemError: its message is fit to show a user)
 │                         errors): retrying the same call cannot help
 └── UserErrors            the mutation ran and said no (`userErrors`), with the field and the
                           record (order, variant) it was about
+
+`check` turns a mutation's payload into UserErrors when it says no; `reading` turns a field
+missing from an answer into MalformedResponse.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from connector.errors import TandemError
 
@@ -94,3 +98,31 @@ class UserErrors(ShopifyError):
     @property
     def codes(self) -> set[str]:
         return {e.code for e in self.errors if e.code}
+
+
+def check(payload: Any, operation: str, subject: str) -> dict[str, Any]:
+    """A mutation's payload, or UserErrors saying what Shopify refused.
+
+    Some payloads carry their errors under their own name as well as, or instead of,
+    `userErrors` (`orderCancelUserErrors`, `locationDeactivateUserErrors`): all are read."""
+    if not isinstance(payload, dict):
+        raise MalformedResponse(f"Shopify answered {operation} for {subject} without its result")
+    errors: dict[tuple[tuple[str, ...], str], UserError] = {}
+    for key, listed in payload.items():
+        if key != "userErrors" and not key.endswith("UserErrors"):
+            continue
+        for e in listed if isinstance(listed, list) else ():
+            if not isinstance(e, dict):
+                continue
+            error = UserError(
+                tuple(str(f) for f in e.get("field") or ()),
+                str(e.get("message") or ""),
+                e.get("code"),
+            )
+            # The same error in both lists: keep the one that carries a code.
+            seen = errors.get((error.field, error.message))
+            if seen is None or (seen.code is None and error.code is not None):
+                errors[(error.field, error.message)] = error
+    if errors:
+        raise UserErrors(operation, subject, list(errors.values()))
+    return payload

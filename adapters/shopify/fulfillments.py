@@ -16,8 +16,8 @@ from sqlalchemy import Connection, select
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import UserError, UserErrors, reading
-from adapters.shopify.writeback import check
+from adapters.shopify.errors import UserError, UserErrors, check, reading
+from adapters.shopify.writeback import shop_order
 from connector.configuration import TandemConfig
 from connector.outbox import OutboxItem
 from connector.store import Database
@@ -113,9 +113,7 @@ async def create_fulfillment(
 ) -> None:
     order_id = int(item.payload["order_id"])
     with db.read() as conn:
-        order = conn.execute(
-            select(t.orders.c.external_id, t.orders.c.name).where(t.orders.c.id == order_id)
-        ).one()
+        order = shop_order(conn, order_id)
         shipment, wanted = shipment_quantities(conn, int(item.payload["shipment_id"]), order_id)
         if not wanted:
             return

@@ -30,15 +30,6 @@ from connector.store import schema as t
 from connector.store.exceptions import NewException, raise_exceptions
 
 ORDERS_PER_CALL = 5  # nodes(ids:) batch; 5 orders with 50 lines each stay under 1000 points
-ORDER_TOPICS = {
-    "orders/create",
-    "orders/updated",
-    "orders/paid",
-    "orders/cancelled",
-    "orders/edited",
-    "orders/fulfilled",
-    "orders/partially_fulfilled",
-}
 
 
 @dataclass

@@ -3,7 +3,8 @@
 A push is planned here and performed by the outbox (`store.stock`, 250 quantities per item,
 each item's idempotency key as the `@idempotent` key). Only figures that changed since the
 last push are queued. Inventory item ids are looked up by SKU once and remembered, so a push of
-10,000 changed SKUs is 40 calls.
+10,000 changed SKUs is 40 calls; a SKU the store lacks (or does not stock at the location) is
+looked up again every RECHECK. A SKU no active supplier offers any more is set to 0.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from connector.store.planning_input import chunks
 
 PER_CALL = 250  # inventorySetQuantities takes at most 250 quantities
 SKUS_PER_LOOKUP = 50  # "sku:'A' OR sku:'B' ..." terms per inventoryItems search
-RECHECK = timedelta(hours=1)  # how often a SKU not stocked at the location is looked at again
+# How often a SKU missing from the store, or not stocked at the location, is looked up again.
+RECHECK = timedelta(hours=1)
 
 
 @dataclass
@@ -157,18 +159,7 @@ async def plan_stock_push(
         desired = supplier_stock(conn, settings.buffer)
         known = _known(conn, shop, location_id)
         b2b = back_to_back_skus(conn) if settings.continue_selling_back_to_back else set()
-    stale = [
-        sku
-        for sku in sorted(desired)
-        if sku not in known
-        or (
-            known[sku].inventory_item_id
-            and (
-                (not known[sku].stocked and known[sku].looked_up_at < now - RECHECK)
-                or (known[sku].store_quantity is None and known[sku].pushed_quantity is None)
-            )
-        )
-    ]
+    stale = [sku for sku in sorted(desired) if _stale(known.get(sku), now)]
     if stale:
         found = await look_up(client, stale, location_id)
         plan.looked_up = len(stale)
@@ -197,11 +188,27 @@ async def plan_stock_push(
                 ],
             )
             known = _known(conn, shop, location_id)
+    # A SKU no active supplier offers any more (a supplier switched off, a row gone from its
+    # feed): the figure Tandem pushed last would stay on sale, so it goes to 0.
+    withdrawn = {s: 0 for s, row in known.items() if s not in desired and row.pushed_quantity}
     with db.write() as conn:
-        _queue_changes(conn, plan, shop, location_id, desired, known, now)
+        _queue_changes(conn, plan, shop, location_id, desired | withdrawn, known, now)
         if b2b:
             _queue_policies(conn, plan, shop, known, b2b, now)
     return plan
+
+
+def _stale(row: Any, now: datetime) -> bool:
+    """Whether a SKU must be looked up in the store (again) before its stock is pushed."""
+    if row is None:
+        return True
+    if row.pending_quantity is not None:
+        return False  # a push is on its way; its outcome says what the store has
+    if row.inventory_item_id is None or not row.stocked:
+        # Not in the store, or not stocked at the location: the merchant may add it any day.
+        return bool(row.looked_up_at < now - RECHECK)
+    # The store's figure was forgotten (it moved under a push) and nothing was set since.
+    return row.store_quantity is None and row.pushed_quantity is None
 
 
 def _queue_changes(

@@ -6,11 +6,12 @@ polling must not stop the tags of yesterday's POs from being written, and vice v
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import httpx
 
-from adapters.shopify.client import ShopifyClient
+from adapters.shopify.client import ShopifyClient, shop_host
 from adapters.shopify.deliveries import process_deliveries
 from adapters.shopify.errors import ShopifyError
 from adapters.shopify.orders import OrdersReport, poll_orders
@@ -40,8 +41,7 @@ class ShopifyPass:
 
 def shop_key(config: TandemConfig) -> str:
     """The shop's name in Tandem's tables: its host (my-shop.myshopify.com)."""
-    url = config.store.shop_url or ""
-    return url.split("://", 1)[-1].rstrip("/")
+    return shop_host(config.store.shop_url or "")
 
 
 def make_client(
@@ -67,48 +67,38 @@ async def shopify_pass(
     transport: httpx.AsyncBaseTransport | None = None,
     *,
     channels: ChannelFactory,
+    poll: bool = True,
+    push_stock: bool = True,
 ) -> ShopifyPass:
+    """The stored webhook deliveries, then (with `poll`) the orders changed since the last
+    poll; the planner, dispatch, (with `push_stock`, when configured) the stock push, and the
+    write-backs. `tandem serve` runs it after each webhook with neither poll nor stock push.
+
+    The planner runs in a thread: its database work takes seconds on a busy shop, and the
+    event loop may be a web server's that must answer webhooks meanwhile."""
     result = ShopifyPass()
     shop = shop_key(config)
     started = utcnow()
     async with make_client(config, transport) as client:
-        for name, step in (
-            ("webhook deliveries", process_deliveries(db, client, config, shop, started)),
-            ("polling orders", poll_orders(db, client, config, shop, started)),
-        ):
+        steps = [("webhook deliveries", process_deliveries)]
+        if poll:
+            steps.append(("polling orders", poll_orders))
+        for name, step in steps:
             try:
-                orders: OrdersReport = await step
+                orders: OrdersReport = await step(db, client, config, shop, started)
             except ShopifyError as exc:
                 result.failures.append(f"{name}: {exc}")
                 continue
             result.orders.add(orders.ingest)
             result.problems.extend(orders.problems)
-        result.plan = run_planner(db, config, utcnow())
+        result.plan = await asyncio.to_thread(run_planner, db, config, utcnow())
         result.dispatch = await dispatch(db, config, worker=worker_name(), channels=channels)
-        if config.store.stock_push.enabled:
+        result.failures.extend(f"sending {f}" for f in result.dispatch.failed)
+        if push_stock and config.store.stock_push.enabled:
             try:
                 result.stock = await plan_stock_push(db, client, config, shop, utcnow())
             except ShopifyError as exc:
                 result.failures.append(f"stock push: {exc}")
         result.writes = await perform_store_writes(db, client, config)
         result.failures.extend(f"write-back {f}" for f in result.writes.failed)
-    return result
-
-
-async def after_webhooks(
-    db: Database, config: TandemConfig, *, channels: ChannelFactory
-) -> ShopifyPass:
-    """What a webhook sets off once answered: read the orders, plan, write back."""
-    result = ShopifyPass()
-    async with make_client(config) as client:
-        try:
-            orders = await process_deliveries(db, client, config, shop_key(config), utcnow())
-        except ShopifyError as exc:
-            result.failures.append(f"webhook deliveries: {exc}")
-        else:
-            result.orders.add(orders.ingest)
-            result.problems.extend(orders.problems)
-        result.plan = run_planner(db, config, utcnow())
-        result.dispatch = await dispatch(db, config, worker=worker_name(), channels=channels)
-        result.writes = await perform_store_writes(db, client, config)
     return result

@@ -1,14 +1,121 @@
-"""Registering Tandem's webhook subscriptions on a shop, keeping any that exist."""
+"""Shopify webhooks: the topics Tandem subscribes, receiving a delivery, and subscribing.
+
+Shopify signs the raw body: `X-Shopify-Hmac-Sha256` = base64(HMAC-SHA256(secret, body)). The
+check is constant-time and accepts the previous secret while one is being rotated. A delivery
+is stored under its `X-Shopify-Webhook-Id` (Shopify's retries reuse it), so a webhook that
+arrives three times is processed once. The order itself is read later through GraphQL
+(`deliveries.py`), so a webhook and a poll give the same order.
+
+Registering subscribes each of TOPICS to Tandem's URL and keeps any subscription that exists.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import SecretStr
+from sqlalchemy import Connection, select
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import reading
-from adapters.shopify.writeback import check
-from connector.web.webhooks import TOPICS
+from adapters.shopify.errors import check, reading
+from adapters.shopify.mapper import order_gid
+from connector.store import schema as t
+
+APP_UNINSTALLED = "app/uninstalled"
+# orders/updated also comes when an order is fulfilled or refunded, so orders/fulfilled and
+# the like would only read the same order again.
+TOPICS = (
+    "orders/create",
+    "orders/updated",
+    "orders/paid",
+    "orders/cancelled",
+    "orders/edited",
+    APP_UNINSTALLED,
+)
+# The topics whose delivery names an order for Tandem to read.
+ORDER_TOPICS = frozenset(topic for topic in TOPICS if topic.startswith("orders/"))
+
+
+def signature(secret: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def verify(body: bytes, header: str | None, secrets: Sequence[SecretStr]) -> bool:
+    if not header:
+        return False
+    given = header.strip().encode()
+    matched = False
+    for secret in secrets:
+        expected = signature(secret.get_secret_value(), body).encode()
+        # Every secret is compared, so the time taken does not tell which one matched.
+        matched |= hmac.compare_digest(expected, given)
+    return matched
+
+
+@dataclass(frozen=True)
+class Delivery:
+    webhook_id: str
+    shop: str
+    topic: str
+    resource_id: str | None
+    triggered_at: datetime | None
+
+
+def parse_delivery(headers: dict[str, str], body: bytes) -> Delivery | str:
+    """The delivery, or what is wrong with it."""
+    webhook_id = headers.get("x-shopify-webhook-id")
+    topic = headers.get("x-shopify-topic")
+    shop = headers.get("x-shopify-shop-domain")
+    if not webhook_id or not topic or not shop:
+        return "missing X-Shopify-Webhook-Id, X-Shopify-Topic or X-Shopify-Shop-Domain"
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return "the body is not JSON"
+    resource = (
+        order_gid(payload) if topic.startswith("orders/") and isinstance(payload, dict) else None
+    )
+    return Delivery(webhook_id, shop, topic, resource, _time(headers.get("x-shopify-triggered-at")))
+
+
+def _time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def store_delivery(conn: Connection, delivery: Delivery, now: datetime) -> bool:
+    """Store a delivery; False when it was stored before (a retry or a duplicate)."""
+    seen = conn.execute(
+        select(t.webhook_deliveries.c.id).where(
+            t.webhook_deliveries.c.webhook_id == delivery.webhook_id
+        )
+    ).first()
+    if seen:
+        return False
+    conn.execute(
+        t.webhook_deliveries.insert().values(
+            webhook_id=delivery.webhook_id,
+            shop=delivery.shop,
+            topic=delivery.topic,
+            resource_id=delivery.resource_id,
+            triggered_at=delivery.triggered_at,
+            received_at=now,
+            attempts=0,
+        )
+    )
+    return True
 
 
 @dataclass

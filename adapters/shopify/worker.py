@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection
 
 from adapters.shopify import fulfillments, writeback
 from adapters.shopify.client import ShopifyClient
@@ -24,7 +24,6 @@ from connector.configuration import TandemConfig
 from connector.domain import ExceptionKind
 from connector.services import store_updates as kinds
 from connector.store import Database
-from connector.store import schema as t
 from connector.store.exceptions import NewException, raise_exceptions
 
 log = logging.getLogger("tandem.shopify")
@@ -42,18 +41,16 @@ class WorkReport:
     failed: list[str] = field(default_factory=list)
 
 
-def _performers(now: datetime) -> dict[str, Performer]:
-    async def stock(
-        db: Database, client: ShopifyClient, config: TandemConfig, item: outbox.OutboxItem
-    ) -> None:
-        await writeback.set_stock(db, client, config, item, now)
-
-    return {
-        kinds.ORDER_STATUS: writeback.write_order_status,
-        kinds.FULFILLMENT: fulfillments.create_fulfillment,
-        kinds.STOCK: stock,
-        kinds.CONTINUE_SELLING: writeback.continue_selling,
-    }
+PERFORMERS: dict[str, Performer] = {
+    kinds.ORDER_STATUS: writeback.write_order_status,
+    kinds.FULFILLMENT: fulfillments.create_fulfillment,
+    kinds.STOCK: writeback.set_stock,
+    kinds.CONTINUE_SELLING: writeback.continue_selling,
+}
+# What else a kind undoes when it is given up, in the same transaction as the dead letter.
+GIVEN_UP: dict[str, Callable[[Connection, outbox.OutboxItem], None]] = {
+    kinds.STOCK: writeback.stock_given_up,
+}
 
 
 def backoff(attempts: int) -> timedelta:
@@ -72,7 +69,6 @@ async def perform_store_writes(
     """Perform the due write-backs (up to `limit`), one claim of a few at a time."""
     worker = worker or outbox.worker_name()
     report = WorkReport()
-    performers = _performers(clock())
     handled = 0
     while handled < limit:
         with db.write() as conn:
@@ -81,7 +77,7 @@ async def perform_store_writes(
             break
         for item in items:
             handled += 1
-            perform = performers[item.kind]
+            perform = PERFORMERS[item.kind]
             await _perform(db, client, config, worker, item, perform, report, clock)
     return report
 
@@ -138,15 +134,8 @@ def _give_up(
 ) -> None:
     if not outbox.dead_letter(conn, item.id, worker, error, now):
         return
-    if item.kind == kinds.STOCK:
-        skus = [q["sku"] for q in item.payload["items"]]
-        conn.execute(
-            update(t.shop_inventory)
-            .where(
-                t.shop_inventory.c.shop == item.payload["shop"], t.shop_inventory.c.sku.in_(skus)
-            )
-            .values(pending_quantity=None)
-        )
+    if item.kind in GIVEN_UP:
+        GIVEN_UP[item.kind](conn, item)
     raise_exceptions(
         conn,
         [

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import MalformedResponse, UserError, UserErrors
+from adapters.shopify.errors import UserErrors, check, reading
+from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.domain import POStatus
 from connector.outbox import OutboxItem
@@ -28,35 +28,8 @@ METAFIELD_NAMESPACE = "tandem"
 METAFIELD_KEY = "purchase_orders"
 
 
-def check(payload: Any, operation: str, subject: str) -> dict[str, Any]:
-    """A mutation's payload, or UserErrors saying what Shopify refused.
-
-    Some payloads carry their errors under their own name as well as, or instead of,
-    `userErrors` (`orderCancelUserErrors`, `locationDeactivateUserErrors`): all are read."""
-    if not isinstance(payload, dict):
-        raise MalformedResponse(f"Shopify answered {operation} for {subject} without its result")
-    errors: dict[tuple[tuple[str, ...], str], UserError] = {}
-    for key, listed in payload.items():
-        if key != "userErrors" and not key.endswith("UserErrors"):
-            continue
-        for e in listed if isinstance(listed, list) else ():
-            if not isinstance(e, dict):
-                continue
-            error = UserError(
-                tuple(str(f) for f in e.get("field") or ()),
-                str(e.get("message") or ""),
-                e.get("code"),
-            )
-            # The same error in both lists: keep the one that carries a code.
-            seen = errors.get((error.field, error.message))
-            if seen is None or (seen.code is None and error.code is not None):
-                errors[(error.field, error.message)] = error
-    if errors:
-        raise UserErrors(operation, subject, list(errors.values()))
-    return payload
-
-
-def _order(conn: Connection, order_id: int) -> Any:
+def shop_order(conn: Connection, order_id: int) -> Any:
+    """The order's id in the shop (`external_id`) and its name, for the calls and messages."""
     return conn.execute(
         select(t.orders.c.external_id, t.orders.c.name).where(t.orders.c.id == order_id)
     ).one()
@@ -122,22 +95,29 @@ async def write_order_status(
 ) -> None:
     order_id = int(item.payload["order_id"])
     with db.read() as conn:
-        order = _order(conn, order_id)
+        order = shop_order(conn, order_id)
         pos = purchase_orders_of(conn, order_id)
     if not pos:
         return
-    template = config.store.status_tag
+    subject = f"order {order.name}"
     tags = [p["number"] for p in pos]
+    template = config.store.status_tag
+    current = {template.format(status=p["status"]) for p in pos} if template else set()
+    data = await client.execute(
+        doc.TAGS_ADD, {"id": order.external_id, "tags": tags + sorted(current)}
+    )
+    added = check(data.get("tagsAdd"), "tagsAdd", subject)
     if template:
-        tags += sorted({template.format(status=p["status"]) for p in pos})
-    data = await client.execute(doc.TAGS_ADD, {"id": order.external_id, "tags": tags})
-    check(data.get("tagsAdd"), "tagsAdd", f"order {order.name}")
-    if template:
-        # Status tags Tandem added earlier that no PO of this order has any more.
-        current = {template.format(status=p["status"]) for p in pos}
-        stale = sorted({template.format(status=s.value) for s in POStatus} - current)
-        data = await client.execute(doc.TAGS_REMOVE, {"id": order.external_id, "tags": stale})
-        check(data.get("tagsRemove"), "tagsRemove", f"order {order.name}")
+        # Status tags Tandem added earlier that no PO of this order has any more: only those the
+        # order still carries (tagsAdd answers with its tags) are removed, so most writes need
+        # no tagsRemove.
+        with reading(doc.TAGS_ADD.name):
+            carried = {str(tag) for tag in (added["node"] or {}).get("tags") or ()}
+        ours = {template.format(status=s.value) for s in POStatus}
+        stale = sorted((ours - current) & carried)
+        if stale:
+            data = await client.execute(doc.TAGS_REMOVE, {"id": order.external_id, "tags": stale})
+            check(data.get("tagsRemove"), "tagsRemove", subject)
     metafield = {
         "ownerId": order.external_id,
         "namespace": METAFIELD_NAMESPACE,
@@ -146,11 +126,11 @@ async def write_order_status(
         "value": json.dumps(pos, separators=(",", ":")),
     }
     data = await client.execute(doc.METAFIELDS_SET, {"metafields": [metafield]})
-    check(data.get("metafieldsSet"), "metafieldsSet", f"order {order.name}")
+    check(data.get("metafieldsSet"), "metafieldsSet", subject)
 
 
 async def set_stock(
-    db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem, now: datetime
+    db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem
 ) -> None:
     payload = item.payload
     quantities = [
@@ -189,6 +169,7 @@ async def set_stock(
                 .values(store_quantity=None, pushed_quantity=None, pending_quantity=None)
             )
         return
+    pushed_at = utcnow()  # when the shop took the figures, however long the pass has run
     with db.write() as conn:
         for q in payload["items"]:
             conn.execute(
@@ -198,9 +179,22 @@ async def set_stock(
                     pushed_quantity=q["quantity"],
                     store_quantity=q["quantity"],
                     pending_quantity=None,
-                    pushed_at=now,
+                    pushed_at=pushed_at,
                 )
             )
+
+
+def stock_given_up(conn: Connection, item: OutboxItem) -> None:
+    """A stock push given up: its SKUs wait for no push any more, so the next plan may queue
+    them again."""
+    payload = item.payload
+    inv = t.shop_inventory
+    skus = [q["sku"] for q in payload["items"]]
+    conn.execute(
+        update(inv)
+        .where(inv.c.shop == payload["shop"], inv.c.sku.in_(skus))
+        .values(pending_quantity=None)
+    )
 
 
 async def continue_selling(

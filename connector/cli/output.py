@@ -78,7 +78,7 @@ def exceptions_table(items: list[dict[str, Any]]) -> Table:
         table.add_row(
             str(e["id"]),
             e["kind"],
-            e["order"] or "",
+            e["order_name"] or "",
             e["sku"] or "",
             e["po"] or "",
             e["message"],

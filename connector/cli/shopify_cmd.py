@@ -50,14 +50,18 @@ def register_command(
 
 def serve_command(
     config_path: ConfigOption = DEFAULT_CONFIG,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: daemon.host).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default: daemon.port).")
+    ] = None,
 ) -> None:
-    """Receive Shopify webhooks at /webhooks/shopify: each new order is read, planned and
-    written back right after the answer."""
+    """Receive Shopify webhooks at /webhooks/shopify (and serve the dashboard): each new order
+    is read, planned and written back right after the answer."""
     import uvicorn
 
-    from adapters.shopify.sync import after_webhooks
+    from adapters.shopify.sync import shopify_pass
     from adapters.suppliers import make_channel
     from connector.cli.common import get_database
     from connector.daemon import process
@@ -66,7 +70,9 @@ def serve_command(
     config = get_config(config_path)
     with reported():
         # Before anything starts, so a port in use is one line (see `process.listen`).
-        sock = process.listen(host, port)
+        sock = process.listen(
+            host or config.daemon.host, config.daemon.port if port is None else port
+        )
     db = get_database(config)
     lock = asyncio.Lock()
     again = asyncio.Event()
@@ -78,7 +84,9 @@ def serve_command(
         async with lock:
             while again.is_set():
                 again.clear()
-                result = await after_webhooks(db, config, channels=make_channel)
+                result = await shopify_pass(
+                    db, config, channels=make_channel, poll=False, push_stock=False
+                )
                 for line in result.problems + result.failures:
                     errors.print(line, highlight=False, markup=False)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from connector.domain import PLANNING_EXCEPTIONS, ExceptionKind
+from connector.domain import PLANNING_EXCEPTIONS, SEND_FAILURES, ExceptionKind
 from connector.errors import ConflictError
 from connector.store import schema as t
 from connector.store.planning_input import chunks
@@ -106,8 +106,7 @@ def resolve_sends(
 ) -> int:
     """Close what stopped sends asked (failed, or held in doubt), for exactly these outbox
     items: the ones a person or Tandem has just answered, and no other revision's."""
-    kinds = (ExceptionKind.SEND_FAILED, ExceptionKind.SEND_IN_DOUBT)
-    keys = [send_exception_key(kind, key) for key in outbox_keys for kind in kinds]
+    keys = [send_exception_key(kind, key) for key in outbox_keys for kind in SEND_FAILURES]
     return sum(
         _close(conn, t.exceptions.c.dedupe_key.in_(part), who, note, now) for part in chunks(keys)
     )

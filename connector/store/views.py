@@ -50,6 +50,7 @@ def _lines(conn: Connection, po_ids: Sequence[int]) -> dict[int, list[dict[str, 
                 a.c.quantity,
                 a.c.received,
                 ol.c.external_id.label("line_ref"),
+                o.c.id.label("order_db_id"),
                 o.c.external_id.label("order_ref"),
                 o.c.name,
             )
@@ -63,6 +64,7 @@ def _lines(conn: Connection, po_ids: Sequence[int]) -> dict[int, list[dict[str, 
                 {
                     "order": r.name,
                     "order_id": r.order_ref,
+                    "order_db_id": r.order_db_id,  # Tandem's own id, as the dashboard links it
                     "order_line_id": r.line_ref,
                     "quantity": r.quantity,
                     "received": r.received,
@@ -130,6 +132,12 @@ def list_pos(
     return [_po_dict(r, lines.get(r.id, [])) for r in rows]
 
 
+def po_ref(number: str | None, po_id: int) -> str:
+    """How a PO is named where a person may type it back (`find_po`): its number, or
+    `draft-<id>` before it has one."""
+    return number or f"draft-{po_id}"
+
+
 def find_po(conn: Connection, reference: str) -> int:
     """A PO id from its number, or `draft-<id>` / `<id>` for drafts."""
     po = t.purchase_orders
@@ -165,9 +173,16 @@ def show_po(conn: Connection, reference: str) -> dict[str, Any]:
         )
     ]
     data["events"] = [
-        {"at": r.at, "kind": r.kind, "message": r.message}
+        {
+            "at": r.at,
+            "kind": r.kind,
+            "message": r.message,
+            "revision": (r.data or {}).get("revision"),
+            # The exact message a supplier was sent, as it was sent.
+            "sent": (r.data or {}).get("sent") if r.kind == "po.sent" else None,
+        }
         for r in conn.execute(
-            select(t.events).where(t.events.c.po_id == po_id).order_by(t.events.c.id)
+            select(t.events).where(t.events.c.po_id == po_id).order_by(t.events.c.at, t.events.c.id)
         )
     ]
     data["outbox"] = [
@@ -186,8 +201,20 @@ def show_po(conn: Connection, reference: str) -> dict[str, Any]:
 
 
 def list_exceptions(
-    conn: Connection, *, status: str | None = "open", kind: str | None = None
+    conn: Connection,
+    *,
+    status: str | None = "open",
+    kind: str | None = None,
+    order_id: int | None = None,
+    po_id: int | None = None,
+    exception_id: int | None = None,
+    newest_first: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
+    """Exceptions with what they concern: Tandem's ids of the order, line and PO (`order_id`,
+    `order_line_id`, `po_id`), the shop's (`order_ref`, `line_ref`), the order's name, the
+    line's SKU, and the PO as pages name it (`po`: its number, or draft-<id>)."""
     e, o, ol, po = t.exceptions, t.orders, t.order_lines, t.purchase_orders
     query = (
         select(
@@ -195,27 +222,43 @@ def list_exceptions(
             e.c.kind,
             e.c.status,
             e.c.message,
+            e.c.order_id,
+            e.c.order_line_id,
+            e.c.po_id,
             e.c.supplier_id,
             e.c.created_at,
             e.c.updated_at,
             e.c.resolved_at,
             e.c.resolved_by,
             e.c.resolution,
-            o.c.name.label("order"),
-            o.c.external_id.label("order_id"),
+            o.c.name.label("order_name"),
+            o.c.external_id.label("order_ref"),
             ol.c.sku,
-            ol.c.external_id.label("order_line_id"),
-            po.c.number.label("po"),
+            ol.c.external_id.label("line_ref"),
+            ol.c.supplier_override,
+            po.c.number.label("po_number"),
+            po.c.status.label("po_status"),
         )
         .select_from(
             e.outerjoin(o, o.c.id == e.c.order_id)
             .outerjoin(ol, ol.c.id == e.c.order_line_id)
             .outerjoin(po, po.c.id == e.c.po_id)
         )
-        .order_by(e.c.id)
+        .order_by(e.c.id.desc() if newest_first else e.c.id)
     )
-    if status is not None:
-        query = query.where(e.c.status == status)
-    if kind is not None:
-        query = query.where(e.c.kind == kind)
-    return [dict(r._mapping) for r in conn.execute(query)]
+    filters = (
+        (e.c.status, status),
+        (e.c.kind, kind),
+        (e.c.order_id, order_id),
+        (e.c.po_id, po_id),
+        (e.c.id, exception_id),
+    )
+    query = query.where(*(column == value for column, value in filters if value is not None))
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    items = []
+    for r in conn.execute(query):
+        item = dict(r._mapping)
+        item["po"] = po_ref(r.po_number, r.po_id) if r.po_id is not None else None
+        items.append(item)
+    return items

@@ -1,4 +1,5 @@
-"""Tandem's web side: the webhook receiver (and, with the daemon, the dashboard)."""
+"""Tandem's web side: the webhook receiver, health and metrics, and the dashboard, served by
+`tandem serve` and by the daemon (`tandem run`)."""
 
 from connector.web.app import create_app
 

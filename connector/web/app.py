@@ -1,8 +1,9 @@
-"""The Starlette application: `POST /webhooks/shopify` and `GET /healthz`.
+"""The Starlette application: `POST /webhooks/shopify`, `GET /healthz`, `GET /metrics` and the
+dashboard (`connector.web.dashboard`), as both `tandem serve` and `tandem run` serve it.
 
-The webhook route does the least work that makes a delivery safe — verify, store — and answers
-200 at once; reading the order and planning happen after the response (`on_delivery`), so
-Shopify's 5-second timeout is never at risk.
+The webhook route does the least work that makes a delivery safe — verify, store (with the
+Shopify adapter's helpers) — and answers 200 at once; reading the order and planning happen
+after the response (`on_delivery`), so Shopify's 5-second timeout is never at risk.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from adapters.shopify.webhooks import Delivery, parse_delivery, store_delivery, verify
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.daemon import metrics
 from connector.daemon.logs import bound, get_logger
 from connector.store import Database
 from connector.web.dashboard import dashboard_routes
-from connector.web.webhooks import Delivery, parse_delivery, store_delivery, verify
 
 log = get_logger("tandem.web")
 

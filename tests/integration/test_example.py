@@ -94,3 +94,9 @@ def test_exceptions_name_what_no_supplier_can_serve(example: Path) -> None:
     reasons = {(e["kind"], e["sku"]) for e in listed}
     assert ("unmapped_sku", "9999-GNOME") in reasons
     assert ("no_stock", "1004-ACER") in reasons
+    # Each names its order as the shop does and as the dashboard links it (/orders/<id>).
+    gnome = next(e for e in listed if e["sku"] == "9999-GNOME")
+    assert gnome["order_name"].startswith("#") and gnome["order_ref"]
+    assert isinstance(gnome["order_id"], int) and isinstance(gnome["order_line_id"], int)
+    table = run("exceptions", "list", "--config", str(example))
+    assert gnome["order_name"] in table and "9999-GNOME" in table

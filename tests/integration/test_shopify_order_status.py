@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.integration.shopify_support import pos, tandem
+from tests.integration.shopify_support import mutations, po_number, pos, tandem
 from tests.standin import ShopifyStandin
 
 
@@ -96,3 +96,24 @@ def test_a_lowered_quantity_after_release_shows_the_new_share(
     [entry] = json.loads(field["value"])
     assert entry["number"] == po["number"] and entry["lines"] == [{"sku": "SPADE", "quantity": 1}]
     assert "tandem:released" in shop.order_tags(order)
+
+
+def test_a_status_write_back_removes_only_the_stale_status_tag_the_order_has(
+    shop: ShopifyStandin, config_file: Path
+) -> None:
+    order = shop.add_order([("ROSE", 1)], tags=["dropship", "tandem:cancelled-by-hand"])
+    tandem("sync", "--config", str(config_file))
+    assert "TagsRemove" not in mutations(shop)  # a new order has no stale status tag
+    assert "tandem:released" in shop.order_tags(order)
+
+    bloom = po_number(config_file, "bloom")
+    tandem("po", "ship", bloom, "--config", str(config_file), "--tracking", "1Z-DROP")
+    shop.clear_requests()
+    tandem("sync", "--config", str(config_file))
+    removed = [
+        r.variables["tags"] for r in shop.accepted_requests if r.operation_name == "TagsRemove"
+    ]
+    assert removed == [["tandem:released"]]
+    tags = shop.order_tags(order)
+    assert "tandem:shipped" in tags and "tandem:released" not in tags
+    assert {"dropship", "tandem:cancelled-by-hand", bloom} <= set(tags)  # not Tandem's to remove

@@ -4,28 +4,45 @@ stores and plans its order once, and a poll over the same orders finds nothing l
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from adapters.shopify.sync import after_webhooks
+from adapters.shopify.deliveries import MAX_ATTEMPTS, process_deliveries
+from adapters.shopify.errors import ShopifyError
+from adapters.shopify.sync import ShopifyPass, shop_key, shopify_pass
 from adapters.suppliers import make_channel
-from connector.configuration import load_config
+from connector.clock import utcnow
+from connector.configuration import TandemConfig, load_config
 from connector.store import Database
 from connector.store import schema as t
 from connector.web import create_app
 from tests.integration.shopify_support import (
     SECRET,
+    client_for,
     exceptions,
     mutation_counts,
     po_number,
     tandem,
 )
 from tests.standin import ShopifyStandin
+from tests.standin.shopify import INVALID_TOKEN
+
+
+def after_webhooks(db: Database, config: TandemConfig) -> ShopifyPass:
+    """What `tandem serve` runs once a webhook is answered: read, plan, send, write back."""
+    return asyncio.run(
+        shopify_pass(db, config, channels=make_channel, poll=False, push_stock=False)
+    )
 
 
 @pytest.fixture
@@ -34,7 +51,7 @@ def webhooks(config_file: Path, tandem_db: Database) -> Iterator[TestClient]:
     config = load_config(config_file)
 
     async def on_delivery() -> None:
-        await after_webhooks(tandem_db, config, channels=make_channel)
+        await shopify_pass(tandem_db, config, channels=make_channel, poll=False, push_stock=False)
 
     with TestClient(create_app(config, tandem_db, on_delivery=on_delivery)) as client:
         yield client
@@ -151,7 +168,7 @@ def test_a_delivery_that_cannot_be_read_holds_up_nothing_and_is_given_up_in_the_
 
     config = load_config(config_file)
     for _ in range(6):  # Shopify's eight tries' worth of passes, then Tandem gives up
-        asyncio.run(after_webhooks(tandem_db, config, channels=make_channel))
+        after_webhooks(tandem_db, config)
     done, attempts, _ = deliveries(tandem_db)["wh-bad"]
     assert done and attempts == 8
     [problem] = [e for e in exceptions(config_file) if e["kind"] == "order_unreadable"]
@@ -180,3 +197,133 @@ def test_a_delivery_for_another_shop_is_ignored_and_says_why(
 
     deliver(webhooks, shop, "orders/paid", order, times=1)  # the shop's own still count
     assert planned(tandem_db)["orders"] == 1
+
+
+@pytest.fixture
+def receiver(config_file: Path, tandem_db: Database) -> Iterator[TestClient]:
+    """Tandem's web app storing deliveries only, so a test decides when they are read."""
+    with TestClient(create_app(load_config(config_file), tandem_db)) as client:
+        yield client
+
+
+def test_an_uninstall_is_recorded_although_its_revoked_token_stops_the_orders(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, receiver: TestClient
+) -> None:
+    tandem("sync", "--config", str(config_file))
+    order = shop.add_order([("SPADE", 2)])
+    for topic, payload in (("orders/create", shop.order_payload(order)), ("app/uninstalled", {})):
+        body, headers = shop.webhook_request(topic, payload, SECRET, webhook_id=f"wh-{topic}")
+        assert receiver.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
+
+    # Uninstalling revoked the token: Shopify answers the order read with 401.
+    shop.answer_next("OrdersById", 401, {"errors": INVALID_TOKEN})
+    config = load_config(config_file)
+    result = after_webhooks(tandem_db, config)
+    assert any("Shopify refused the access token" in f for f in result.failures)
+
+    [uninstalled] = [e for e in exceptions(config_file) if e["kind"] == "app_uninstalled"]
+    assert "uninstalled from tandem-test.myshopify.com" in uninstalled["message"]
+    seen = deliveries(tandem_db)
+    assert seen["wh-app/uninstalled"][0]  # done
+    done, _, error = seen["wh-orders/create"]
+    assert not done and "HTTP 401" in error  # read once the app is installed again
+
+
+def test_passes_during_an_outage_do_not_count_toward_giving_a_delivery_up(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, receiver: TestClient
+) -> None:
+    tandem("sync", "--config", str(config_file))
+    bad = {"id": 12, "admin_graphql_api_id": "gid://shopify/Order/12x", "name": "#bad"}
+    body, headers = shop.webhook_request("orders/create", bad, SECRET, webhook_id="wh-bad")
+    assert receiver.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
+    config = load_config(config_file)
+
+    def one_pass() -> None:
+        async def run() -> None:
+            async with client_for(shop, max_attempts=1) as client:
+                with contextlib.suppress(ShopifyError):
+                    await process_deliveries(tandem_db, client, config, shop_key(config), utcnow())
+
+        asyncio.run(run())
+
+    # A long Shopify outage: every pass finds the order read failing with 503.
+    shop.answer_next("OrdersById", 503, b"Service Unavailable", times=MAX_ATTEMPTS)
+    for _ in range(MAX_ATTEMPTS):
+        one_pass()
+    done, attempts, error = deliveries(tandem_db)["wh-bad"]
+    assert (done, attempts) == (False, 0)
+    assert "HTTP 503" in error
+
+    # Shopify is back: the delivery's own fault counts as its first try, not its ninth.
+    one_pass()
+    done, attempts, error = deliveries(tandem_db)["wh-bad"]
+    assert (done, attempts) == (False, 1)
+    assert "Invalid global id 'gid://shopify/Order/12x'" in error
+    assert not [e for e in exceptions(config_file) if e["kind"] == "order_unreadable"]
+
+
+def test_the_web_app_answers_while_the_pass_after_a_webhook_waits_to_plan(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, tmp_path: Path
+) -> None:
+    tandem("sync", "--config", str(config_file))
+    config = load_config(config_file)
+    app = create_app(config, tandem_db)
+    # Another writer holds the database for two seconds, as an import or a large plan does.
+    holder = sqlite3.connect(tmp_path / "tandem.db", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(2.0, holder.commit)
+
+    async def run() -> tuple[int, float, float]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tandem") as web:
+            started = time.monotonic()
+            running = asyncio.create_task(
+                shopify_pass(tandem_db, config, channels=make_channel, poll=False, push_stock=False)
+            )
+            await asyncio.sleep(0.5)  # the pass is waiting for the planner's write by now
+            answer = await web.get("/healthz")
+            answered = time.monotonic() - started
+            await running
+            return answer.status_code, answered, time.monotonic() - started
+
+    release.start()
+    try:
+        status, answered, finished = asyncio.run(run())
+    finally:
+        release.cancel()
+        holder.close()
+    assert status == 200
+    assert answered < 1.5  # answered while the planner waited, not after
+    assert finished >= 2.0  # the pass did wait for the database
+
+
+def test_each_order_topic_registered_is_read_and_no_other(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, receiver: TestClient
+) -> None:
+    url = "https://tandem.example/webhooks/shopify"
+    created = tandem("shopify", "webhooks", "register", "--config", str(config_file), "--url", url)
+    subscribed = [line.split()[1] for line in created.splitlines() if line.startswith("created")]
+    order = shop.add_order([("SPADE", 1)])
+    config = load_config(config_file)
+
+    def deliver_and_read(*topics: str) -> list[list[str]]:
+        """The ids of each order read Shopify answered after these deliveries."""
+        for topic in topics:
+            body, headers = shop.webhook_request(
+                topic, shop.order_payload(order), SECRET, webhook_id=f"wh-{topic}"
+            )
+            response = receiver.post("/webhooks/shopify", content=body, headers=headers)
+            assert response.status_code == 200
+        shop.clear_requests()
+        after_webhooks(tandem_db, config)
+        assert planned(tandem_db)["pending_deliveries"] == 0
+        return [
+            r.variables["ids"] for r in shop.accepted_requests if r.operation_name == "OrdersById"
+        ]
+
+    order_topics = [topic for topic in subscribed if topic.startswith("orders/")]
+    assert len(order_topics) == 5
+    assert deliver_and_read(*order_topics) == [[order]]  # five deliveries, one read
+    # From a subscription the merchant made by hand: orders/updated brings the same change.
+    assert "orders/fulfilled" not in subscribed
+    assert deliver_and_read("orders/fulfilled") == []

@@ -21,9 +21,9 @@ from adapters.shopify.errors import (
     Throttled,
     Unavailable,
     UserErrors,
+    check,
 )
 from adapters.shopify.throttle import Throttle
-from adapters.shopify.writeback import check
 
 URL = "https://demo.myshopify.com/admin/api/2026-07/graphql.json"
 
@@ -317,6 +317,20 @@ def test_the_access_token_goes_in_the_header_and_never_into_errors() -> None:
     assert route.calls[0].request.headers["X-Shopify-Access-Token"] == "shpat_secret"
     assert "shpat_secret" not in str(caught.value)
     assert "demo.myshopify.com" in str(caught.value)
+
+
+@respx.mock
+def test_a_refused_token_names_the_shop_by_its_host() -> None:
+    respx.post(URL).mock(return_value=httpx.Response(401, json={"errors": "bad token"}))
+
+    async def scenario() -> None:
+        # As pasted from the browser's address bar.
+        async with ShopifyClient("https://demo.myshopify.com/", SecretStr("shpat_x")) as shop:
+            await shop.execute(doc.ORDERS_UPDATED, VARIABLES)
+
+    with pytest.raises(AuthError) as caught:
+        run(scenario())
+    assert "the access token for demo.myshopify.com (HTTP 401)" in str(caught.value)
 
 
 def test_user_errors_name_the_operation_the_order_and_the_field() -> None:

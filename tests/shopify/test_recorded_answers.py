@@ -26,9 +26,9 @@ from adapters.shopify.errors import (
     ShopifyError,
     Unavailable,
     UserErrors,
+    check,
 )
 from adapters.shopify.worker import perform_store_writes
-from adapters.shopify.writeback import check
 from connector.services.plan import run_planner
 from connector.store import Database
 from connector.store import schema as t

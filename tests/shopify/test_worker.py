@@ -54,7 +54,7 @@ def test_an_unexpected_fault_sends_the_item_back_and_the_others_go_on(
             raise KeyError("po_id")  # a fault of Tandem's own
         await real(db, client, c, item)
 
-    monkeypatch.setattr(writeback, "write_order_status", faulty)
+    monkeypatch.setitem(worker.PERFORMERS, "store.order_status", faulty)
 
     async def run() -> worker.WorkReport:
         async with ShopifyClient("https://demo.myshopify.com", SecretStr("shpat_x")) as client:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from starlette.testclient import TestClient
 
 from connector.catalogue.importer import import_catalogue
@@ -143,6 +144,26 @@ def test_po_page_shows_the_exact_message_sent_escaped(alice: TestClient, seeded:
     assert "HOSE ACME-HOSE HOSE by acme 2 1 2 10.00 20.00 0 #1001 × 2" in words
     assert "Orders served #1001" in words
     assert "SUP-PO-00001" in words
+
+
+def test_the_po_page_reads_the_timeline_and_the_orders_served_once(
+    alice: TestClient, seeded: datetime, db: Database
+) -> None:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = alice.get("/pos/PO-00001").text
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert "The exact message sent (revision 1)" in page
+    assert f'<a href="/orders/{order_id(db, "#1001")}">#1001</a>' in page
+    assert len([s for s in statements if "FROM events" in s]) == 1
+    # The orders served come with the PO's lines, not from a query of their own.
+    assert not [s for s in statements if "FROM orders JOIN order_lines" in s]
 
 
 def test_po_page_shows_failures_and_drafts_by_id(

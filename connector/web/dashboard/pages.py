@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from connector.clock import utcnow
-from connector.domain import PLANNING_EXCEPTIONS, ExceptionKind, POStatus
+from connector.domain import PLANNING_EXCEPTIONS, SEND_FAILURES, ExceptionKind, POStatus
 from connector.errors import NotFound
 from connector.store.views import show_po
 from connector.web.dashboard.po_queries import list_po_rows, po_extras, supplier_summaries
@@ -26,8 +26,11 @@ from connector.web.dashboard.session import Session
 from connector.web.dashboard.web import Dashboard
 
 PLANNING_KINDS = frozenset(k.value for k in PLANNING_EXCEPTIONS)
-RESEND_KINDS = frozenset({"send_failed", "send_in_doubt"})
-CANCEL_KINDS = RESEND_KINDS | {"po_rejected", "changed_after_send", "po_change_requested"}
+CANCEL_KINDS = SEND_FAILURES | {
+    ExceptionKind.PO_REJECTED,
+    ExceptionKind.CHANGED_AFTER_SEND,
+    ExceptionKind.PO_CHANGE_REQUESTED,
+}
 PO_STATUSES = [s.value for s in POStatus]
 
 
@@ -55,7 +58,7 @@ def actions_for(item: dict[str, Any]) -> list[str]:
         found += ["retry", "supplier"]
     if in_doubt and item["po_number"]:
         found.append("arrived")
-    if kind in RESEND_KINDS and item["po_number"]:
+    if kind in SEND_FAILURES and item["po_number"]:
         found.append("resend")
     if (
         kind in CANCEL_KINDS
@@ -145,7 +148,7 @@ def page_routes(d: Dashboard) -> list[BaseRoute]:
             data = show_po(conn, reference)
         except NotFound:
             return None
-        data.update(po_extras(conn, data["id"]))
+        data.update(po_extras(conn, data))
         data["exceptions"] = exceptions_queue(conn, status=None, po_id=data["id"])
         return data
 

@@ -1,5 +1,5 @@
 """Read models for the PO and supplier pages: a filtered, paged PO list; what `show_po` leaves
-out (the exact messages sent, shipments, exceptions); each supplier's health at a glance."""
+out (shipments, the served orders' ids to link); each supplier's health at a glance."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ from sqlalchemy import Connection, func, select
 
 from connector import outbox
 from connector.configuration import TandemConfig
-from connector.domain import OPEN_PO_STATUSES, POStatus
+from connector.domain import OPEN_PO_STATUSES, SEND_FAILURES, POStatus
 from connector.store import schema as t
-from connector.web.dashboard.queries import PER_PAGE, counts, po_ref
-
-SEND_FAILURES = ("send_failed", "send_in_doubt")
+from connector.store.views import po_ref
+from connector.web.dashboard.queries import PER_PAGE, counts
 
 
 def list_po_rows(
@@ -88,20 +87,10 @@ def list_po_rows(
     ], int(total)
 
 
-def po_extras(conn: Connection, po_id: int) -> dict[str, Any]:
-    """The PO's timeline with each event's data (a sent message in full), its shipments, the
-    internal ids of the orders it serves, and its exceptions."""
-    ev, sh, pl, a, ol, o = t.events, t.shipments, t.po_lines, t.allocations, t.order_lines, t.orders
-    events = [
-        {
-            "at": r.at,
-            "kind": r.kind,
-            "message": r.message,
-            "sent": (r.data or {}).get("sent") if r.kind == "po.sent" else None,
-            "revision": (r.data or {}).get("revision"),
-        }
-        for r in conn.execute(select(ev).where(ev.c.po_id == po_id).order_by(ev.c.at, ev.c.id))
-    ]
+def po_extras(conn: Connection, po: dict[str, Any]) -> dict[str, Any]:
+    """What the PO page shows beside `show_po`'s PO: its shipments, and Tandem's id of each order
+    it serves (by name, for the links), taken from the lines `show_po` read."""
+    sh = t.shipments
     shipments = [
         {
             "shipped_at": r.shipped_at,
@@ -110,18 +99,14 @@ def po_extras(conn: Connection, po_id: int) -> dict[str, Any]:
             "urls": r.tracking_urls,
             "lines": r.lines,
         }
-        for r in conn.execute(select(sh).where(sh.c.po_id == po_id).order_by(sh.c.id))
+        for r in conn.execute(select(sh).where(sh.c.po_id == po["id"]).order_by(sh.c.id))
     ]
-    served = (
-        select(o.c.name, o.c.id)
-        .join(ol, ol.c.order_id == o.c.id)
-        .join(a, a.c.order_line_id == ol.c.id)
-        .join(pl, pl.c.id == a.c.po_line_id)
-        .where(pl.c.po_id == po_id)
-        .distinct()
-    )
-    order_ids = {str(name): int(order_id) for name, order_id in conn.execute(served)}
-    return {"events": events, "shipments": shipments, "order_ids": order_ids}
+    order_ids = {
+        str(served["order"]): int(served["order_db_id"])
+        for line in po["lines"]
+        for served in line["serves"]
+    }
+    return {"shipments": shipments, "order_ids": order_ids}
 
 
 def supplier_summaries(

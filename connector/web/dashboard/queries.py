@@ -1,5 +1,5 @@
 """Read models the dashboard needs beyond `connector.store.views`: the overview's counts,
-orders with what serves each line, and the exceptions queue with the ids pages link to."""
+orders with what serves each line, and the exceptions queue a page at a time."""
 
 from __future__ import annotations
 
@@ -14,14 +14,10 @@ from connector import outbox
 from connector.domain import OPEN_PO_STATUSES, POStatus
 from connector.store import schema as t
 from connector.store.planning_input import chunks
+from connector.store.views import list_exceptions, po_ref
 
 PER_PAGE = 50
 WAITING_FOR_GOODS = sorted({s.value for s in OPEN_PO_STATUSES} | {POStatus.DRAFT.value})
-
-
-def po_ref(number: str | None, po_id: int) -> str:
-    """How pages name a PO in links: its number, or `draft-<id>` before it has one."""
-    return number or f"draft-{po_id}"
 
 
 def counts(conn: Connection, query: Any) -> dict[str, int]:
@@ -250,46 +246,22 @@ def exceptions_queue(
     exception_id: int | None = None,
     page: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Exceptions, newest first, with the ids of the order, line and PO they concern; all of
-    them, or one `page` of `PER_PAGE`."""
-    e, o, ol, po = t.exceptions, t.orders, t.order_lines, t.purchase_orders
-    query = (
-        select(
-            e,
-            o.c.name.label("order_name"),
-            ol.c.sku,
-            ol.c.title,
-            ol.c.supplier_override,
-            po.c.number.label("po_number"),
-            po.c.status.label("po_status"),
-        )
-        .select_from(
-            e.outerjoin(o, o.c.id == e.c.order_id)
-            .outerjoin(ol, ol.c.id == e.c.order_line_id)
-            .outerjoin(po, po.c.id == e.c.po_id)
-        )
-        .order_by(e.c.id.desc())
+    """The exceptions queue as pages show it: newest first; all of them, or one `page` of
+    `PER_PAGE`."""
+    return list_exceptions(
+        conn,
+        status=status,
+        order_id=order_id,
+        po_id=po_id,
+        exception_id=exception_id,
+        newest_first=True,
+        limit=None if page is None else PER_PAGE,
+        offset=0 if page is None else (max(page, 1) - 1) * PER_PAGE,
     )
-    query = query.where(*_exception_filters(status, order_id, po_id, exception_id))
-    if page is not None:
-        query = query.limit(PER_PAGE).offset((max(page, 1) - 1) * PER_PAGE)
-    items = []
-    for r in conn.execute(query):
-        item = dict(r._mapping)
-        item["po"] = po_ref(r.po_number, r.po_id) if r.po_id else None
-        items.append(item)
-    return items
-
-
-def _exception_filters(
-    status: str | None, order_id: int | None, po_id: int | None, exception_id: int | None
-) -> list[Any]:
-    e = t.exceptions.c
-    pairs = ((e.status, status), (e.order_id, order_id), (e.po_id, po_id), (e.id, exception_id))
-    return [column == value for column, value in pairs if value is not None]
 
 
 def count_exceptions(conn: Connection, status: str | None = "open") -> int:
     query = select(func.count()).select_from(t.exceptions)
-    query = query.where(*_exception_filters(status, None, None, None))
+    if status is not None:
+        query = query.where(t.exceptions.c.status == status)
     return int(conn.execute(query).scalar_one())
