@@ -20,6 +20,7 @@ from connector.errors import TandemError
 from connector.services.po_document import build_document
 from connector.services.refusals import end_po, refuse_lines
 from connector.services.shipments import record_shipment
+from connector.services.store_updates import queue_status_updates
 from connector.store import Database
 from connector.store import schema as t
 from connector.store.events import Event, record
@@ -89,6 +90,7 @@ async def poll_supplier_status(
                         ],
                         now,
                     )
+                    queue_status_updates(conn, config, [row.id], now)  # the orders hear it too
                 changed.append(f"{row.number} acknowledged")
             elif update_.status == "shipped" and update_.tracking_numbers:
                 try:

@@ -167,6 +167,12 @@ def test_supplier_status_polling_records_acknowledgement_and_tracking(db: Databa
             carrier="result.shipments.carrier",
         )
         transport["status_map"] = {"pending": "acknowledged", "fulfilled": "shipped"}
+        # A Shopify store, so the orders are told (store write-backs queued in the outbox).
+        base["store"] = {
+            "platform": "shopify",
+            "shop_url": "https://garden.myshopify.com",
+            "access_token": "shpat_test",
+        }
         config = TandemConfig.model_validate(base)
         offers(db, config, "api", ("MUG", 6, 100))
         ingest(db, order(1, ("MUG", 2)), order(2, ("MUG", 1)))
@@ -183,5 +189,11 @@ def test_supplier_status_polling_records_acknowledgement_and_tracking(db: Databa
             [tracking] = conn.execute(select(t.shipments.c.tracking_numbers)).scalars()
         assert status == {"PO-00001": "acknowledged", "PO-00002": "shipped"}
         assert tracking == ["1Z-TRACK-2"]
+        with db.read() as conn:
+            told = conn.execute(
+                select(t.outbox.c.dedupe_key).where(t.outbox.c.kind == "store.order_status")
+            ).scalars()
+            statuses = {key.split(":")[3] for key in told}
+        assert {"acknowledged", "shipped"} <= statuses
         # Asked again, nothing changes twice.
         assert asyncio.run(poll_supplier_status(db, config, utcnow(), channels=make_channel)) == []
