@@ -10,7 +10,18 @@ from pydantic import Field, SecretStr, field_validator
 
 from connector.configuration.fields import ConfigPath, Section
 
-DEFAULT_CSV_COLUMNS = ["po_number", "supplier_sku", "sku", "name", "quantity", "unit_cost"]
+# `kind` (order, change, cancel) and `revision` lead, so a file read by a machine never takes a
+# change or a cancellation for a new order.
+DEFAULT_CSV_COLUMNS = [
+    "kind",
+    "po_number",
+    "revision",
+    "supplier_sku",
+    "sku",
+    "name",
+    "quantity",
+    "unit_cost",
+]
 
 
 class EmailTemplates(Section):
@@ -111,7 +122,7 @@ class SftpTransport(Section):
     known_hosts: ConfigPath | None = None
     check_host_key: bool = True
     directory: str = "/in"
-    file_name: str = "{number}-rev{revision}.csv"  # placeholders: number, revision, kind
+    file_name: str = "{number}-rev{revision}-{kind}.csv"  # placeholders: number, revision, kind
     columns: list[str] = Field(default_factory=lambda: list(DEFAULT_CSV_COLUMNS))
     delimiter: str = Field(default=",", min_length=1, max_length=1)
 

@@ -51,7 +51,7 @@ def test_a_fine_unit_cost_reaches_the_supplier_unrounded_by_every_channel(tmp_pa
             )
             supplier = SupplierConfig(id="acme", name="Acme", transport=transport)
             await SftpChannel(transport, supplier, timeout=3).send(document)
-        return (root / "in" / "PO-00012-rev1.csv").read_text()
+        return (root / "in" / "PO-00012-rev1-order.csv").read_text()
 
     assert asyncio.run(drop()).splitlines()[1] == "ACME-77,4,0.125,0.50"
 

@@ -74,11 +74,21 @@ def test_a_back_to_back_po_is_delivered_with_bodies_pdf_and_csv(server: tuple[Re
     for ship_to_line in WAREHOUSE.lines():
         assert ship_to_line in printed
     rows = csv_rows(files["PO-00012.csv"])
-    assert list(rows[0]) == ["po_number", "supplier_sku", "sku", "name", "quantity", "unit_cost"]
+    assert list(rows[0]) == [
+        "kind",
+        "po_number",
+        "revision",
+        "supplier_sku",
+        "sku",
+        "name",
+        "quantity",
+        "unit_cost",
+    ]
     assert [(r["supplier_sku"], r["quantity"], r["unit_cost"]) for r in rows] == [
         ("ACME-123", "5", "12.50"),
         ("ACME-456", "12", "3.20"),
     ]
+    assert {(r["kind"], r["revision"]) for r in rows} == {("order", "1")}  # never a change
 
     assert result.reference == "<PO-00012.rev1.order@shop.example>"
     assert result.details["to"] == TO

@@ -93,7 +93,7 @@ def test_dispatch_drops_the_po_once_even_when_the_worker_dies_after_uploading(
             run_planner(sqlite_db, config, T0)
             with contextlib.suppress(WorkerKilled):
                 await dispatch(sqlite_db, config, worker="w1", channels=killing, now=lambda: T0)
-            written = (drop / "PO-00001-rev1.csv").stat().st_mtime_ns
+            written = (drop / "PO-00001-rev1-order.csv").stat().st_mtime_ns
             report = await dispatch(
                 sqlite_db, config, worker="w2", channels=killing, now=lambda: LATER
             )
@@ -102,16 +102,16 @@ def test_dispatch_drops_the_po_once_even_when_the_worker_dies_after_uploading(
     written, report = asyncio.run(scenario())
 
     assert report.sent == ["PO-00001 rev 1"]
-    assert [p.name for p in drop.iterdir()] == ["PO-00001-rev1.csv"]  # the rename was made
-    assert (drop / "PO-00001-rev1.csv").read_bytes().decode() == (
+    assert [p.name for p in drop.iterdir()] == ["PO-00001-rev1-order.csv"]  # the rename was made
+    assert (drop / "PO-00001-rev1-order.csv").read_bytes().decode() == (
         "po_number,supplier_sku,quantity,ship_to_zip\r\nPO-00001,DROP-MUG,2,N1 1AA\r\n"
     )
-    assert (drop / "PO-00001-rev1.csv").stat().st_mtime_ns == written  # found, not rewritten
+    assert (drop / "PO-00001-rev1-order.csv").stat().st_mtime_ns == written  # found, not rewritten
     assert [c.uploads for c in channels] == [1, 0]
     with sqlite_db.read() as conn:
         po = conn.execute(select(t.purchase_orders)).one()
         [message] = conn.execute(
             select(t.events.c.message).where(t.events.c.kind == "po.sent")
         ).scalars()
-    assert (po.status, po.supplier_reference) == ("sent", "/in/PO-00001-rev1.csv")
+    assert (po.status, po.supplier_reference) == ("sent", "/in/PO-00001-rev1-order.csv")
     assert "found at the supplier after an interrupted attempt" in message
