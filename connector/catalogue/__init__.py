@@ -2,10 +2,9 @@
 
 from connector.catalogue.importer import ImportReport, Progress, find_supplier, import_catalogue
 from connector.catalogue.readers import RowProblem
-from connector.catalogue.search import FoundOffer, search_offers
+from connector.catalogue.search import search_offers
 
 __all__ = [
-    "FoundOffer",
     "ImportReport",
     "Progress",
     "RowProblem",

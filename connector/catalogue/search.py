@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-
 from sqlalchemy import Connection, and_, case, func, or_, select
 
+from connector.domain import Offer
 from connector.store import schema as t
-
-
-@dataclass(frozen=True)
-class FoundOffer:
-    supplier_id: str
-    sku: str
-    supplier_sku: str
-    name: str
-    cost: Decimal
-    currency: str
-    stock: int | None
-    lead_time_days: int | None
-    pack_size: int
-    min_quantity: int
+from connector.store.planning_input import offer_from_row
 
 
 def search_offers(
     conn: Connection, query: str, supplier_id: str | None = None, limit: int = 50
-) -> list[FoundOffer]:
+) -> list[Offer]:
     """Exact SKU matches first, then SKUs starting with the query, then SKUs or names
     containing every word of it; all ignoring case."""
     o = t.offers
@@ -60,18 +45,4 @@ def search_offers(
     )
     if supplier_id is not None:
         stmt = stmt.where(o.c.supplier_id == supplier_id)
-    return [
-        FoundOffer(
-            supplier_id=r.supplier_id,
-            sku=r.sku,
-            supplier_sku=r.supplier_sku,
-            name=r.name,
-            cost=r.cost,
-            currency=r.currency,
-            stock=r.stock,
-            lead_time_days=r.lead_time_days,
-            pack_size=r.pack_size,
-            min_quantity=r.min_quantity,
-        )
-        for r in conn.execute(stmt)
-    ]
+    return [offer_from_row(r) for r in conn.execute(stmt)]

@@ -129,7 +129,8 @@ def _held(r: Any) -> Held:
     )
 
 
-def _offer(r: Any) -> Offer:
+def offer_from_row(r: Any) -> Offer:
+    """An `offers` row as the domain's Offer."""
     return Offer(
         id=r.id,
         supplier_id=r.supplier_id,
@@ -149,7 +150,7 @@ def load_offers(conn: Connection, skus: Iterable[str]) -> dict[str, list[Offer]]
     offers: dict[str, list[Offer]] = defaultdict(list)
     for part in chunks(sorted(set(skus))):
         for r in conn.execute(select(t.offers).where(t.offers.c.sku.in_(part))):
-            offers[r.sku].append(_offer(r))
+            offers[r.sku].append(offer_from_row(r))
     return offers
 
 
