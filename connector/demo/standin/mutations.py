@@ -63,16 +63,17 @@ def _taggable(ctx: Context, info: Info, object_id: str) -> dict[str, Any] | None
     return ctx.store.get(object_id, parts[0])
 
 
+def _no_such_taggable(object_id: str) -> dict[str, Any]:
+    kind = gid_parts(object_id)[0]  # type: ignore[index]
+    return {"node": None, "userErrors": [_user_error(["id"], f"{kind} does not exist")]}  # guess
+
+
 @resolver("Mutation", "tagsAdd")
 def tags_add(ctx: Context, _root: Any, args: dict[str, Any], info: Info) -> Any:
     with ctx.store.lock:
         target = _taggable(ctx, info, args["id"])
         if target is None:
-            kind = gid_parts(args["id"])[0]  # type: ignore[index]
-            return {
-                "node": None,
-                "userErrors": [_user_error(["id"], f"{kind} does not exist")],
-            }  # guess
+            return _no_such_taggable(args["id"])
         tags = normalise_tags(target["tags"], args["tags"])
         if tags != target["tags"]:
             target["tags"] = tags
@@ -85,11 +86,7 @@ def tags_remove(ctx: Context, _root: Any, args: dict[str, Any], info: Info) -> A
     with ctx.store.lock:
         target = _taggable(ctx, info, args["id"])
         if target is None:
-            kind = gid_parts(args["id"])[0]  # type: ignore[index]
-            return {
-                "node": None,
-                "userErrors": [_user_error(["id"], f"{kind} does not exist")],
-            }  # guess
+            return _no_such_taggable(args["id"])
         removed = set(split_tags(args["tags"]))  # case-sensitive, as recorded
         tags = [t for t in target["tags"] if t not in removed]
         if tags != target["tags"]:
