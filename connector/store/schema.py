@@ -305,6 +305,9 @@ outbox = Table(
     # Claimed after a lease ran out: an earlier attempt may have happened. Kept when the
     # item is handed back unstarted, so the next holder still looks before it acts.
     Column("in_doubt", Boolean, nullable=False, default=False, server_default=false()),
+    # Committed right before the channel's network call: an item claimed but never marked
+    # transmitting was not performed, so a dead worker's item is handed back, not in doubt.
+    Column("transmitting_at", UTCDateTime),
     Column("last_error", Text),
     Column("po_id", ForeignKey("purchase_orders.id", ondelete="SET NULL")),
     Column("supplier_id", String(64)),
@@ -324,6 +327,19 @@ counters = Table(
 )
 
 # --- The store side (Shopify) ----------------------------------------------------------------
+
+# Which shop this database serves, recorded on its first run: a command against a database of
+# another shop, or a shop another database serves, refuses instead of ordering again.
+store_identity = Table(
+    "store_identity",
+    metadata,
+    Column("shop", String(255), primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("account", String(255)),
+    # Made once per database; written onto the shop so another database can see it.
+    Column("database_id", String(64), nullable=False),
+    Column("first_run_at", UTCDateTime, nullable=False),
+)
 
 shop_cursors = Table(
     "shop_cursors",
