@@ -4,6 +4,9 @@ promises. The channels themselves live in `adapters.suppliers`; the core only kn
 A channel gets a `PurchaseOrderDocument` — everything the supplier must see, already read from
 the database — and delivers it. It never touches the database: dispatch records the outcome.
 Channels that can be asked about a PO later (a status API) are also `StatusChannel`s.
+A channel calls `connector.transmission.transmitting()` right before the bytes that deliver
+the document go out, and says so with a class attribute `marks_transmission = True`: dispatch
+then knows that a worker which died before that moment sent nothing.
 
 Errors say what to do next:
 

@@ -6,11 +6,20 @@ idempotency key made once, at enqueue time, and sent on every attempt (§3, 4).
 
 Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL so several workers share the work; on
 SQLite the IMMEDIATE write transaction serialises claims. A worker only completes or fails an
-item it still holds the lease on. An item whose lease expired while in progress comes back
-`in_doubt`: the earlier attempt may have happened, so the channel must look before it acts.
-It stays in doubt (the `in_doubt` column) until an attempt settles what happened: handed back
-unstarted on shutdown, or given back because asking the supplier failed, it is still in doubt
-for whoever claims it next.
+item it still holds the lease on.
+
+Recovery after a crash. The worker that performs a supplier message commits a *transmitting*
+mark right before the channel's network call (`mark_transmitting`, see
+`connector.transmission`). Before each claim, items whose holder is gone are handed back
+(`reclaim`): those whose lease ran out, and at once those of a lease owner on this host whose
+process no longer runs (`connector.leases`: the owner is host, pid and start time). An item
+that was never marked transmitting cannot have been performed: it is pending again as if
+never claimed (the attempt is not counted). An item that was marked may have arrived: it
+comes back `in_doubt`, so the channel must look before it acts. Items of the kinds whose
+performers do not mark (store writes, which carry their own idempotency keys) count as marked
+from their claim. An item stays in doubt (the `in_doubt` column) until an attempt settles
+what happened: handed back unstarted on shutdown, or given back because asking the supplier
+failed, it is still in doubt for whoever claims it next.
 
 The messages to a supplier about one PO (`po.send`, `po.change`) go out in revision order: a
 revision is not claimed while an earlier one of the same PO is pending, in progress (leased
@@ -23,16 +32,15 @@ never performed and is no longer wanted (a PO cancelled before it went out).
 
 from __future__ import annotations
 
-import os
-import socket
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, case, func, literal, not_, or_, select
 
+from connector import leases
 from connector.store import schema as t
 
 PENDING, IN_PROGRESS, DONE, DEAD = "pending", "in_progress", "done", "dead"
@@ -41,11 +49,22 @@ HELD, WITHDRAWN = "held", "withdrawn"
 # cancellation), performed strictly in the order of their revision (`revision_of`).
 SEND, CHANGE = "po.send", "po.change"
 IN_REVISION_ORDER = (SEND, CHANGE)
+# The kinds whose performer marks the moment it starts transmitting (dispatch): an item of
+# these kinds claimed but never marked was not performed.
+MARKED_KINDS = IN_REVISION_ORDER
 
 
 def worker_name() -> str:
-    """This process, as lease owner: host and process id."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process, as lease owner: host, process id and start time (`connector.leases`)."""
+    return leases.owner()
+
+
+@dataclass(frozen=True)
+class Reclaimed:
+    """What `reclaim` found: items handed back as never performed, and items in doubt."""
+
+    handed_back: int = 0
+    in_doubt: int = 0
 
 
 @dataclass(frozen=True)
@@ -126,10 +145,51 @@ def enqueue(
 
 def _due(now: datetime) -> Any:
     o = t.outbox.c
-    return or_(
-        and_(o.status == PENDING, o.next_attempt_at <= now),
-        and_(o.status == IN_PROGRESS, o.lease_expires_at < now),
-    )
+    return and_(o.status == PENDING, o.next_attempt_at <= now)
+
+
+def reclaim(conn: Connection, worker: str, now: datetime) -> Reclaimed:
+    """Hand back the items whose holder is gone: the lease ran out, or the owner is a process
+    of this host that no longer runs. Never marked transmitting: pending again, the attempt
+    not counted. Marked: pending and in doubt. `claim` calls it first; a worker may call it
+    when it starts. Rows another transaction is reclaiming are skipped, not waited for."""
+    o = t.outbox.c
+    owners = conn.execute(
+        select(o.lease_owner)
+        .where(o.status == IN_PROGRESS, o.lease_expires_at >= now, o.lease_owner != worker)
+        .distinct()
+    ).scalars()
+    dead = [name for name in owners if name and leases.is_dead(name)]
+    gone = o.lease_expires_at < now
+    if dead:
+        gone = or_(gone, o.lease_owner.in_(dead))
+    marked = or_(o.transmitting_at.is_not(None), not_(o.kind.in_(MARKED_KINDS)))
+    rows = conn.execute(
+        select(o.id, marked.label("marked"))
+        .where(o.status == IN_PROGRESS, gone)
+        .with_for_update(skip_locked=True)
+    ).all()
+    unmarked = [r.id for r in rows if not r.marked]
+    doubtful = [r.id for r in rows if r.marked]
+    released = {"status": PENDING, "lease_owner": None, "lease_expires_at": None}
+    for start in range(0, len(unmarked), 900):
+        conn.execute(
+            t.outbox.update()
+            .where(o.id.in_(unmarked[start : start + 900]))
+            .values(**released, attempts=o.attempts - 1)
+        )
+    for start in range(0, len(doubtful), 900):
+        conn.execute(
+            t.outbox.update()
+            .where(o.id.in_(doubtful[start : start + 900]))
+            .values(
+                **released,
+                in_doubt=True,
+                transmitting_at=None,
+                last_error=literal("stopped while performing it: ") + o.lease_owner,
+            )
+        )
+    return Reclaimed(len(unmarked), len(doubtful))
 
 
 def _waiting_behind(conn: Connection, rows: Sequence[Any]) -> set[int]:
@@ -163,9 +223,11 @@ def claim(
     limit: int = 10,
     kinds: Collection[str] | None = None,
 ) -> list[OutboxItem]:
-    """Take up to `limit` due items under a lease for `worker`. Commit right after, so other
-    workers see the lease, and perform the items outside the transaction."""
+    """Take up to `limit` due items under a lease for `worker`, after handing back those whose
+    holder is gone (`reclaim`). Commit right after, so other workers see the lease, and
+    perform the items outside the transaction."""
     o = t.outbox.c
+    reclaim(conn, worker, now)
     query = (
         select(t.outbox)
         .where(_due(now))
@@ -197,8 +259,7 @@ def claim(
             lease_owner=worker,
             lease_expires_at=now + lease,
             attempts=o.attempts + 1,
-            # Evaluated on the row as it was: a lease that ran out leaves the item in doubt.
-            in_doubt=or_(o.status == IN_PROGRESS, o.in_doubt),
+            transmitting_at=None,  # this attempt has not started transmitting
         )
     )
     return [
@@ -211,7 +272,7 @@ def claim(
             attempts=r.attempts + 1,
             po_id=r.po_id,
             supplier_id=r.supplier_id,
-            in_doubt=r.status == IN_PROGRESS or bool(r.in_doubt),
+            in_doubt=bool(r.in_doubt),
             first_attempt=was_never_attempted(r),
         )
         for r in rows
@@ -221,6 +282,20 @@ def claim(
 def _held_by(item_id: int, worker: str) -> Any:
     o = t.outbox.c
     return and_(o.id == item_id, o.status == IN_PROGRESS, o.lease_owner == worker)
+
+
+def mark_transmitting(
+    conn: Connection, item_id: int, worker: str, now: datetime, lease: timedelta
+) -> bool:
+    """`worker` starts transmitting the item now (commit at once): from here on, should it
+    die, the item may have been performed and comes back in doubt. Renews the lease. False
+    when another worker holds the item now: then transmit nothing."""
+    result = conn.execute(
+        t.outbox.update()
+        .where(_held_by(item_id, worker))
+        .values(transmitting_at=now, lease_expires_at=now + lease)
+    )
+    return result.rowcount == 1
 
 
 def renew(conn: Connection, item_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
@@ -242,6 +317,7 @@ def complete(conn: Connection, item_id: int, worker: str, now: datetime) -> bool
             completed_at=now,
             lease_owner=None,
             lease_expires_at=None,
+            transmitting_at=None,
             last_error=None,
             in_doubt=False,
         )
@@ -265,6 +341,7 @@ def retry(
             next_attempt_at=at,
             lease_owner=None,
             lease_expires_at=None,
+            transmitting_at=None,
             last_error=error[:4000],
             in_doubt=in_doubt,
         )
@@ -279,6 +356,7 @@ def _stopped(status: str, why: str, now: datetime) -> dict[str, Any]:
         "completed_at": now,
         "lease_owner": None,
         "lease_expires_at": None,
+        "transmitting_at": None,
         "last_error": why[:4000],
         # Held stays in doubt (a person answers); otherwise what happened is settled.
         "in_doubt": status == HELD,
@@ -334,8 +412,10 @@ def withdraw(
 
 def release_leases(conn: Connection, worker: str, now: datetime) -> int:
     """On shutdown: hand back what `worker` claimed and did not start; due again at once.
-    An item it claimed in doubt stays in doubt (`in_doubt` is left as the claim set it)."""
+    An item it claimed in doubt stays in doubt (`in_doubt` is left as the claim set it). One
+    it was transmitting when it was stopped (cancelled mid-send) comes back in doubt."""
     o = t.outbox.c
+    started = o.transmitting_at.is_not(None)
     result = conn.execute(
         t.outbox.update()
         .where(o.status == IN_PROGRESS, o.lease_owner == worker)
@@ -343,8 +423,10 @@ def release_leases(conn: Connection, worker: str, now: datetime) -> int:
             status=PENDING,
             lease_owner=None,
             lease_expires_at=None,
+            transmitting_at=None,
             next_attempt_at=now,
-            attempts=o.attempts - 1,
+            attempts=case((started, o.attempts), else_=o.attempts - 1),
+            in_doubt=or_(o.in_doubt, started),
         )
     )
     return result.rowcount
@@ -361,6 +443,7 @@ def requeue(conn: Connection, dedupe_key: str, now: datetime) -> bool:
             status=PENDING,
             next_attempt_at=now,
             completed_at=None,
+            transmitting_at=None,
             attempts=0,
             last_error=func.coalesce(o.last_error, "performed before; requeued"),
             in_doubt=False,  # a person decided: perform it again

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from connector.configuration.model import TandemConfig
 from connector.store import Database, open_database
 from connector.store.schema import metadata
+from tests.support.imap import ImapServer, dovecot
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 POSTGRES_URL = os.environ.get("TANDEM_TEST_POSTGRES_URL")
@@ -67,3 +68,11 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"shared data not found at {SHARED} (checkout ../shared beside the project)")
     return SHARED
+
+
+@pytest.fixture
+def imap_server(tmp_path: Path) -> Iterator[ImapServer]:
+    """A real IMAP server (a private dovecot) with one account, `po@shop.example`, and its
+    INBOX and Sent folders; see tests/support/imap.py. Skipped without dovecot, except in CI."""
+    with dovecot(tmp_path) as server:
+        yield server

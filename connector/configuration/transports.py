@@ -32,6 +32,40 @@ class EmailTemplates(Section):
     text: ConfigPath | None = None
 
 
+_EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+class SentLookup(Section):
+    """Where a copy of every PO email can be found over IMAP, so that a send interrupted by a
+    crash is settled by looking its Message-ID up instead of asking a person: the sending
+    account's Sent folder, or the mailbox of `bcc_archive`.
+
+    `not_found` says what the absence of the message means. `resend` (the default when the
+    mail server itself files every message it accepts into `folder`, as Gmail and Microsoft
+    365 do): it was never accepted, send it again. `hold` (the default with `append_to_sent`
+    or `bcc_archive`, whose copies are written after the SMTP server accepted the message,
+    or delivered later): its absence proves nothing, so the supplier's `in_doubt` policy
+    decides as if there were no lookup."""
+
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)  # 993 with tls: ssl, else 143
+    username: str
+    password: SecretStr | None = None
+    # ssl: TLS from the first byte (993); starttls: upgrade on 143; none: in the clear (a
+    # server on this machine only).
+    tls: Literal["ssl", "starttls", "none"] = "ssl"
+    folder: str = "Sent"
+    # Tandem files its own copy into `folder` after the SMTP server accepted the message
+    # (for servers that do not).
+    append_to_sent: bool = False
+    not_found: Literal["resend", "hold"] | None = None
+    timeout_seconds: float = Field(default=30, gt=0)
+
+    @property
+    def imap_port(self) -> int:
+        return self.port or (993 if self.tls == "ssl" else 143)
+
+
 class EmailTransport(Section):
     type: Literal["email"]
     to: list[str] = Field(min_length=1)
@@ -41,6 +75,10 @@ class EmailTransport(Section):
     attach_pdf: bool = True
     attach_csv: bool = True
     csv_columns: list[str] = Field(default_factory=lambda: list(DEFAULT_CSV_COLUMNS))
+    # Every PO is Bcc'd to this address (not shown to the supplier), so its mailbox holds a
+    # copy that `sent_lookup` can find.
+    bcc_archive: str | None = None
+    sent_lookup: SentLookup | None = None
 
     @field_validator("to", "cc", mode="before")
     @classmethod
@@ -51,9 +89,25 @@ class EmailTransport(Section):
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
         for address in value:
-            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+            if not _EMAIL_ADDRESS.fullmatch(address):
                 raise ValueError(f"{address!r} is not an email address")
         return value
+
+    @field_validator("bcc_archive")
+    @classmethod
+    def _archive_address(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL_ADDRESS.fullmatch(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+    def absence_means_unsent(self) -> bool:
+        """A message missing from `sent_lookup.folder` was never accepted (see SentLookup)."""
+        lookup = self.sent_lookup
+        if lookup is None:
+            return False
+        if lookup.not_found is not None:
+            return lookup.not_found == "resend"
+        return not lookup.append_to_sent and self.bcc_archive is None
 
 
 class RestAuth(Section):

@@ -10,11 +10,18 @@ record the outcome in the same transaction that completes the item.
 - Permanent failure (or budget spent): the item stops and an exception quotes the supplier.
   Settings the channel cannot be built from (an unknown CSV column, a template that does not
   compile) stop the item the same way, before anything is sent.
-- In doubt (a lease ran out mid-send: the process died between sending and recording): the
-  channel is asked whether the earlier attempt arrived (REST lookup, SFTP file check), and
-  the item stays in doubt until it answers. Where it cannot tell (SMTP), the supplier's
-  `in_doubt` policy decides: `hold` stops the item for a person, who answers with
-  `tandem po arrived` or `tandem po resend`; `resend` sends again with the same Message-ID.
+- In doubt (the process died after the channel started transmitting and before the outcome
+  was recorded): the channel is asked whether the earlier attempt arrived (REST lookup, SFTP
+  file check, the email's Message-ID in the Sent folder over IMAP), and the item stays in
+  doubt until it answers. Where it cannot tell (plain SMTP), the supplier's `in_doubt`
+  policy decides: `hold` stops the item for a person, who answers with `tandem po arrived`
+  or `tandem po resend`; `resend` sends again with the same Message-ID.
+
+The transmitting mark (`connector.transmission`): the channel tells dispatch the moment it
+starts transmitting, after rendering and connecting, and dispatch commits that moment before
+a byte goes out. A worker that dies before it leaves an item that was never performed: the
+next claim hands it back, and it goes out once, never in doubt. A worker that finds, when it
+is about to transmit, that it lost the item to another worker sends nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from connector import outbox
+from connector import outbox, transmission
 from connector.channels import (
     Channel,
     ChannelError,
@@ -184,8 +191,12 @@ async def _deliver(
                 )
         report.note("manual", item, label)
         return
+    mark = _Marker(db, worker, item, now)
     try:
-        result = await _send_once(channel, document, item, supplier)
+        with transmission.marking(mark):
+            result = await _send_once(channel, document, item, supplier, mark)
+    except transmission.LeaseLost:
+        return  # another worker holds the item now and performs it; nothing was sent
     except _Held as held:
         _stop(db, worker, item, document, str(held), now(), ExceptionKind.SEND_IN_DOUBT)
         report.note("held", item, label, str(held))
@@ -234,6 +245,22 @@ def _channel(
         return exc
 
 
+@dataclass
+class _Marker:
+    """What `transmission.transmitting()` does in dispatch: commit the item's mark."""
+
+    db: Database
+    worker: str
+    item: outbox.OutboxItem
+    now: Callable[[], datetime]
+
+    async def __call__(self) -> None:
+        with self.db.write() as conn:
+            held = outbox.mark_transmitting(conn, self.item.id, self.worker, self.now(), LEASE)
+        if not held:
+            raise transmission.LeaseLost(f"outbox item {self.item.id} is held by another worker")
+
+
 class _Held(Exception):
     pass
 
@@ -258,6 +285,7 @@ async def _send_once(
     document: PurchaseOrderDocument,
     item: outbox.OutboxItem,
     supplier: SupplierConfig,
+    mark: _Marker,
 ) -> SendResult:
     if item.in_doubt:
         try:
@@ -275,6 +303,8 @@ async def _send_once(
             if found is not None:
                 found.details["resolved_by_lookup"] = True
                 return found
+    if not getattr(channel, "marks_transmission", False):
+        await mark()  # the channel does not say when it starts: mark it now, to be safe
     return await channel.send(document)
 
 

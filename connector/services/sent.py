@@ -53,8 +53,13 @@ def record_sent(
         document.kind, "sent"
     )
     ref = f" ({result.reference})" if result.reference else ""
+    found_in = result.details.get("found_in")
     looked = (
-        " — found at the supplier after an interrupted attempt"
+        (
+            f" — found in {found_in} after an interrupted attempt"
+            if found_in
+            else " — found at the supplier after an interrupted attempt"
+        )
         if result.details.get("resolved_by_lookup")
         else ""
     )

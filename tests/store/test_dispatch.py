@@ -206,7 +206,8 @@ def test_a_worker_whose_lease_ran_out_does_not_send_what_another_took(db: Databa
     # w1 renewed PO-00002's lease before sending it; PO-00003 had gone to w2 by its turn.
     assert [d.number for d in supplier.received] == ["PO-00001", "PO-00002"]
     assert report.sent == ["PO-00001 rev 1", "PO-00002 rev 1"]
-    assert [(i.payload["number"], i.in_doubt) for i in taken] == [("PO-00003", True)]
+    # w1 had not started transmitting PO-00003: w2 takes it as never attempted, not in doubt.
+    assert [(i.payload["number"], i.in_doubt) for i in taken] == [("PO-00003", False)]
     with db.read() as conn:
         owners = conn.execute(
             select(t.outbox.c.lease_owner).where(t.outbox.c.status == "in_progress")

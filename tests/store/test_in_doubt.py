@@ -34,9 +34,11 @@ from tests.store.helpers import T0, config, ingest, offers, order
 
 
 def crash_mid_send(db: Database) -> None:
-    """A worker claims the PO, the supplier gets it, the worker dies before recording."""
+    """A worker claims the PO, starts sending it, the supplier gets it, the worker dies
+    before recording."""
     with db.write() as conn:
         [item] = outbox.claim(conn, "dead-worker", T0, timedelta(minutes=5), kinds=["po.send"])
+        outbox.mark_transmitting(conn, item.id, "dead-worker", T0, timedelta(minutes=5))
     assert item.idempotency_key
 
 
@@ -252,7 +254,8 @@ def crash_mid_change(db: Database) -> None:
     """As crash_mid_send, for the PO's change request."""
     with db.write() as conn:
         at = T0 + timedelta(minutes=1)
-        [_] = outbox.claim(conn, "dead-worker", at, timedelta(minutes=5), kinds=["po.change"])
+        [item] = outbox.claim(conn, "dead-worker", at, timedelta(minutes=5), kinds=["po.change"])
+        outbox.mark_transmitting(conn, item.id, "dead-worker", at, timedelta(minutes=5))
 
 
 def first_sending_gave_up_then_changed(db: Database) -> TandemConfig:

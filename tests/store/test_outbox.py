@@ -48,6 +48,7 @@ def test_an_expired_lease_comes_back_in_doubt_and_the_old_owner_cannot_complete(
     with db.write() as conn:
         outbox.enqueue(conn, [effect(1)], T0)
         [item] = outbox.claim(conn, "w1", T0, LEASE)
+        assert outbox.mark_transmitting(conn, item.id, "w1", T0, LEASE)
     later = T0 + LEASE + timedelta(seconds=1)
     with db.write() as conn:
         [again] = outbox.claim(conn, "w2", later, LEASE)
@@ -118,7 +119,8 @@ def test_an_item_handed_back_on_shutdown_stays_in_doubt_when_it_was_claimed_in_d
 ) -> None:
     with db.write() as conn:
         outbox.enqueue(conn, [effect(1)], T0)
-        outbox.claim(conn, "w1", T0, LEASE)  # w1 dies while performing it
+        [item] = outbox.claim(conn, "w1", T0, LEASE)
+        outbox.mark_transmitting(conn, item.id, "w1", T0, LEASE)  # w1 dies while sending it
     later = T0 + LEASE + timedelta(seconds=1)
     with db.write() as conn:
         [again] = outbox.claim(conn, "w2", later, LEASE)
@@ -134,7 +136,8 @@ def test_an_item_handed_back_on_shutdown_stays_in_doubt_when_it_was_claimed_in_d
 def test_an_item_answered_after_doubt_is_no_longer_in_doubt(db: Database) -> None:
     with db.write() as conn:
         outbox.enqueue(conn, [effect(1)], T0)
-        outbox.claim(conn, "w1", T0, LEASE)
+        [item] = outbox.claim(conn, "w1", T0, LEASE)
+        outbox.mark_transmitting(conn, item.id, "w1", T0, LEASE)
     later = T0 + LEASE + timedelta(seconds=1)
     with db.write() as conn:
         [again] = outbox.claim(conn, "w2", later, LEASE)

@@ -10,8 +10,18 @@ unknown, bad credentials 535, message rejected), a TLS certificate that is not t
 server without STARTTLS or AUTH are `PermanentError` (a person must act). Messages carry the
 server's own words and never the SMTP password.
 
-SMTP cannot tell whether an earlier attempt arrived, so `lookup` raises `LookupUnsupported`;
-a resend is safe to the extent that it carries the same Message-ID.
+The transmitting mark (`connector.transmission`) is set once the message is composed (PDF and
+CSV rendered), the connection is up and the login accepted, right before `MAIL FROM`.
+
+SMTP itself cannot tell whether an earlier attempt arrived. With `transport.sent_lookup`,
+`lookup` looks the Message-ID up over IMAP in the sending account's Sent folder or in the
+mailbox of `transport.bcc_archive` (`sent_folder`): found means sent (the timeline says where
+it was found); not found means "send again" only where the copy is filed as the server
+accepts the message (`SentLookup.not_found`), else the channel cannot tell; a lookup that
+cannot be made for now is a `TransientError` (the item stays in doubt and is asked again,
+then held), one that cannot be made at all (login refused, no such folder) cannot tell.
+Without `sent_lookup`, `lookup` raises `LookupUnsupported`; a resend is safe to the extent
+that it carries the same Message-ID.
 """
 
 from __future__ import annotations
@@ -26,6 +36,8 @@ import aiosmtplib
 from adapters.suppliers import csvfile
 from adapters.suppliers.email import message, render
 from adapters.suppliers.email.errors import EmailSetupError
+from adapters.suppliers.email.sent_folder import SentFolder
+from connector import transmission
 from connector.channels import (
     ChannelError,
     LookupUnsupported,
@@ -42,8 +54,11 @@ class EmailChannel:
     """Sends PO documents to one supplier by email.
 
     `tls_context` replaces the system's default trust (e.g. a private CA or, in tests, a
-    self-signed certificate); without it the server's certificate is checked as usual.
+    self-signed certificate) for SMTP and IMAP; without it the server's certificate is
+    checked as usual.
     """
+
+    marks_transmission = True  # connected and logged in, right before MAIL FROM
 
     def __init__(
         self,
@@ -70,6 +85,8 @@ class EmailChannel:
             if value is not None and ("@" not in value or "\r" in value or "\n" in value):
                 raise EmailSetupError(f"{key}: {value!r} is not an email address")
         self._server = f"SMTP server {smtp.host}:{smtp.port}"
+        lookup = transport.sent_lookup
+        self._sent = None if lookup is None else SentFolder(lookup, tls_context=tls_context)
 
     def compose(self, document: PurchaseOrderDocument) -> EmailMessage:
         """The message `send` would deliver (for previews and tests)."""
@@ -89,6 +106,8 @@ class EmailChannel:
         email = self.compose(document)
         raw = email.as_bytes(policy=SMTP_POLICY)
         recipients = [message.sender_address(a) for a in (*self.transport.to, *self.transport.cc)]
+        if self.transport.bcc_archive:  # the envelope only: no Bcc header for the supplier
+            recipients.append(self.transport.bcc_archive)
         message_id = str(email["Message-ID"])
         refused, reply = await self._deliver(raw, recipients)
         to = [message.sender_address(a) for a in self.transport.to]
@@ -103,15 +122,48 @@ class EmailChannel:
         }
         if refused:
             details["refused"] = refused
+        lookup = self.transport.sent_lookup
+        if lookup is not None and lookup.append_to_sent:
+            details["sent_copy"] = await self._file_copy(raw)
         return SendResult(
             reference=message_id, sent=raw.decode("utf-8", "replace"), details=details
         )
 
     async def lookup(self, document: PurchaseOrderDocument) -> SendResult | None:
-        raise LookupUnsupported(
-            f"email to supplier {self.supplier.id}: SMTP cannot tell whether "
-            f"{document.number} revision {document.revision} arrived"
+        what = f"{document.number} revision {document.revision}"
+        if self._sent is None:
+            raise LookupUnsupported(
+                f"email to supplier {self.supplier.id}: SMTP cannot tell whether {what}"
+                " arrived (transport.sent_lookup would look for it in the Sent folder)"
+            )
+        identifier = message.message_id(document, message.domain_of(self.smtp.from_))
+        try:
+            raw = await self._sent.find(identifier, document.idempotency_key)
+        except PermanentError as exc:  # login refused, no such folder, another item's copy
+            raise LookupUnsupported(f"cannot look {what} up: {exc}") from None
+        if raw is None:
+            if self.transport.absence_means_unsent():
+                return None
+            raise LookupUnsupported(
+                f"{identifier} is not in {self._sent.where}, but copies are filed there"
+                " after the SMTP server accepted a message (append_to_sent, bcc_archive), so"
+                f" its absence does not prove that {what} was not sent"
+            )
+        return SendResult(
+            reference=identifier,
+            sent=raw.decode("utf-8", "replace"),
+            details={"message_id": identifier, "found_in": self._sent.where},
         )
+
+    async def _file_copy(self, raw: bytes) -> str:
+        """Tandem's copy in the Sent folder: the message went out whatever happens here, so a
+        failure is noted on the timeline, never an error."""
+        assert self._sent is not None
+        try:
+            await self._sent.append(raw)
+        except ChannelError as exc:
+            return f"not filed: {exc}"
+        return f"filed in {self._sent.where}"
 
     async def _deliver(self, raw: bytes, recipients: list[str]) -> tuple[dict[str, str], str]:
         """Refused recipients (address -> reply) and the server's reply to the message."""
@@ -131,6 +183,7 @@ class EmailChannel:
                     self._refuse_cleartext_login(client)
                     password = smtp.password.get_secret_value() if smtp.password else ""
                     await client.login(smtp.username, password)
+                await transmission.transmitting()
                 errors, reply = await client.sendmail(
                     message.sender_address(smtp.from_), recipients, raw
                 )

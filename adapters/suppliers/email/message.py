@@ -4,7 +4,9 @@ The Message-ID is the email channel's idempotency key (DESIGN §3.3-4): it is ma
 number, revision and kind alone, `<PO-00012.rev2.change@shop.example>`, so a resend of the
 same revision carries the same Message-ID and the supplier's mail client shows one message.
 Change and cancel messages reply to the original order (`<PO-00012.rev1.order@...>`) so they
-land in the same thread.
+land in the same thread. `X-Tandem-Key` carries the outbox item's idempotency key, so a
+lookup in the Sent folder tells this message from one an earlier database sent under the
+same PO number.
 """
 
 from __future__ import annotations
@@ -122,6 +124,8 @@ def compose(
     message["X-Tandem-PO"] = document.number
     message["X-Tandem-Revision"] = str(document.revision)
     message["X-Tandem-Kind"] = document.kind
+    if document.idempotency_key:
+        message["X-Tandem-Key"] = document.idempotency_key
     # Quoted-printable keeps the message 7-bit: any server takes it, 8BITMIME or not.
     message.set_content(renderer.text(values), cte="quoted-printable")
     message.add_alternative(renderer.html(values), subtype="html", cte="quoted-printable")

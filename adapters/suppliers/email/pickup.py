@@ -14,10 +14,13 @@ from pathlib import Path
 
 from adapters.suppliers.email import message
 from adapters.suppliers.email.channel import EmailChannel
+from connector import transmission
 from connector.channels import PurchaseOrderDocument, SendResult, TransientError
 
 
 class PickupChannel:
+    marks_transmission = True  # right before the file is written
+
     def __init__(self, channel: EmailChannel, directory: Path) -> None:
         self.channel = channel
         self.directory = directory
@@ -32,6 +35,7 @@ class PickupChannel:
         email = self.channel.compose(document)
         raw = email.as_bytes(policy=SMTP_POLICY)
         target = self.path(document)
+        await transmission.transmitting()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             partial = target.with_suffix(".eml.part")

@@ -28,6 +28,7 @@ from adapters.suppliers.rest.responses import (
     parse_body,
     status_update,
 )
+from connector import transmission
 from connector.channels import (
     LookupUnsupported,
     PermanentError,
@@ -44,6 +45,8 @@ _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 class RestChannel:
     """A supplier's REST API as its profile describes it: `send`, `lookup`, `poll_status`."""
+
+    marks_transmission = True  # right before the create / change / cancel request
 
     def __init__(
         self,
@@ -74,6 +77,7 @@ class RestChannel:
             )
         request = self._request(endpoint, name, document)
         key = document.idempotency_key or _stable_key(document)
+        await transmission.transmitting()
         response = await self._http.exchange(request, idempotency_key=key)
         self._http.raise_for(response, request)
         data = parse_body(response)

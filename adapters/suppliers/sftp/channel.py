@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import asyncssh
 
 from adapters.suppliers.csvfile import check_columns, render_csv
+from connector import transmission
 from connector.channels import (
     PermanentError,
     PurchaseOrderDocument,
@@ -50,6 +51,8 @@ _PERMANENT_SSH = (
 
 class SftpChannel:
     """A supplier's SFTP drop directory: `send` writes the CSV, `lookup` checks for it."""
+
+    marks_transmission = True  # connected and logged in, right before the upload
 
     def __init__(
         self, transport: SftpTransport, supplier: SupplierConfig, *, timeout: float = 30.0
@@ -85,6 +88,7 @@ class SftpChannel:
         async def upload(sftp: asyncssh.SFTPClient) -> SendResult:
             already_there = await sftp.exists(path)
             if not already_there:
+                await transmission.transmitting()
                 part = f"{path}.part"
                 async with sftp.open(part, "wb") as file:
                     await file.write(content)
