@@ -104,6 +104,12 @@ class ExceptionKind(StrEnum):
     SEND_FAILED = "send_failed"
     SEND_IN_DOUBT = "send_in_doubt"
     PO_REJECTED = "po_rejected"
+    # Something Tandem depends on fails: a missing or stale feed, an unreadable orders file,
+    # a supplier's server that refuses, the store's credentials. Closed when it works again.
+    DEPENDENCY_FAILED = "dependency_failed"
+    # The store says the order was already handled (another Tandem database's PO on it, or
+    # its fulfilment done or held there): nothing is ordered until a person decides.
+    HANDLED_ELSEWHERE = "handled_elsewhere"
 
 
 # Exceptions the planner owns: it raises them and closes them again when a later run
@@ -118,6 +124,7 @@ PLANNING_EXCEPTIONS = frozenset(
         ExceptionKind.NO_SUPPLIER_FOR_MODE,
         ExceptionKind.PACK_SIZE,
         ExceptionKind.NO_STOCK,
+        ExceptionKind.HANDLED_ELSEWHERE,
     }
 )
 
@@ -199,6 +206,33 @@ class OrderLine(BaseModel):
     product_mode: str | None = Field(default=None, max_length=100)
     variant_id: Ident | None = None
     product_id: Ident | None = None
+    # Units the store already reports as fulfilled (by anyone: Tandem, a person, an app).
+    fulfilled_quantity: int = Field(default=0, ge=0, le=MAX_LINE_QUANTITY)
+
+
+class PriorPO(BaseModel):
+    """A PO the store says already serves an order, as a Tandem wrote it there."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    number: str = Field(min_length=1, max_length=40)
+    # The Tandem database that wrote it, when the store says (PO numbers repeat across them).
+    database: str | None = Field(default=None, max_length=64)
+    supplier: str | None = Field(default=None, max_length=200)
+    status: str | None = Field(default=None, max_length=24)
+
+
+class PriorHandling(BaseModel):
+    """What the store already says about an order, read with it: POs written on it and whether
+    its fulfilment is held or closed there. Before a line is first ordered the planner checks
+    it, so a second or fresh database cannot order again what another one (or a person)
+    already handled."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    purchase_orders: tuple[PriorPO, ...] = ()
+    on_hold: bool = False  # the store holds the order's fulfilment
+    closed: bool = False  # the store has no fulfilment left open for the order
 
 
 class Order(BaseModel):
@@ -217,6 +251,7 @@ class Order(BaseModel):
     customer: Customer = Field(default_factory=Customer)
     shipping_address: Address | None = None
     lines: tuple[OrderLine, ...] = ()
+    prior_handling: PriorHandling = Field(default_factory=PriorHandling)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from connector.domain import ExceptionKind, Mode, Offer, QuantityBasis, SupplierTerms
+from connector.fences import Fence
 from connector.routing import (
     ChoiceRules,
     LineFacts,
@@ -74,6 +75,10 @@ class LineToPlan:
     address_key: str | None  # the order's shipping address fingerprint
     held: tuple[Held, ...] = ()
     supplier_override: str | None = None
+    # Why the store says this line was handled elsewhere (connector.fences); a line that
+    # holds nothing is then not ordered but raised as an exception, unless a person already
+    # agreed with the store.
+    fence: Fence | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +314,11 @@ class _Planner:
         return missing
 
     def order_more(self, line: LineToPlan, mode: Mode, missing: int) -> int:
+        if line.fence is not None and not any(h.units > 0 for h in line.held):
+            # Not even stock is linked: the store says someone already served this order.
+            if not line.fence.accepted:
+                self.problem(line, ExceptionKind.HANDLED_ELSEWHERE, line.fence.message)
+            return missing
         sku = line.sku
         if sku is None:
             self.problem(line, ExceptionKind.NO_SKU, f"order {line.order_name}: line has no SKU")

@@ -40,6 +40,7 @@ fragment TandemOrderLine on LineItem {
   name
   quantity
   currentQuantity
+  unfulfilledQuantity
   customAttributes { key value }
   originalUnitPriceSet { shopMoney { amount } }
   variant { id }
@@ -51,6 +52,9 @@ fragment TandemOrderLine on LineItem {
 }
 """
 
+# Besides the order, what the shop already says about its handling (connector.fences): the PO
+# list any Tandem keeps on it (namespace and key as writeback.METAFIELD_NAMESPACE/_KEY) and
+# its fulfillment orders' statuses, leaving out hidden ones (closed when moved or merged).
 _ORDER_FIELDS = """
 fragment TandemOrder on Order {
   id
@@ -84,6 +88,8 @@ fragment TandemOrder on Order {
     nodes { ...TandemOrderLine }
     pageInfo { hasNextPage endCursor }
   }
+  purchaseOrders: metafield(namespace: "tandem", key: "purchase_orders") { value }
+  fulfillmentOrders(first: 10, displayable: true) { nodes { status } }
 }
 """
 

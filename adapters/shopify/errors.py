@@ -24,14 +24,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from connector.errors import TandemError
+from connector.errors import TandemError, TemporaryError
 
 
 class ShopifyError(TandemError):
     pass
 
 
-class RetryableError(ShopifyError):
+class RetryableError(ShopifyError, TemporaryError):
     def __init__(
         self, message: str, retry_after: float | None = None, *, may_have_applied: bool = False
     ) -> None:

@@ -4,18 +4,21 @@ Quantities are `currentQuantity` (after edits and removals: a removed line reads
 financial status is Shopify's display status in lower case ("PARTIALLY_PAID" ->
 "partially_paid", matching `store.planned_financial_statuses`), and the inputs of the mode
 precedence come along: order, customer and product tags, line custom attributes (properties)
-and the product's mode metafield.
+and the product's mode metafield. So does what the shop already says about the order's
+handling, for the planner's fences: the POs a Tandem wrote on it, its fulfillment orders held
+or closed, and each line's fulfilled units.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
 
-from connector.domain import Address, Customer, Order, OrderLine
+from connector.domain import Address, Customer, Order, OrderLine, PriorHandling, PriorPO
 
 
 class MappingError(ValueError):
@@ -36,11 +39,54 @@ def map_order(node: dict[str, Any]) -> Order:
             tags=tuple(node.get("tags") or ()),
             customer=_customer(node.get("customer")),
             shipping_address=_address(node.get("shippingAddress"), node.get("customer")),
-            lines=tuple(map_line(item) for item in _line_nodes(node)),
+            lines=tuple(_fulfilled(map_line(item), item) for item in _line_nodes(node)),
+            prior_handling=prior_handling(node),
         )
     except (KeyError, ValueError, ValidationError) as exc:
         detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         raise MappingError(f"order {name}: {detail}") from None
+
+
+def prior_handling(node: dict[str, Any]) -> PriorHandling:
+    """What the order already says about its handling: the `tandem.purchase_orders` list any
+    Tandem wrote (entries that cannot be read are skipped) and its fulfillment orders held,
+    or all closed (cancelled ones count as closed)."""
+    statuses = {
+        str(fo.get("status"))
+        for fo in ((node.get("fulfillmentOrders") or {}).get("nodes") or [])
+        if isinstance(fo, dict)
+    }
+    return PriorHandling(
+        purchase_orders=_prior_pos((node.get("purchaseOrders") or {}).get("value")),
+        on_hold="ON_HOLD" in statuses,
+        closed=bool(statuses) and statuses <= {"CLOSED", "CANCELLED"},
+    )
+
+
+def _prior_pos(value: Any) -> tuple[PriorPO, ...]:
+    try:
+        entries = json.loads(value) if isinstance(value, str) else []
+    except ValueError:
+        entries = []
+    found: list[PriorPO] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        fields = {k: entry.get(k) for k in ("number", "database", "supplier", "status")}
+        try:
+            found.append(PriorPO.model_validate({k: v for k, v in fields.items() if v}))
+        except ValidationError:
+            continue
+    return tuple(found)
+
+
+def _fulfilled(line: OrderLine, item: dict[str, Any]) -> OrderLine:
+    """The units of the line the shop reports fulfilled (by anyone): current less unfulfilled."""
+    unfulfilled = item.get("unfulfilledQuantity")
+    if not isinstance(unfulfilled, int):
+        return line
+    done = max(0, min(line.quantity, line.quantity - unfulfilled))
+    return line.model_copy(update={"fulfilled_quantity": done}) if done else line
 
 
 def _line_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:

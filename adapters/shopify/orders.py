@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -98,20 +98,36 @@ def store_orders(
 ) -> IngestReport:
     with db.write() as conn:
         report = ingest_orders(conn, shop, orders, config.store.planned_financial_statuses, now)
-        raise_exceptions(
-            conn,
-            [
-                NewException(
-                    ExceptionKind.ORDER_UNREADABLE,
-                    f"order_unreadable:{shop}:{gid}",
-                    f"{message}; Tandem reads it again when it changes",
-                    details={"shop": shop, "order": gid},
-                )
-                for gid, message in problems
-            ],
-            now,
-        )
+        raise_exceptions(conn, unreadable(shop, problems), now)
     return report
+
+
+def unreadable(shop: str, problems: Sequence[tuple[str, str]]) -> list[NewException]:
+    """The exceptions for orders that could not be read, one per order however often."""
+    return [
+        NewException(
+            ExceptionKind.ORDER_UNREADABLE,
+            f"order_unreadable:{shop}:{gid}",
+            f"{message}; Tandem reads it again when it changes",
+            details={"shop": shop, "order": gid},
+        )
+        for gid, message in problems
+    ]
+
+
+async def orders_since(
+    client: ShopifyClient, config: TandemConfig, since: datetime
+) -> tuple[list[Order], list[tuple[str, str]]]:
+    """Every order updated since `since`, read and mapped (a backfill): the orders, and
+    (gid, problem) for those that could not be read."""
+    ids = list(dict.fromkeys(await changed_order_ids(client, since)))
+    orders: list[Order] = []
+    problems: list[tuple[str, str]] = []
+    for start in range(0, len(ids), ORDERS_PER_CALL * 10):
+        found, bad = await fetch_orders(client, config, ids[start : start + ORDERS_PER_CALL * 10])
+        orders.extend(found)
+        problems.extend(bad)
+    return orders, problems
 
 
 async def changed_order_ids(client: ShopifyClient, since: datetime) -> list[str]:
@@ -145,11 +161,23 @@ async def poll_orders(
         polled_until = conn.execute(
             select(cursors.c.polled_until).where(cursors.c.shop == shop)
         ).scalar()
-    if since is None:
-        since = polled_until or now - config.store.first_poll_lookback
-        since -= config.store.poll_overlap
+        began = conn.execute(
+            select(t.store_identity.c.first_run_at).where(t.store_identity.c.shop == shop)
+        ).scalar()
+    lookback = config.store.first_poll_lookback
+    if since is not None and began is not None:
+        # Not even the reconcile pass reaches before this database served the shop (plus the
+        # configured look-back): older orders are backfilled deliberately.
+        since = max(since, began - (lookback or timedelta(0)) - config.store.poll_overlap)
     report = OrdersReport()
-    ids = list(dict.fromkeys(await changed_order_ids(client, since)))
+    if since is None and polled_until is None and lookback is None:
+        # A first poll looks back at nothing: orders from before Tandem served this shop are
+        # planned only deliberately (`tandem backfill`). From now on, the cursor holds.
+        ids: list[str] = []
+    else:
+        if since is None:
+            since = (polled_until or now - (lookback or timedelta(0))) - config.store.poll_overlap
+        ids = list(dict.fromkeys(await changed_order_ids(client, since)))
     report.seen = len(ids)
     for start in range(0, len(ids), ORDERS_PER_CALL * 10):
         orders, problems = await fetch_orders(

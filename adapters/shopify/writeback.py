@@ -23,6 +23,7 @@ from connector.domain import POStatus
 from connector.outbox import OutboxItem
 from connector.store import Database
 from connector.store import schema as t
+from connector.store.prior import this_database_id
 
 METAFIELD_NAMESPACE = "tandem"
 METAFIELD_KEY = "purchase_orders"
@@ -97,6 +98,7 @@ async def write_order_status(
     with db.read() as conn:
         order = shop_order(conn, order_id)
         pos = purchase_orders_of(conn, order_id)
+        database = this_database_id(conn)
     if not pos:
         return
     subject = f"order {order.name}"
@@ -123,7 +125,11 @@ async def write_order_status(
         "namespace": METAFIELD_NAMESPACE,
         "key": METAFIELD_KEY,
         "type": "json",
-        "value": json.dumps(pos, separators=(",", ":")),
+        # Each entry names this database: PO numbers repeat across databases, and another one
+        # serving the same shop must tell its POs from ours (connector.fences).
+        "value": json.dumps(
+            [{**p, "database": database} if database else p for p in pos], separators=(",", ":")
+        ),
     }
     data = await client.execute(doc.METAFIELDS_SET, {"metafields": [metafield]})
     check(data.get("metafieldsSet"), "metafieldsSet", subject)

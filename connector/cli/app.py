@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from connector.cli import (
+    backfill,
     catalogue,
     config_cmd,
     dashboard_cmd,
@@ -41,3 +42,4 @@ plan.register(app)
 app.command("serve")(shopify_cmd.serve_command)
 app.command("run")(run_cmd.run_command)
 app.command("demo")(demo_cmd.demo_command)
+app.command("backfill")(backfill.backfill_command)

@@ -20,6 +20,7 @@ from connector.cli.common import (
 )
 from connector.cli.output import exceptions_table
 from connector.clock import utcnow
+from connector.services.plan_anyway import plan_anyway
 from connector.store.exceptions import resolve_by_hand
 from connector.store.views import list_exceptions
 
@@ -63,3 +64,21 @@ def resolve_command(
     if not done:
         fail(f"no open exception with id {exception_id}")
     console.print(f"exception {exception_id} resolved")
+
+
+@app.command("plan-anyway")
+def plan_anyway_command(
+    exception_id: Annotated[int, typer.Argument(help="A handled_elsewhere exception's id.")],
+    config_path: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Order a line the shop says was handled elsewhere, deliberately, and plan it now."""
+    config = get_config(config_path)
+    db = get_database(config)
+    with reported():
+        summary = plan_anyway(db, config, exception_id, getpass.getuser(), utcnow())
+    released = f"; released {', '.join(summary.released)}" if summary.released else ""
+    console.print(
+        f"exception {exception_id} resolved: planned {summary.allocated_units} unit(s)"
+        f" onto draft POs{released}",
+        highlight=False,
+    )

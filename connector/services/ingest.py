@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from connector.domain import Order, OrderLine
+from connector.domain import Order, OrderLine, PriorHandling
 from connector.store import schema as t
 
 CHUNK = 500
@@ -40,6 +40,13 @@ class IngestReport:
 
 def content_hash(order: Order) -> str:
     data = order.model_dump(mode="json", exclude={"updated_at"})
+    # What the store says of earlier handling counts only when it says something, so orders
+    # stored before Tandem read it keep their hash (and are not all "updated" at once).
+    if order.prior_handling == PriorHandling():
+        del data["prior_handling"]
+    for line in data["lines"]:
+        if not line["fulfilled_quantity"]:
+            del line["fulfilled_quantity"]
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -63,6 +70,11 @@ def _order_row(order: Order, digest: str, eligible_at: datetime | None) -> dict[
         "shipping_address": address.model_dump(mode="json") if address else None,
         "address_key": address.key() if address else None,
         "content_hash": digest,
+        "prior_handling": (
+            None
+            if order.prior_handling == PriorHandling()
+            else order.prior_handling.model_dump(mode="json")
+        ),
     }
 
 
@@ -79,6 +91,7 @@ def _line_row(line: OrderLine, position: int) -> dict[str, Any]:
         "product_mode": line.product_mode,
         "variant_id": line.variant_id,
         "product_id": line.product_id,
+        "fulfilled_quantity": line.fulfilled_quantity,
         "removed": False,
         "needs_planning": True,
     }

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 
 from connector.configuration import TandemConfig
 from connector.domain import ExceptionKind, Mode
+from connector.fences import FenceRules
 from connector.planning import HoldKind, LineToPlan, Plan, PlanningInput, plan
 from connector.routing import ChoiceRules, ModeRules
 from connector.services.changes import ChangeReason, request_changes
@@ -26,6 +27,7 @@ from connector.store import schema as t
 from connector.store.events import Event, record
 from connector.store.exceptions import NewException, raise_exceptions, resolve_planning_exceptions
 from connector.store.planning_input import load_lines, load_supply
+from connector.store.prior import this_database_id
 from connector.store.purchase_orders import (
     DraftSpec,
     add_allocations,
@@ -84,10 +86,19 @@ def run_planner(
     return summary
 
 
+def fence_rules(conn: Connection, config: TandemConfig) -> FenceRules:
+    """How this database's Tandem marks orders in the store, to tell its marks from others'."""
+    return FenceRules(
+        po_prefix=config.po_number_prefix,
+        status_tag=config.store.status_tag,
+        database_id=this_database_id(conn),
+    )
+
+
 def plan_lines(
     conn: Connection, config: TandemConfig, now: datetime, *, everything: bool = False
 ) -> PlanSummary:
-    lines = load_lines(conn, everything=everything)
+    lines = load_lines(conn, everything=everything, fences=fence_rules(conn, config))
     if not lines:
         return PlanSummary()
     before = conn.execute(select(func.max(t.exceptions.c.id))).scalar() or 0

@@ -9,9 +9,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, and_, case, func, or_, select
 
 from connector.domain import OPEN_PO_STATUSES, Mode, Offer, POStatus, QuantityBasis
+from connector.fences import FenceRules
 from connector.planning import Held, HoldKind, LineToPlan, OpenPOLine
 from connector.routing import LineFacts
 from connector.store import schema as t
+from connector.store.prior import line_fences
 
 T = TypeVar("T")
 CHUNK = 900  # below SQLite's bound-parameter limit on every version
@@ -33,8 +35,12 @@ def _facts(row: Any) -> LineFacts:
     )
 
 
-def load_lines(conn: Connection, everything: bool = False) -> list[LineToPlan]:
-    """Lines marked for planning (or every line), oldest order first, with what they hold."""
+def load_lines(
+    conn: Connection, everything: bool = False, fences: FenceRules | None = None
+) -> list[LineToPlan]:
+    """Lines marked for planning (or every line), oldest order first, with what they hold;
+    with `fences`, each line that holds nothing carries what the store says against ordering
+    it (connector.fences)."""
     ol, o = t.order_lines, t.orders
     query = (
         select(
@@ -47,12 +53,15 @@ def load_lines(conn: Connection, everything: bool = False) -> list[LineToPlan]:
             ol.c.product_tags,
             ol.c.product_mode,
             ol.c.supplier_override,
+            ol.c.fulfilled_quantity,
+            ol.c.fence_lifted_at,
             o.c.name,
             o.c.cancelled_at,
             o.c.eligible_at,
             o.c.tags,
             o.c.customer,
             o.c.address_key,
+            o.c.prior_handling,
         )
         .join(o, o.c.id == ol.c.order_id)
         .order_by(o.c.created_at, o.c.id, ol.c.position)
@@ -61,6 +70,7 @@ def load_lines(conn: Connection, everything: bool = False) -> list[LineToPlan]:
         query = query.where(ol.c.needs_planning.is_(True))
     rows = conn.execute(query).all()
     held = load_held(conn, [r.id for r in rows])
+    fenced = line_fences(conn, rows, held, fences) if fences is not None else {}
     return [
         LineToPlan(
             id=r.id,
@@ -74,6 +84,7 @@ def load_lines(conn: Connection, everything: bool = False) -> list[LineToPlan]:
             address_key=r.address_key,
             held=tuple(held.get(r.id, ())),
             supplier_override=r.supplier_override,
+            fence=fenced.get(r.id),
         )
         for r in rows
     ]

@@ -54,6 +54,9 @@ orders = Table(
     Column("address_key", String(32)),
     Column("content_hash", String(64), nullable=False),
     Column("ingested_at", UTCDateTime, nullable=False),
+    # What the store already said about the order (domain.PriorHandling): POs another Tandem
+    # wrote on it, its fulfilment held or closed. Null: nothing.
+    Column("prior_handling", JSON),
     UniqueConstraint("shop", "external_id"),
     Index("ix_orders_created", "created_at", "id"),
 )
@@ -83,6 +86,10 @@ order_lines = Table(
     Column("needs_planning", Boolean, nullable=False, default=True),
     Column("supplier_override", String(64)),
     Column("planned_at", UTCDateTime),
+    # Units the store reports fulfilled; and when a person chose to order the line although
+    # the store said it was handled elsewhere ("plan anyway").
+    Column("fulfilled_quantity", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("fence_lifted_at", UTCDateTime),
     UniqueConstraint("order_id", "external_id"),
     Index("ix_order_lines_sku", "sku"),
     Index("ix_order_lines_needs_planning", "needs_planning"),

@@ -49,6 +49,9 @@ def config_data(shop: ShopifyStandin, tmp_path: Path) -> dict[str, Any]:
             "shop_url": shop.url,
             "access_token": "${SHOPIFY_TOKEN}",
             "webhook_secret": SECRET,
+            # The tests place orders, then run Tandem for the first time: its first poll must
+            # reach back to them (the default, none, would start at that moment).
+            "first_poll_lookback": "1d",
             "stock_push": {
                 "enabled": True,
                 "location": "Suppliers",

@@ -78,7 +78,7 @@ def test_webhook_to_email_and_tags_then_a_clean_stop(
     shopify_standin.add_variant("SPADE")
     shopify_standin.add_variant("GNOME")  # in no catalogue: an exception
     # A small, slowly refilling bucket: reading the order and the write-backs must wait.
-    shopify_standin.configure(bucket_size=45, restore_rate=5)
+    shopify_standin.configure(bucket_size=60, restore_rate=5)
     port, configured_port = free_port(), free_port()
     config = daemon_config(tmp_path, shopify_standin, smtp_port, configured_port)
     log = tmp_path / "tandem.log"

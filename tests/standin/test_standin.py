@@ -645,6 +645,35 @@ def test_fulfillment_create_partial_then_full_closes_the_fulfillment_order(
     assert status["displayFulfillmentStatus"] == "FULFILLED"
 
 
+def test_a_held_order_reads_on_hold_until_released_and_cannot_be_fulfilled_meanwhile(
+    shop: ShopifyStandin,
+) -> None:
+    order_id = shop.add_order([("SKU-1", 2)])
+    selection = (
+        "updatedAt displayFulfillmentStatus fulfillmentOrders(first: 5, displayable: true)"
+        " { nodes { status } } lineItems(first: 5) { nodes { unfulfilledQuantity } }"
+    )
+    before = order_fields(shop, order_id, selection)
+    shop.advance_time(60)
+    shop.hold_fulfillment(order_id)
+    held = order_fields(shop, order_id, selection)
+    assert held["displayFulfillmentStatus"] == "ON_HOLD"
+    assert held["fulfillmentOrders"]["nodes"] == [{"status": "ON_HOLD"}]
+    assert held["lineItems"]["nodes"] == [{"unfulfilledQuantity": 2}]  # held is unfulfilled
+    assert held["updatedAt"] > before["updatedAt"]  # a poll by updated_at finds it
+    (fo,) = shop.fulfillment_orders(order_id)
+    refused = _fulfil(shop, fo["id"], None)["data"]["fulfillmentCreate"]
+    number = fo["id"].rsplit("/", 1)[1]
+    assert refused["userErrors"][0]["message"] == (
+        f"Fulfillment order {number} has an unfulfillable status= on_hold."
+    )
+
+    shop.release_fulfillment_hold(order_id)
+    released = order_fields(shop, order_id, selection)
+    assert released["displayFulfillmentStatus"] == "UNFULFILLED"
+    assert released["fulfillmentOrders"]["nodes"] == [{"status": "OPEN"}]
+
+
 # -- inventory --------------------------------------------------------------------------------
 
 SET_QUANTITIES = """

@@ -178,9 +178,13 @@ def _line_quantities(ctx: Context, line: dict[str, Any], _args: dict[str, Any], 
         return line["currentQuantity"]
     if info.field_name == "nonFulfillableQuantity":
         return line["quantity"] - line["currentQuantity"]
+    # Units on hold or scheduled are unfulfilled all the same; they are not fulfillable now.
+    counted: tuple[str, ...] = ("OPEN", "IN_PROGRESS")
+    if info.field_name == "unfulfilledQuantity":
+        counted += ("ON_HOLD", "SCHEDULED")
     remaining = 0
     for foli in ctx.store.fulfillment_order_lines(line["_order"], line["id"]):
-        if ctx.store.objects[foli["_fo"]]["status"] in ("OPEN", "IN_PROGRESS"):
+        if ctx.store.objects[foli["_fo"]]["status"] in counted:
             remaining += foli["remainingQuantity"]
     return remaining
 

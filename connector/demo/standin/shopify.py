@@ -280,6 +280,12 @@ class ShopifyStandin:
     def edit_line_quantity(self, order_id: str, line_id: str, quantity: int) -> None:
         self.store.edit_line_quantity(order_id, line_id, quantity)
 
+    def hold_fulfillment(self, order_id: str, reason: str = "OTHER") -> None:
+        self.store.hold_fulfillment(order_id, reason)
+
+    def release_fulfillment_hold(self, order_id: str) -> None:
+        self.store.release_fulfillment_hold(order_id)
+
     def cancel_order(self, order_id: str, reason: str = "CUSTOMER") -> None:
         self.store.cancel_order(order_id, reason)
 

@@ -496,6 +496,13 @@ class Store:
             return "FULFILLED"
         if fulfilled:
             return "PARTIALLY_FULFILLED"
+        waiting = [
+            self.objects[fo]["status"]
+            for fo in order["_fulfillment_orders"]
+            if self.objects[fo]["status"] not in ("CLOSED", "CANCELLED")
+        ]
+        if waiting and all(status == "ON_HOLD" for status in waiting):
+            return "ON_HOLD"  # all unfulfilled items are on hold
         return "UNFULFILLED"
 
     # -- changes a merchant or customer makes -------------------------------------------------
@@ -530,6 +537,32 @@ class Store:
         elif fulfilled_any:
             fo["status"] = "IN_PROGRESS"
         fo["updatedAt"] = self.now()
+
+    def hold_fulfillment(self, order_id: str, reason: str = "OTHER") -> None:
+        """The merchant (or an app) holds the order's open fulfillment orders, as
+        `fulfillmentOrderHold` does: they read ON_HOLD until the hold is released."""
+        with self.lock:
+            order = self.require(order_id, "Order")
+            now = self.now()
+            for fo_id in order["_fulfillment_orders"]:
+                fo = self.objects[fo_id]
+                if fo["status"] in ("OPEN", "IN_PROGRESS", "SCHEDULED"):
+                    fo.update({"_held_from": fo["status"], "status": "ON_HOLD", "updatedAt": now})
+                    fo["_hold_reason"] = reason
+            self.touch(order)
+
+    def release_fulfillment_hold(self, order_id: str) -> None:
+        """The hold is released (`fulfillmentOrderReleaseHold`): each held fulfillment order
+        returns to the status it had."""
+        with self.lock:
+            order = self.require(order_id, "Order")
+            now = self.now()
+            for fo_id in order["_fulfillment_orders"]:
+                fo = self.objects[fo_id]
+                if fo["status"] == "ON_HOLD":
+                    fo.update({"status": fo.pop("_held_from", "OPEN"), "updatedAt": now})
+                    fo.pop("_hold_reason", None)
+            self.touch(order)
 
     def cancel_order(self, order_id: str, reason: str = "CUSTOMER") -> None:
         with self.lock:
