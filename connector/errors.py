@@ -3,6 +3,7 @@
 TandemError
 ├── ConfigError        the configuration file is wrong (every problem, with file and line)
 ├── InputError         a file or payload a user gave is wrong (orders, catalogue, stock)
+├── TemporaryError     likely to pass by itself: a service busy or briefly unreachable
 ├── NotFound           a PO, supplier or exception the user named does not exist
 └── ConflictError      the request contradicts the current state (receive on a cancelled PO)
 """
@@ -50,6 +51,11 @@ class InputError(TandemError):
         if more:
             text += f"\n{source}: ... and {more} more"
         super().__init__(text)
+
+
+class TemporaryError(TandemError):
+    """A failure that is likely to pass by itself (a service busy or briefly unreachable):
+    reported at once, but it asks a person only when it repeats (connector.health)."""
 
 
 class NotFound(TandemError):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -24,7 +24,9 @@ from adapters.shopify.worker import WorkReport
 from adapters.suppliers import make_channel
 from connector.catalogue import ImportReport, import_catalogue
 from connector.configuration import TandemConfig
+from connector.configuration.fields import format_duration
 from connector.errors import TandemError
+from connector.health import Failure
 from connector.outbox import worker_name
 from connector.services.dispatch import DispatchReport, dispatch
 from connector.services.ingest import IngestReport, ingest_orders
@@ -46,6 +48,9 @@ class SyncReport:
     dispatch: DispatchReport = field(default_factory=DispatchReport)  # POs sent to suppliers
     problems: list[str] = field(default_factory=list)  # input rejected, the rest went on
     failures: list[str] = field(default_factory=list)  # steps that could not run
+    # What the inputs' checks found (connector.health): each check run, and those failing.
+    checked: list[str] = field(default_factory=list)
+    failing: list[Failure] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -54,36 +59,64 @@ class SyncReport:
 
 def sync_inputs(db: Database, config: TandemConfig, now: datetime, report: SyncReport) -> None:
     for supplier in config.suppliers:
-        if supplier.catalogue.path is None:
+        path = supplier.catalogue.path
+        if path is None:
             continue
+        check = f"catalogue:{supplier.id}"
+        report.checked.append(check)
         try:
             result = import_catalogue(db, config, supplier.id, None, now=now, skip_unchanged=True)
         except TandemError as exc:
             report.failures.append(f"catalogue of {supplier.id}: {exc}")
+            report.failing.append(Failure(check, f"catalogue of {supplier.id}: {exc}", supplier.id))
             continue
         report.catalogues.append(result)
         report.problems.extend(
             f"{result.source}: {p.position}: {p.reason}" for p in result.problems
         )
+        if supplier.catalogue.max_age is not None:
+            report.checked.append(f"{check}:age")
+            stale = feed_too_old(path, supplier.catalogue.max_age, now)
+            if stale:
+                reason = f"catalogue of {supplier.id}: {stale}"
+                report.failing.append(Failure(f"{check}:age", reason, supplier.id))
     stock_file = config.warehouse.stock_file
     if stock_file is not None:
+        report.checked.append("warehouse_stock")
         try:
             stock = import_stock(db, stock_file, now, skip_unchanged=True)
         except TandemError as exc:
             report.failures.append(f"warehouse stock: {exc}")
+            report.failing.append(Failure("warehouse_stock", f"warehouse stock: {exc}"))
         else:
             report.stock_rows = None if stock.skipped else stock.rows
             report.problems.extend(f"{stock_file}: {p}" for p in stock.problems)
+
+
+def feed_too_old(path: Path, limit: timedelta, now: datetime) -> str | None:
+    """Why the feed at `path` is older than `limit`, or None while it is fresh."""
+    try:
+        changed = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    except OSError:
+        return None  # a missing file fails its own check
+    if now - changed <= limit:
+        return None
+    return (
+        f"{path} last changed {changed:%Y-%m-%d %H:%M} UTC,"
+        f" longer ago than its limit of {format_duration(limit)}"
+    )
 
 
 def sync_file_orders(db: Database, config: TandemConfig, now: datetime, report: SyncReport) -> None:
     path = config.store.orders_file
     if path is None:
         return
+    report.checked.append("orders_file")
     try:
         report.orders, problems = store_orders_file(db, config, path, now)
     except TandemError as exc:
         report.failures.append(str(exc))
+        report.failing.append(Failure("orders_file", f"orders file: {exc}"))
         return
     report.problems.extend(f"{path}: {p}" for p in problems)
 

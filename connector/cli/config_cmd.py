@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import typer
 from rich.table import Table
 
 from connector.cli.common import DEFAULT_CONFIG, ConfigOption, console, errors, get_config
 from connector.configuration import TandemConfig
+from connector.configuration.fields import format_duration
 from connector.errors import TandemError
 
 app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
@@ -42,7 +41,7 @@ def check(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
                 for part in (
                     f"cron {s.release.cron}" if s.release.cron else "",
                     f"min {s.release.min_order_value}" if s.release.min_order_value else "",
-                    f"max wait {hours(s.release.max_wait)}" if s.release.max_wait else "",
+                    f"max wait {format_duration(s.release.max_wait)}" if s.release.max_wait else "",
                 )
                 if part
             )
@@ -71,10 +70,3 @@ def channel_problems(config: TandemConfig) -> list[str]:
             if str(exc) not in found:  # smtp.from is every email supplier's
                 found.append(str(exc))
     return found
-
-
-def hours(duration: timedelta) -> str:
-    """48h, 90m, 2h30m: how durations are written in tandem.yaml."""
-    minutes = int(duration.total_seconds() // 60)
-    h, m = divmod(minutes, 60)
-    return f"{h}h{m}m" if h and m else f"{h}h" if h else f"{m}m"

@@ -1,5 +1,6 @@
-"""Building blocks of the configuration model: sections that refuse unknown keys, paths
-relative to the configuration file, durations such as `90m`, currencies, time zones."""
+"""Building blocks of the configuration model: sections that refuse unknown keys, paths (and
+SQLite database files) relative to the configuration file, durations such as `90m`,
+currencies, time zones."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 
 class Section(BaseModel):
@@ -27,6 +30,35 @@ def _resolve_path(value: Any, info: ValidationInfo) -> Any:
 
 
 ConfigPath = Annotated[Path, BeforeValidator(_resolve_path)]
+
+
+def sqlite_url_against(url: str, base: Path) -> str:
+    """`url` with a relative SQLite file made absolute against `base`; any other URL (an
+    absolute file, `:memory:`, a `file:` URI, PostgreSQL, one that cannot be read) as given."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # opening the database reports it
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database:
+        return url
+    if database == ":memory:" or database.startswith("file:"):
+        return url
+    if Path(database).expanduser().is_absolute():
+        return url
+    return parsed.set(database=str(base / database)).render_as_string(hide_password=False)
+
+
+def _resolve_database_url(value: Any, info: ValidationInfo) -> Any:
+    base = (info.context or {}).get("base_dir")
+    if base is None or not isinstance(value, str):
+        return value
+    return sqlite_url_against(value, Path(base))
+
+
+# A database URL whose relative SQLite file, like every path in the file, is relative to the
+# configuration file (not to wherever a command happens to be run from).
+DatabaseUrl = Annotated[str, BeforeValidator(_resolve_database_url)]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -51,3 +83,10 @@ def check_timezone(name: str) -> str:
             f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)"
         ) from None
     return name
+
+
+def format_duration(duration: timedelta) -> str:
+    """48h, 90m, 2h30m: how durations are written in tandem.yaml."""
+    minutes = int(duration.total_seconds() // 60)
+    h, m = divmod(minutes, 60)
+    return f"{h}h{m}m" if h and m else f"{h}h" if h else f"{m}m"

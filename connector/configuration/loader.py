@@ -19,6 +19,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from connector.configuration.fields import sqlite_url_against
 from connector.configuration.model import TandemConfig
 from connector.errors import ConfigError
 
@@ -280,8 +281,11 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Tande
         raise ConfigError(file, [Problem(1, (), "the file must hold a mapping of keys")])
     environment = os.environ if env is None else env
     if environment.get("TANDEM_DATABASE_URL"):
-        # Containers and CI point Tandem at their database without editing the file.
-        data["database_url"] = environment["TANDEM_DATABASE_URL"]
+        # Containers and CI point Tandem at their database without editing the file. A
+        # relative SQLite file here is relative to the current directory, as any path given
+        # on a command line is: the variable is not written in the file, so it is made
+        # absolute now, before the model resolves the file's own paths against the file.
+        data["database_url"] = sqlite_url_against(environment["TANDEM_DATABASE_URL"], Path.cwd())
     problems = list(reader.problems) + _cross_checks(data, reader.lines)
     try:
         config = TandemConfig.model_validate(data, context={"base_dir": file.resolve().parent})

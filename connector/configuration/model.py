@@ -20,7 +20,14 @@ from pydantic import (
     model_validator,
 )
 
-from connector.configuration.fields import ConfigPath, Currency, Duration, Section, check_timezone
+from connector.configuration.fields import (
+    ConfigPath,
+    Currency,
+    DatabaseUrl,
+    Duration,
+    Section,
+    check_timezone,
+)
 from connector.configuration.transports import EmailTransport, ManualTransport, Transport
 from connector.domain import Address, Mode, QuantityBasis, Strategy
 from connector.release import ReleasePolicy, cron_trigger
@@ -49,8 +56,9 @@ class StoreConfig(Section):
     api_version: str = "2026-07"
     # Polling: each poll re-reads this much before the last one's start (search lags behind).
     poll_overlap: Duration = timedelta(minutes=5)
-    # The first poll of a shop reaches back this far.
-    first_poll_lookback: Duration = timedelta(days=7)
+    # How far the first poll of a shop reaches back; unset: not at all (it starts now, and
+    # older orders are planned only deliberately, with `tandem backfill --since`).
+    first_poll_lookback: Duration | None = None
     # Tags added to every order a PO serves: its number, and this (empty: none) with the PO
     # status filled in. Tandem never removes a tag it did not add.
     status_tag: str = "tandem:{status}"
@@ -208,6 +216,9 @@ class CatalogueConfig(Section):
     sheet: str | int | None = None
     decimal_comma: bool = False
     columns: CatalogueColumns = Field(default_factory=CatalogueColumns)
+    # A feed the supplier has not renewed for this long is reported as failing (exception,
+    # /healthz, metric): its stock figures may no longer be true.
+    max_age: Duration | None = None
 
 
 class ReleaseConfig(Section):
@@ -296,7 +307,8 @@ class DaemonConfig(Section):
 
 
 class TandemConfig(Section):
-    database_url: str = "sqlite:///tandem.db"
+    # A relative SQLite file (the default too) is relative to the configuration file.
+    database_url: DatabaseUrl = Field(default="sqlite:///tandem.db", validate_default=True)
     timezone: str = "UTC"
     currency: Currency = "USD"
     po_number_prefix: str = Field(default="PO-", max_length=20)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +31,8 @@ from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.daemon import metrics
 from connector.daemon.logs import bound, customer_data, customer_values, get_logger
+from connector.errors import TemporaryError
+from connector.health import Checks, Failure
 from connector.services.dispatch import Outcome, dispatch
 from connector.services.plan import run_planner
 from connector.services.supplier_status import poll_supplier_status
@@ -39,6 +41,10 @@ from connector.store import schema as t
 from connector.sync import SyncReport, sync_file_orders, sync_inputs
 
 log = get_logger("tandem.jobs")
+
+# How far back the slow full pass reads orders again. Orders the shop had before this
+# database's first run are fenced by what the shop says about them (services.plan).
+RECONCILE_WINDOW = timedelta(days=7)
 
 # How each outcome of a PO message is logged: level and event.
 OUTCOME_LINES = {
@@ -57,18 +63,62 @@ class Health:
     last_error: dict[str, str] = field(default_factory=dict)
 
 
+def job_failure(name: str, exc: Exception) -> Failure:
+    """A job's failure as a check: lasting unless the error is of the kind that passes."""
+    temporary = isinstance(exc, TemporaryError | OSError | TimeoutError)
+    return Failure(f"job:{name}", f"the {name} job fails: {exc}", lasting=not temporary)
+
+
+def channel_checks(outcomes: Sequence[Outcome]) -> tuple[list[str], list[Failure]]:
+    """Each supplier a dispatch run tried: failing while its messages do not go out."""
+    covered: dict[str, None] = {}
+    failing: dict[str, Failure] = {}
+    for outcome in outcomes:
+        if outcome.result not in ("sent", "retried"):
+            continue  # a PO refused for good has its own exception; the channel may work
+        check = f"channel:{outcome.supplier_id}"
+        covered[check] = None
+        if outcome.result == "sent":
+            failing.pop(check, None)
+        elif check not in failing:
+            reason = f"sending to {outcome.supplier_id} fails: {outcome.detail or outcome.result}"
+            failing[check] = Failure(check, reason, outcome.supplier_id)
+    return list(covered), list(failing.values())
+
+
 class Jobs:
     def __init__(self, db: Database, config: TandemConfig, worker: str | None = None) -> None:
         self.db = db
         self.config = config
         self.worker = worker or outbox.worker_name()
         self.health = Health()
+        self.checks = Checks()  # what fails right now: exceptions, /healthz, the gauge
         self.shopify = config.store.platform == "shopify"
         self.stopping = False  # set on SIGTERM: loops stop taking new items
         self.running: set[str] = set()  # the jobs under way now
         # One bucket per shop, shared by every job's client: jobs run side by side.
         self.throttle = Throttle()
         self._waits_reported = 0.0
+
+    def health_report(self, names: Iterable[str]) -> dict[str, Any]:
+        """What /healthz adds: when this process started, what fails now, each job's last
+        success and error."""
+        health = self.health
+        return {
+            "started_at": health.started_at.isoformat(),
+            "failing": self.checks.report(),
+            "jobs": {
+                name: {
+                    "last_success": (
+                        health.last_success[name].isoformat()
+                        if name in health.last_success
+                        else None
+                    ),
+                    "last_error": health.last_error.get(name),
+                }
+                for name in names
+            },
+        }
 
     async def guarded(self, name: str, step: Callable[[], Awaitable[Any]]) -> None:
         started = time.perf_counter()
@@ -80,12 +130,14 @@ class Jobs:
             self.health.last_error[name] = f"{utcnow().isoformat()}: {exc}"
             metrics.job_runs.labels(name, "error").inc()
             log.error("job failed", job=name, error=str(exc), error_type=type(exc).__name__)
+            await self._check(f"job:{name}", job_failure(name, exc))
             return
         finally:
             self.running.discard(name)
         self.health.last_success[name] = utcnow()
         self.health.last_error.pop(name, None)
         metrics.job_runs.labels(name, "ok").inc()
+        await self._check(f"job:{name}", None)
         log.debug("job done", job=name, seconds=round(time.perf_counter() - started, 3))
 
     @asynccontextmanager
@@ -106,6 +158,7 @@ class Jobs:
         if not self.shopify:
             result = SyncReport()
             await asyncio.to_thread(sync_file_orders, self.db, self.config, utcnow(), result)
+            await self._report_checks(result.checked, result.failing)
             self._count_orders(result.orders.created + result.orders.updated)
             for problem in result.problems + result.failures:
                 log.warning("order not read", problem=problem)
@@ -128,6 +181,7 @@ class Jobs:
     async def catalogues(self) -> None:
         report = SyncReport()
         await asyncio.to_thread(sync_inputs, self.db, self.config, utcnow(), report)
+        await self._report_checks(report.checked, report.failing)
         for line in report.problems + report.failures:
             log.warning("input rejected", problem=line)
 
@@ -155,6 +209,7 @@ class Jobs:
             stop=lambda: self.stopping,
         )
         await asyncio.to_thread(self._log_outcomes, report.outcomes)
+        await self._report_checks(*channel_checks(report.outcomes))
         if self.shopify:
             async with self.shopify_client() as client:
                 work = await perform_store_writes(self.db, client, self.config, worker=self.worker)
@@ -181,7 +236,7 @@ class Jobs:
     async def reconcile(self) -> None:
         """The slow full pass: webhooks and polls may both have missed something."""
         if self.shopify:
-            await self._poll_shop(since=utcnow() - self.config.store.first_poll_lookback)
+            await self._poll_shop(since=utcnow() - RECONCILE_WINDOW)
         await self.plan(everything=True)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -207,6 +262,17 @@ class Jobs:
         self._count_orders(report.ingest.created + report.ingest.updated)
         for problem in report.problems:
             log.warning("order not read", problem=problem)
+
+    async def _report_checks(self, covered: Sequence[str], failing: Sequence[Failure]) -> None:
+        if covered or failing:
+            await asyncio.to_thread(self.checks.update, self.db, covered, failing, utcnow())
+
+    async def _check(self, check: str, failure: Failure | None) -> None:
+        """One job's own check; a database that fails with it must not hide the job's error."""
+        try:
+            await self._report_checks([check], [failure] if failure else [])
+        except Exception as exc:
+            log.error("check not recorded", check=check, error=f"{type(exc).__name__}: {exc}")
 
     def _count_orders(self, count: int) -> None:
         if count:

@@ -45,6 +45,12 @@ webhook_latency = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
     registry=registry,
 )
+check_failing = Gauge(
+    "tandem_check_failing",
+    "1 while something Tandem depends on fails (a feed, a file, a channel, a job)",
+    ["check"],
+    registry=registry,
+)
 job_runs = Counter(
     "tandem_job_runs_total", "Scheduled job runs", ["job", "outcome"], registry=registry
 )

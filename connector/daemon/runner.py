@@ -107,17 +107,7 @@ async def run_daemon(config: TandemConfig, db: Database, *, sock: socket.socket)
         loop.call_soon_threadsafe(wake_webhooks)
 
     def health() -> dict[str, Any]:
-        return {
-            "started_at": jobs.health.started_at.isoformat(),
-            "jobs": {
-                name: {
-                    "last_success": jobs.health.last_success.get(name, None)
-                    and jobs.health.last_success[name].isoformat(),
-                    "last_error": jobs.health.last_error.get(name),
-                }
-                for name in (j.id for j in scheduler.get_jobs())
-            },
-        }
+        return jobs.health_report(j.id for j in scheduler.get_jobs())
 
     app = create_app(config, db, on_delivery=on_delivery, health=health)
     host, port = sock.getsockname()[:2]

@@ -112,6 +112,16 @@ def resolve_sends(
     )
 
 
+def resolve_keys(
+    conn: Connection, dedupe_keys: Sequence[str], who: str, note: str, now: datetime
+) -> int:
+    """Close the open exceptions with these keys (a failing check that passes again)."""
+    return sum(
+        _close(conn, t.exceptions.c.dedupe_key.in_(part), who, note, now)
+        for part in chunks(list(dedupe_keys))
+    )
+
+
 class AnswerNeeded(ConflictError):
     """A send held in doubt is answered (it arrived, or send it again), never only closed:
     closing it alone would leave its PO waiting for an answer that never comes."""

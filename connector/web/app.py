@@ -91,7 +91,9 @@ def create_app(
         except Exception as exc:  # any database failure is "unhealthy"
             body = {"database": f"error: {type(exc).__name__}", **extra}
             return JSONResponse(body, status_code=503)
-        return JSONResponse({"database": "ok", **extra})
+        # Something Tandem depends on fails (connector.health): unhealthy, saying what.
+        status = 503 if extra.get("failing") else 200
+        return JSONResponse({"database": "ok", **extra}, status_code=status)
 
     async def prometheus(_: Request) -> Response:
         try:

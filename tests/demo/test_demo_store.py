@@ -65,6 +65,8 @@ def demo_config(folder: Path, shop: ShopifyStandin, mailbox: Mailbox) -> Path:
             "shop_url": shop.url,
             "access_token": shop.token,
             "webhook_secret": "whsec-demo",
+            # Orders are placed before the first sync, which must reach back to them.
+            "first_poll_lookback": "1d",
             "stock_push": {
                 "enabled": True,
                 "location": SUPPLIERS_LOCATION,

@@ -158,7 +158,8 @@ def test_a_send_held_in_doubt_is_answered_with_arrived(tmp_path: Path, inbox) ->
     # one looks): did the email go out?
     db = open_database(f"sqlite:///{tmp_path / 'tandem.db'}")
     with db.write() as conn:
-        [_] = outbox.claim(conn, "gone", utcnow(), timedelta(0))
+        [item] = outbox.claim(conn, "gone", utcnow(), timedelta(0))
+        outbox.mark_transmitting(conn, item.id, "gone", utcnow(), timedelta(0))
     db.dispose()
     held = tandem(config, "sync")
     assert "in doubt, held for a person: PO-00001 rev 1" in said(held)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,8 @@ def problems(path: Path, env: dict[str, str] | None = None) -> list[str]:
 
 def test_the_bundled_example_is_valid() -> None:
     config = load_config(EXAMPLE, env={})
-    assert config.database_url == "sqlite:///tandem.db"
+    # Relative to the configuration file, like every other path in it.
+    assert config.database_url == f"sqlite:///{EXAMPLE.parent.resolve() / 'tandem.db'}"
     assert [s.id for s in config.suppliers] == ["acme", "northwind", "greenline"]
     assert config.store.orders_file == EXAMPLE.parent / "example-orders.json"
     assert config.supplier("acme").catalogue.path == EXAMPLE.parent / "catalogues/acme.csv"
@@ -46,7 +48,7 @@ store:
 """,
     )
     config = load_config(path, env={"TOKEN": "shpat_secret"})
-    assert config.database_url == "sqlite:///x.db"
+    assert config.database_url == f"sqlite:///{tmp_path.resolve() / 'x.db'}"
     assert config.store.access_token is not None
     assert config.store.access_token.get_secret_value() == "shpat_secret"
     assert config.store.webhook_secret.get_secret_value() == "pa$word"  # type: ignore[union-attr]
@@ -123,7 +125,23 @@ def test_tandem_database_url_in_the_environment_wins(tmp_path: Path) -> None:
     path.write_text("database_url: sqlite:///local.db\n")
     url = "postgresql+psycopg://tandem@db:5432/tandem"
     assert load_config(path, env={"TANDEM_DATABASE_URL": url}).database_url == url
-    assert load_config(path, env={}).database_url == "sqlite:///local.db"
+    assert load_config(path, env={}).database_url == f"sqlite:///{tmp_path.resolve() / 'local.db'}"
+
+
+def test_the_same_database_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config_dir = tmp_path / "other" / "dir"
+    config_dir.mkdir(parents=True)
+    path = config_dir / "tandem.yaml"
+    path.write_text("database_url: sqlite:///tandem.db\n")
+    seen = set()
+    for folder in (tmp_path, config_dir, tmp_path / "other"):
+        monkeypatch.chdir(folder)
+        seen.add(load_config(Path(os.path.relpath(path, folder)), env={}).database_url)
+    assert seen == {f"sqlite:///{config_dir.resolve() / 'tandem.db'}"}
+    # A relative file named in the environment is relative to where the command runs.
+    monkeypatch.chdir(tmp_path)
+    env = {"TANDEM_DATABASE_URL": "sqlite:///here.db"}
+    assert load_config(path, env=env).database_url == f"sqlite:///{tmp_path.resolve() / 'here.db'}"
 
 
 def test_odd_keys_enum_choices_and_secrets_read_plainly(tmp_path: Path) -> None:

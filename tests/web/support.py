@@ -109,6 +109,7 @@ def held_send(db: Database, cfg: TandemConfig, now: datetime | None = None) -> s
     with db.write() as conn:
         # A worker takes the PO and stops mid-send: its lease runs out at once.
         [item] = outbox.claim(conn, "stopped", now, timedelta(0), kinds=["po.send"])
+        outbox.mark_transmitting(conn, item.id, "stopped", now, timedelta(0))
     send(now + timedelta(seconds=1))
     return str(item.payload["number"])
 
