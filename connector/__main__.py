@@ -9,12 +9,16 @@ would end in a traceback; so this module imports nothing of Tandem until it is i
 from __future__ import annotations
 
 import sys
+import warnings
 
 # Also the line `tandem demo` prints when Ctrl-C comes before Tandem itself answers it.
 INTERRUPTED = "tandem: stopped by Ctrl-C"
 
 
 def main() -> None:
+    # asyncssh still names DSA keys, which the cryptography package warns about on import:
+    # nothing a user can act on, and a line that is not JSON in the daemon's log.
+    warnings.filterwarnings("ignore", message="DSA is deprecated", module="asyncssh")
     try:
         from connector.cli.app import app
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from connector.domain import ExceptionKind, Mode, Offer, QuantityBasis, SupplierTerms
@@ -22,6 +22,8 @@ from connector.fences import Fence
 from connector.routing import (
     ChoiceRules,
     LineFacts,
+    ModeBasis,
+    ModeDecision,
     ModeRules,
     choose_suppliers,
     decide_mode,
@@ -113,6 +115,7 @@ class Decision:
     mode_source: str
     needed: int
     status: LineStatus
+    fallback: bool = False  # the mode is the global default's only (routing.ModeDecision)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +205,13 @@ class _Planner:
             left[offer.id] = None if units is None else max(0, units - self.used[key])
         return left
 
-    def decide(self, line: LineToPlan) -> tuple[Mode, str, int]:
+    def decide(self, line: LineToPlan) -> tuple[ModeDecision, int]:
         offers = self.data.offers.get(line.sku or "", ())
-        decision = decide_mode(
-            line.facts, self.data.mode_rules, default_supplier(offers, self.data.suppliers)
+        decision = self.keep_held_mode(
+            line,
+            decide_mode(
+                line.facts, self.data.mode_rules, default_supplier(offers, self.data.suppliers)
+            ),
         )
         if decision.unreadable is not None:
             self.problem(
@@ -214,11 +220,39 @@ class _Planner:
                 f"order {line.order_name}: {line.sku or 'a line'}: {decision.unreadable};"
                 f" planned as {decision.mode.value} ({decision.source})",
             )
-        if line.cancelled:
-            return decision.mode, decision.source, 0
-        if not line.eligible or decision.mode is Mode.STOCK:
-            return decision.mode, decision.source, 0
-        return decision.mode, decision.source, line.quantity
+        if line.cancelled or not line.eligible or decision.mode is Mode.STOCK:
+            return decision, 0
+        return decision, line.quantity
+
+    def keep_held_mode(self, line: LineToPlan, decision: ModeDecision) -> ModeDecision:
+        """A line already on a PO (or linked to stock) keeps its mode when only a default would
+        change it: a catalogue arriving or changing never moves what a supplier has or is about
+        to get. A rule about the line (property, tag, metafield) still decides, and a released
+        PO's supplier is then asked (alert_changed)."""
+        if decision.basis is ModeBasis.RULE:
+            return decision
+        staying = {
+            h.mode or Mode.BACK_TO_BACK: h
+            for h in line.held
+            if h.units > 0
+            and (
+                h.kind is HoldKind.STOCK
+                or (h.kind is HoldKind.RELEASED and h.supplier_id is not None)
+                or (h.mode is not None and self.fits(h, line, h.mode))
+            )
+        }
+        if len(staying) != 1:
+            return decision
+        [(mode, held)] = staying.items()
+        if mode is decision.mode:
+            return decision
+        where = held.po_number or ("warehouse stock" if held.po_id is None else "a draft PO")
+        return replace(
+            decision,
+            mode=mode,
+            source=f"kept as on {where} ({decision.source} would now say {decision.mode.value})",
+            basis=ModeBasis.HELD,
+        )
 
     def fits(self, held: Held, line: LineToPlan, mode: Mode) -> bool:
         """Does an allocation still match what the line asks for now?"""
@@ -364,14 +398,23 @@ class _Planner:
     def run(self) -> Plan:
         decided = [(line, *self.decide(line)) for line in self.data.lines]
         holding = {
-            line.id: self.shrink_pass(line, mode, needed) for line, mode, _, needed in decided
+            line.id: self.shrink_pass(line, decision.mode, needed)
+            for line, decision, needed in decided
         }
-        for line, mode, source, needed in decided:
+        for line, decision, needed in decided:
+            mode = decision.mode
             missing = needed - holding[line.id]
             if missing > 0:
                 missing = self.order_more(line, mode, missing)
             self.plan.decisions.append(
-                Decision(line.id, mode, source, needed, _status(line, mode, missing))
+                Decision(
+                    line.id,
+                    mode,
+                    decision.source,
+                    needed,
+                    _status(line, mode, missing),
+                    fallback=decision.fallback,
+                )
             )
         return self.plan
 

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from enum import StrEnum
 
 from connector.domain import ExceptionKind, Mode, Offer, Strategy, SupplierTerms, parse_mode
 
@@ -24,6 +25,15 @@ class ModeRules:
     tag_modes: Mapping[str, Mode] = field(default_factory=dict)
 
 
+class ModeBasis(StrEnum):
+    """What kind of thing decided a mode: a rule about the line, or only a default."""
+
+    RULE = "rule"  # line property, tag or metafield
+    SUPPLIER_DEFAULT = "supplier_default"
+    GLOBAL_DEFAULT = "global_default"
+    HELD = "held"  # kept from what the line already holds (planning.keep_held_mode)
+
+
 @dataclass(frozen=True, slots=True)
 class ModeDecision:
     mode: Mode
@@ -31,6 +41,13 @@ class ModeDecision:
     # A line property or metafield that tried to name a mode and did not: passed over, and
     # reported, so a typo never silently routes a line differently than meant.
     unreadable: str | None = None
+    basis: ModeBasis = ModeBasis.RULE
+
+    @property
+    def fallback(self) -> bool:
+        """Nothing spoke for the line (no rule, no active supplier listing its SKU): the global
+        default decided, and a catalogue that lists the SKU later may decide otherwise."""
+        return self.basis is ModeBasis.GLOBAL_DEFAULT
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +108,11 @@ def _decide(
         return ModeDecision(mode, f"product metafield {facts.product_mode}")
     if supplier_default is not None:
         return ModeDecision(
-            supplier_default.default_mode, f"default of supplier {supplier_default.id}"
+            supplier_default.default_mode,
+            f"default of supplier {supplier_default.id}",
+            basis=ModeBasis.SUPPLIER_DEFAULT,
         )
-    return ModeDecision(rules.default_mode, "global default")
+    return ModeDecision(rules.default_mode, "global default", basis=ModeBasis.GLOBAL_DEFAULT)
 
 
 def default_supplier(

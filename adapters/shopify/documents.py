@@ -33,6 +33,8 @@ def _mutation(name: str, text: str) -> Operation:
 
 LINES_PER_PAGE = 50
 
+# The mode metafield is read on the variant and on its product (the variant's wins, in
+# adapters.shopify.mapper); variants have no tags in the Admin API, products do.
 _LINE_FIELDS = """
 fragment TandemOrderLine on LineItem {
   id
@@ -43,7 +45,10 @@ fragment TandemOrderLine on LineItem {
   unfulfilledQuantity
   customAttributes { key value }
   originalUnitPriceSet { shopMoney { amount } }
-  variant { id }
+  variant {
+    id
+    modeField: metafield(namespace: $modeNamespace, key: $modeKey) { value }
+  }
   product {
     id
     tags
@@ -223,6 +228,20 @@ query ShopDomain {
 """,
 )
 
+# The shop's account and which Tandem database serves it (adapters.shopify.identity).
+SHOP_IDENTITY = _query(
+    "ShopIdentity",
+    """
+query ShopIdentity {
+  shop {
+    id
+    myshopifyDomain
+    servedBy: metafield(namespace: "tandem", key: "database") { value }
+  }
+}
+""",
+)
+
 LOCATIONS = _query(
     "Locations",
     """
@@ -311,6 +330,7 @@ ALL = [
     FULFILLMENT_ORDERS,
     FULFILLMENT_CREATE,
     SHOP_DOMAIN,
+    SHOP_IDENTITY,
     LOCATIONS,
     INVENTORY_ITEMS_BY_SKU,
     INVENTORY_SET_QUANTITIES,

@@ -4,9 +4,10 @@ Quantities are `currentQuantity` (after edits and removals: a removed line reads
 financial status is Shopify's display status in lower case ("PARTIALLY_PAID" ->
 "partially_paid", matching `store.planned_financial_statuses`), and the inputs of the mode
 precedence come along: order, customer and product tags, line custom attributes (properties)
-and the product's mode metafield. So does what the shop already says about the order's
-handling, for the planner's fences: the POs a Tandem wrote on it, its fulfillment orders held
-or closed, and each line's fulfilled units.
+and the mode metafield, the variant's taking precedence over the product's (variants have no
+tags). So does what the shop already says about the order's handling, for the planner's
+fences: the POs a Tandem wrote on it, its fulfillment orders held or closed, and each line's
+fulfilled units.
 """
 
 from __future__ import annotations
@@ -100,7 +101,6 @@ def map_line(item: dict[str, Any]) -> OrderLine:
     if quantity is None:
         quantity = item.get("quantity", 0)
     product = item.get("product") or {}
-    mode_field = product.get("modeField") or {}
     variant = item.get("variant") or {}
     return OrderLine(
         id=line_id,
@@ -114,10 +114,16 @@ def map_line(item: dict[str, Any]) -> OrderLine:
             if a.get("key")
         },
         product_tags=tuple(product.get("tags") or ()),
-        product_mode=mode_field.get("value"),
+        product_mode=_variant_mode(variant) or (product.get("modeField") or {}).get("value"),
         variant_id=variant.get("id"),
         product_id=product.get("id"),
     )
+
+
+def _variant_mode(variant: dict[str, Any]) -> str | None:
+    """The variant's own mode metafield; unset or blank leaves the product's to decide."""
+    value = (variant.get("modeField") or {}).get("value")
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _required(node: dict[str, Any], key: str) -> Any:

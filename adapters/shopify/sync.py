@@ -14,6 +14,7 @@ import httpx
 from adapters.shopify.client import ShopifyClient, shop_host
 from adapters.shopify.deliveries import process_deliveries
 from adapters.shopify.errors import ShopifyError
+from adapters.shopify.identity import claim_shop
 from adapters.shopify.orders import OrdersReport, poll_orders
 from adapters.shopify.stock import StockPlan, plan_stock_push
 from adapters.shopify.throttle import Throttle
@@ -80,6 +81,10 @@ async def shopify_pass(
     shop = shop_key(config)
     started = utcnow()
     async with make_client(config, transport) as client:
+        try:
+            await claim_shop(client, db, config, started)
+        except ShopifyError as exc:  # what is stored was checked when it was stored
+            result.failures.append(f"checking which database serves the shop: {exc}")
         steps = [("webhook deliveries", process_deliveries)]
         if poll:
             steps.append(("polling orders", poll_orders))

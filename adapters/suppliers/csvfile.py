@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -104,5 +105,20 @@ def render_csv(
     writer.writerow(shown)
     for row in rows(document):
         values = (COLUMNS[c](document, row) for c in shown)
-        writer.writerow("" if value is None else value for value in values)
+        writer.writerow("" if value is None else inert(value) for value in values)
     return out.getvalue().encode("utf-8")
+
+
+# A number or phone number (-2, +33 1 23 45 67 89) a spreadsheet reads as it is.
+_PLAIN_SIGNED = re.compile(r"[+-][\d\s().]*")
+
+
+def inert(value: object) -> object:
+    """The cell as a spreadsheet shows it and never runs: text a customer or supplier typed
+    that starts like a formula (=, @, a tab or carriage return, or + and - before anything
+    but a number) is led by an apostrophe, which spreadsheets read as "this is text"."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in "=@\t\r" or (value[0] in "+-" and not _PLAIN_SIGNED.fullmatch(value)):
+        return "'" + value
+    return value

@@ -1,22 +1,9 @@
 """How an amount is written on everything a supplier receives: email bodies, the PDF, CSV
-files (email attachment and SFTP drop) and REST bodies. One rule for all of them, so a
-supplier never reads two prices for one line depending on the channel."""
+files (email attachment and SFTP drop) and REST bodies. It is `connector.money.money`, the one
+rule Tandem has, so the supplier reads the same figure the dashboard and the CLI show."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from connector.money import money
 
-_CENT = Decimal("0.01")
-
-
-def money(value: Decimal | float | str, currency: str | None = None) -> str:
-    """`12.50`: two decimals, or more where the amount has them, never rounded and never an
-    exponent; then the currency when given (`12.50 EUR`).
-
-    A unit cost of 0.125 stays `0.125`: it is the price agreed with the supplier, and
-    rounding it to cents would state another one."""
-    amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    cents = amount.quantize(_CENT)
-    shown = cents if cents == amount else amount.normalize()
-    text = f"{shown:f}"
-    return f"{text} {currency}" if currency else text
+__all__ = ["money"]

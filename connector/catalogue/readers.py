@@ -3,12 +3,15 @@
 Every cell stays a string (`"00123"` keeps its zeros; `"12.50"` is parsed exactly later), and
 each row carries its place in the file as the user would look for it: CSV "line N" (the header
 is line 1), spreadsheet "row N" of the sheet, JSON "item N" (JSON Lines: "line N"). The mapped
-columns are renamed to our field names; a file that cannot be read at all raises `InputError`.
+columns are renamed to our field names; a file that cannot be read at all raises `InputError`,
+while a row that cannot be read as a row (a CSV line with more fields than the header, a JSON
+line that is not an object) is set aside in `Table.rejected` and the others are read.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 from dataclasses import dataclass, field
@@ -139,17 +142,9 @@ def _read_csv(path: Path, data: bytes, options: CatalogueConfig) -> Table:
     if path.suffix.lower() == ".tsv" and "delimiter" not in options.model_fields_set:
         separator = "\t"  # what the extension promises, unless the configuration says otherwise
     try:
-        frame = pl.read_csv(
-            source,
-            separator=separator,
-            infer_schema=False,
-            encoding=encoding,
-            raise_if_empty=True,
-        )
-    except pl.exceptions.NoDataError:
-        raise InputError(str(path), ["the file is empty (no header line)"]) from None
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(str(path), [_csv_error(path, source, exc)]) from None
+        frame = _parse_csv(path, source, separator, encoding, truncate=False)
+    except _RaggedLines:
+        return _read_ragged_csv(path, source, separator, encoding, options)
     headers = mapped_columns(options.columns, frame.columns, path)
     # Empty lines above the header and quoted values spanning lines (in the header too) move
     # every later row down; count them so positions are the lines an editor shows.
@@ -163,6 +158,93 @@ def _read_csv(path: Path, data: bytes, options: CatalogueConfig) -> Table:
         .alias(POSITION)
     )
     return Table(_select(frame, headers), "line", headers)
+
+
+class _RaggedLines(Exception):
+    """A line has more fields than the header: polars cannot say which."""
+
+
+def _parse_csv(
+    path: Path, source: bytes, separator: str, encoding: str, *, truncate: bool
+) -> pl.DataFrame:
+    """Every cell as text. With `truncate`, fields beyond the header's are dropped; without,
+    a line holding them raises `_RaggedLines`."""
+    try:
+        return pl.read_csv(
+            source,
+            separator=separator,
+            infer_schema=False,
+            encoding=encoding,
+            raise_if_empty=True,
+            truncate_ragged_lines=truncate,
+        )
+    except pl.exceptions.NoDataError:
+        raise InputError(str(path), ["the file is empty (no header line)"]) from None
+    except pl.exceptions.PolarsError as exc:
+        if not truncate and "more fields" in str(exc):
+            raise _RaggedLines from None
+        raise InputError(str(path), [_csv_error(path, source, exc)]) from None
+
+
+def _read_ragged_csv(
+    path: Path, source: bytes, separator: str, encoding: str, options: CatalogueConfig
+) -> Table:
+    """A CSV file where some lines have more fields than the header. Those whose extra fields
+    hold anything are rejected by line number; trailing empty fields are let through. Python's
+    csv module finds them and the line each record starts on, as it splits records the same way
+    as polars (quotes, quoted line breaks, blank lines)."""
+    frame = _parse_csv(path, source, separator, encoding, truncate=True)
+    headers = mapped_columns(options.columns, frame.columns, path)
+    records = _csv_records(source, separator, len(frame.columns))
+    if records is None or len(records.starts) != frame.height:
+        raise InputError(str(path), [_RAGGED])
+    width = len(frame.columns)
+    rejected = [
+        RowProblem(
+            f"line {records.starts[index]}",
+            f"{fields} fields where the header has {width}"
+            f" (is a {separator!r} inside a value not quoted?)",
+        )
+        for index, fields in records.long.items()
+    ]
+    frame = (
+        frame.with_columns(pl.Series(POSITION, records.starts, dtype=pl.Int64))
+        .with_row_index("__record")
+        .filter(~pl.col("__record").is_in(list(records.long)))
+        .drop("__record")
+    )
+    return Table(_select(frame, headers), "line", headers, rejected)
+
+
+_RAGGED = "a line has more fields than the header; is the delimiter right?"
+
+
+@dataclass
+class _Records:
+    starts: list[int]  # the line each record after the header starts on
+    long: dict[int, int]  # record index -> its field count, where the extra fields hold text
+
+
+def _csv_records(source: bytes, separator: str, width: int) -> _Records | None:
+    """Where each record after the header starts, and which have more than `width` fields
+    with something in the extra ones; None when Python's csv module cannot split the file."""
+    text = source.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    records = _Records([], {})
+    header_seen = False
+    previous = 0
+    try:
+        for record in reader:
+            start, previous = previous + 1, reader.line_num
+            if not header_seen:
+                header_seen = bool(record)  # polars skips blank lines above the header
+                continue
+            if len(record) > width and any(v.strip() for v in record[width:]):
+                records.long[len(records.starts)] = len(record)
+            records.starts.append(start)
+    except csv.Error:
+        return None
+    return records
 
 
 def _blank_lines_on_top(source: bytes) -> int:
@@ -220,7 +302,7 @@ def _csv_error(path: Path, data: bytes, exc: Exception) -> str:
         )
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "more fields" in first:
-        return "a line has more fields than the header; is the delimiter right?"
+        return _RAGGED
     return f"cannot read as CSV: {first}"
 
 

@@ -10,6 +10,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 
 from connector.cli.common import (
     DEFAULT_CONFIG,
@@ -27,6 +28,7 @@ from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.domain import Order
 from connector.services.backfill import BackfillReport, backfill
+from connector.store import Database
 from connector.store.exceptions import NewException
 from connector.sync import FILE_SHOP, SyncReport, sync_inputs
 
@@ -36,24 +38,32 @@ def parse_since(value: str, timezone: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        fail(f"--since {value!r} is not a date (YYYY-MM-DD) or date and time (YYYY-MM-DDTHH:MM)")
+        fail(
+            escape(f"--since {value!r}")
+            + " is not a date (YYYY-MM-DD) or date and time (YYYY-MM-DDTHH:MM)"
+        )
     if len(value.strip()) == 10:
         moment = datetime.combine(moment.date(), time())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    if moment > utcnow():
+        fail(f"--since {escape(value.strip())} is in the future: no order was updated since then")
     return moment
 
 
 def read_orders(
-    config: TandemConfig, since: datetime
+    config: TandemConfig, db: Database, since: datetime, *, dry_run: bool = False
 ) -> tuple[str, list[Order], list[NewException], list[str]]:
-    """(shop, orders updated since `since`, exceptions for the unreadable, problems)."""
+    """(shop, orders updated since `since`, exceptions for the unreadable, problems); a dry
+    run checks that this database serves the shop without marking the shop as its own."""
     if config.store.platform == "shopify":
+        from adapters.shopify.identity import claim_shop
         from adapters.shopify.orders import orders_since, unreadable
         from adapters.shopify.sync import make_client, shop_key
 
         async def fetch() -> tuple[list[Order], list[tuple[str, str]]]:
             async with make_client(config) as client:
+                await claim_shop(client, db, config, utcnow(), mark=not dry_run)
                 return await orders_since(client, config, since)
 
         shop = shop_key(config)
@@ -90,7 +100,7 @@ def backfill_command(
         # What the plan stands on, as `tandem sync` has it: changed catalogues and stock.
         inputs = SyncReport()
         sync_inputs(db, config, utcnow(), inputs)
-        shop, orders, unreadable, problems = read_orders(config, start)
+        shop, orders, unreadable, problems = read_orders(config, db, start, dry_run=dry_run)
         problems = inputs.failures + inputs.problems + problems
         report = backfill(
             db,

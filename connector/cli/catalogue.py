@@ -27,6 +27,7 @@ from connector.cli.common import (
     reported,
 )
 from connector.clock import utcnow
+from connector.money import money
 
 app = typer.Typer(help="Supplier catalogues.", no_args_is_help=True)
 
@@ -129,7 +130,7 @@ def search_command(
             o.sku,
             o.supplier_sku,
             o.name,
-            f"{o.cost:.2f} {o.currency}",
+            money(o.cost, o.currency),
             "" if o.stock is None else str(o.stock),
             "" if o.lead_time_days is None else f"{o.lead_time_days} d",
             str(o.pack_size),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -15,9 +16,10 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
+from connector.clock import utcnow
 from connector.configuration import TandemConfig, load_config
 from connector.errors import ConfigError, TandemError
-from connector.store import Database, open_database
+from connector.store import Database, identity, open_database
 
 console = Console()
 errors = Console(stderr=True)
@@ -65,8 +67,15 @@ def reported() -> Iterator[None]:
 
 
 def get_database(config: TandemConfig) -> Database:
+    """The configuration's database, up to date, after checking that it serves the
+    configured shop (recording it on the first run; `connector.store.identity`)."""
     with reported():
-        return open_database(config.database_url)
+        db = open_database(config.database_url)
+        with db.write() as conn:
+            identity.ensure(
+                conn, config.store.platform, config.store.shop_name, utcnow(), db.describe()
+            )
+        return db
 
 
 def _default(value: Any) -> Any:
@@ -85,3 +94,24 @@ def print_json(data: Any) -> None:
 
 def is_terminal() -> bool:
     return console.is_terminal and not os.environ.get("CI")
+
+
+def check_shop(config: TandemConfig, db: Database, *, adopt: bool = False) -> None:
+    """Ask the shop whether this database serves it (and, the first time, say so there):
+    refuse with one line when another database does. When the shop cannot be asked now,
+    carry on: each job asks again before it touches the shop."""
+    from adapters.shopify.errors import ShopifyError
+    from adapters.shopify.identity import claim_shop
+    from adapters.shopify.sync import make_client
+
+    async def claim() -> None:
+        async with make_client(config) as client:
+            await claim_shop(client, db, config, utcnow(), adopt=adopt)
+
+    with reported():
+        try:
+            asyncio.run(claim())
+        except ShopifyError as exc:
+            if adopt:
+                raise
+            errors.print(f"could not ask the shop which database serves it: {exc}", markup=False)

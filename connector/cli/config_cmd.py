@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.table import Table
+from sqlalchemy import make_url
 
 from connector.cli.common import DEFAULT_CONFIG, ConfigOption, console, errors, get_config
 from connector.configuration import TandemConfig
@@ -17,16 +20,17 @@ app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 def check(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
     """Validate the configuration; list every problem with its file, line and key."""
     config = get_config(config_path)
-    problems = channel_problems(config)
+    problems = channel_problems(config) + missing_files(config)
     if problems:
         for problem in problems:
             errors.print(f"{config_path}: {problem}", highlight=False, markup=False, soft_wrap=True)
         errors.print(f"{len(problems)} problem(s) in {config_path}", style="red", highlight=False)
         raise typer.Exit(2)
     console.print(f"[green]{config_path}: configuration is valid[/green]", highlight=False)
+    console.print(f"database: {database_of(config.database_url)}", highlight=False)
+    console.print(f"shop: {config.store.shop_name} ({config.store.platform})", highlight=False)
     console.print(
-        f"database {config.database_url.split('@')[-1]} · store {config.store.platform}"
-        f" · default mode {config.rules.default_mode} · strategy"
+        f"default mode {config.rules.default_mode} · strategy"
         f" {config.rules.supplier_strategy} · quantity basis {config.rules.quantity_basis}",
         highlight=False,
     )
@@ -70,3 +74,21 @@ def channel_problems(config: TandemConfig) -> list[str]:
             if str(exc) not in found:  # smtp.from is every email supplier's
                 found.append(str(exc))
     return found
+
+
+def missing_files(config: TandemConfig) -> list[str]:
+    """The files the configuration reads that are not there (yet): each would fail later."""
+    named = [("store.orders_file", config.store.orders_file)]
+    named.append(("warehouse.stock_file", config.warehouse.stock_file))
+    named.extend((f"supplier {s.id}: catalogue.path", s.catalogue.path) for s in config.suppliers)
+    return [f"{key}: {path} does not exist" for key, path in named if path and not path.exists()]
+
+
+def database_of(url: str) -> str:
+    """Where the state is kept: the SQLite file (new or existing), or the URL without its
+    password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        path = Path(parsed.database)
+        return f"{path} ({'exists' if path.exists() else 'new: made on the first run'})"
+    return parsed.render_as_string(hide_password=True)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from connector.cli.common import DEFAULT_CONFIG, ConfigOption, console, get_config, get_database
+from connector.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    check_shop,
+    console,
+    fail,
+    get_config,
+    get_database,
+)
 
 app = typer.Typer(help="The state database.", no_args_is_help=True)
 
@@ -15,3 +23,16 @@ def upgrade(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
     config = get_config(config_path)
     get_database(config)
     console.print("database schema is up to date")
+
+
+@app.command("adopt-shop")
+def adopt_shop(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Make this database the one that serves the configured shop, after the database that
+    served it was lost for good. Orders that database handled stay fenced: the shop still
+    names their POs, so they are not ordered again."""
+    config = get_config(config_path)
+    if config.store.platform != "shopify":
+        fail("only a Shopify shop names the database that serves it; nothing to adopt")
+    db = get_database(config)
+    check_shop(config, db, adopt=True)
+    console.print(f"{config.store.shop_name} is now served by {db.describe()}", highlight=False)

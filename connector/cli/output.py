@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
+from connector.money import money
 from connector.services.release import describe_address
 
 
@@ -33,7 +34,6 @@ def po_table(pos: list[dict[str, Any]]) -> Table:
         table.add_column(name, justify="right")
     table.add_column("orders", min_width=5)
     for po in pos:
-        orders = sorted({s["order"] for line in po["lines"] for s in line["serves"]})
         table.add_row(
             po["number"] or f"draft-{po['id']}",
             po["supplier"],
@@ -41,10 +41,20 @@ def po_table(pos: list[dict[str, Any]]) -> Table:
             po["status"],
             ship_to_short(po),
             str(sum(line["units"] for line in po["lines"])),
-            f"{po['total']:.2f} {po['currency']}",
-            ", ".join(orders[:4]) + (f" +{len(orders) - 4}" if len(orders) > 4 else ""),
+            money(po["total"], po["currency"]),
+            orders_served(po),
         )
     return table
+
+
+def orders_served(po: dict[str, Any]) -> str:
+    """How many orders the PO serves, then the first few by name: "3: #1001, #1002, #1007"."""
+    served = {s["order_db_id"]: s["order"] for line in po["lines"] for s in line["serves"]}
+    if not served:
+        return "0"
+    names = sorted(served.values())
+    shown = ", ".join(names[:4]) + (f" +{len(names) - 4}" if len(names) > 4 else "")
+    return f"{len(served)}: {shown}"
 
 
 def po_lines_table(po: dict[str, Any]) -> Table:
@@ -56,7 +66,7 @@ def po_lines_table(po: dict[str, Any]) -> Table:
             line["name"],
             str(line["quantity"]),
             str(line["pack_size"]),
-            f"{line['unit_cost']:.2f}",
+            money(line["unit_cost"]),
             str(line["received_units"]),
             ", ".join(f"{s['order']} ×{s['quantity']}" for s in line["serves"]),
         )

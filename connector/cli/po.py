@@ -6,6 +6,8 @@ import getpass
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from sqlalchemy import Connection, select
 
 from connector.cli.common import (
     DEFAULT_CONFIG,
@@ -20,10 +22,14 @@ from connector.cli.common import (
 )
 from connector.cli.output import po_lines_table, po_table, ship_to_text
 from connector.clock import utcnow
+from connector.configuration import TandemConfig
+from connector.domain import POStatus
+from connector.money import money
 from connector.services import po_actions
 from connector.services.receive import receive
 from connector.services.release import release_due
 from connector.services.shipments import ShippedLine, record_shipment
+from connector.store import schema as t
 from connector.store.views import find_po, list_pos, show_po
 
 app = typer.Typer(help="Purchase orders.", no_args_is_help=True)
@@ -40,13 +46,30 @@ def list_command(
 ) -> None:
     """List purchase orders with their lines and the orders they serve."""
     config = get_config(config_path)
+    if status is not None and status not in {s.value for s in POStatus}:
+        fail(f"no PO status {status!r}; the statuses are: {', '.join(s.value for s in POStatus)}")
     db = get_database(config)
     with db.read() as conn:
+        if supplier is not None:
+            check_supplier(conn, config, supplier)
         pos = list_pos(conn, status=status, supplier=supplier)
     if as_json:
         print_json(pos)
     else:
         console.print(po_table(pos))
+
+
+def check_supplier(conn: Connection, config: TandemConfig, supplier: str) -> None:
+    """Stop with one line when `supplier` is no supplier Tandem knows: not configured, and no
+    POs kept from when it was."""
+    configured = [s.id for s in config.suppliers]
+    if supplier in configured:
+        return
+    known = select(t.purchase_orders.c.id).where(t.purchase_orders.c.supplier_id == supplier)
+    if conn.execute(known.limit(1)).first() is not None:
+        return
+    listed = ", ".join(configured) or "none"
+    fail(escape(f"no supplier {supplier!r}; the configured suppliers are: {listed}"))
 
 
 @app.command("show")
@@ -69,7 +92,7 @@ def show_command(
     )
     console.print(f"ship to: {ship_to_text(data)}", highlight=False)
     console.print(po_lines_table(data))
-    console.print(f"total {data['total']:.2f} {data['currency']}", highlight=False)
+    console.print(f"total {money(data['total'], data['currency'])}", highlight=False)
     for change in data["changes"]:
         console.print(
             f"rev {change['revision']}: {change['kind']} {change['supplier_sku'] or ''}"

@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from connector.cli.common import DEFAULT_CONFIG, ConfigOption, get_config, get_database, reported
+from connector.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    check_shop,
+    get_config,
+    get_database,
+    reported,
+)
 
 
 def run_command(
@@ -40,4 +47,6 @@ def run_command(
     with reported():
         sock = process.listen(config.daemon.host, config.daemon.port)
     db = get_database(config)
+    if config.store.platform == "shopify":
+        check_shop(config, db)
     raise typer.Exit(process.end(process.run(run_daemon(config, db, sock=sock))))

@@ -4,9 +4,9 @@ Jobs are rebuilt from the configuration at every start with fixed ids, `coalesce
 of missed runs is one run), `max_instances=1` and a misfire grace of about one interval. A
 webhook wakes the webhook job at once. SIGTERM or SIGINT stops taking work and lets running
 jobs finish for up to `daemon.shutdown_grace` (a second signal cuts the wait short). Outbox
-leases this process holds are then handed back unless a job that sends (dispatch, stock push)
-is still running; jobs still running are left behind (see `connector.daemon.process`). The
-exit code is 0.
+leases this process holds are then handed back unless a job that sends (dispatch, store
+write-backs, stock push) is still running; jobs still running are left behind (see
+`connector.daemon.process`). The exit code is 0.
 
 The web server runs on an event loop of its own, in its own thread: the jobs make blocking
 database calls (SQLite lets one writer in at a time, and a large planning run holds it for
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 import socket
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from connector import outbox
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
+from connector.configuration.transports import SftpTransport
 from connector.daemon.jobs import Jobs
 from connector.daemon.logs import get_logger
 from connector.daemon.process import Stopped
@@ -39,7 +41,7 @@ log = get_logger("tandem.daemon")
 
 # Jobs that claim outbox items and may be half-way through a send: while one runs, handing
 # the leases back could let another replica send the same message again.
-SENDING_JOBS = frozenset({"dispatch", "stock_push"})
+SENDING_JOBS = frozenset({"dispatch", "store_writes", "stock_push"})
 HAND_BACK_SECONDS = 5.0  # the database may be held by a job left behind
 WEB_SHUTDOWN_SECONDS = 5  # open HTTP connections get this long to finish
 
@@ -52,10 +54,23 @@ def schedule(scheduler: AsyncIOScheduler, jobs: Jobs, config: TandemConfig) -> N
         ("catalogues", jobs.catalogues, every.catalogues),
         ("plan", jobs.plan, every.plan),
         ("dispatch", jobs.dispatch, every.dispatch),
+        # Write-backs to the shop, as often as dispatch but never in its way (see the job).
+        ("store_writes", jobs.store_writes, every.dispatch),
         ("supplier_status", jobs.supplier_status, every.supplier_status),
         ("stock_push", jobs.stock_push, every.stock_push),
         ("reconcile", jobs.reconcile, every.reconcile),
     ]
+    if config.inbox is not None:  # the suppliers' email replies
+        plan.append(("supplier_replies", jobs.supplier_replies, config.inbox.every))
+    if any(
+        isinstance(s.transport, SftpTransport) and s.transport.answers for s in config.suppliers
+    ):
+        # Answer files in SFTP suppliers' outbound folders, as often as the status poll.
+        plan.append(("sftp_answers", jobs.sftp_answers, every.supplier_status))
+    for supplier in config.suppliers:  # scheduled catalogue feeds, each on its own `every`
+        if supplier.catalogue.source is not None:
+            step = functools.partial(jobs.feed, supplier.id)
+            plan.append((f"feed:{supplier.id}", step, supplier.catalogue.every))
     now = utcnow()
     for index, (name, step, interval) in enumerate(plan):
 

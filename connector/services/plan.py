@@ -236,6 +236,7 @@ def _record_decisions(conn: Connection, result: Plan, now: datetime) -> None:
         .values(
             mode=bindparam("d_mode"),
             mode_source=bindparam("d_source"),
+            mode_fallback=bindparam("d_fallback"),
             needed=bindparam("d_needed"),
             status=bindparam("d_status"),
             needs_planning=False,
@@ -246,6 +247,7 @@ def _record_decisions(conn: Connection, result: Plan, now: datetime) -> None:
                 "d_id": d.line_id,
                 "d_mode": d.mode.value,
                 "d_source": d.mode_source[:300],
+                "d_fallback": d.fallback,
                 "d_needed": d.needed,
                 "d_status": d.status.value,
             }

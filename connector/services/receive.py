@@ -74,7 +74,8 @@ def _receive(
             f"{po_number} is a drop-ship PO: its goods go to the customer, not the warehouse;"
             " record a shipment instead"
         )
-    if POStatus(head.status) not in OPEN_PO_STATUSES:
+    # A back-to-back PO the supplier shipped in full is on its way to the warehouse.
+    if POStatus(head.status) not in OPEN_PO_STATUSES | {POStatus.SHIPPED}:
         raise ConflictError(f"{po_number} is {head.status}; nothing can be received on it")
     lines = conn.execute(select(pl).where(pl.c.po_id == head.id)).all()
     line = next((r for r in lines if sku in (r.sku, r.supplier_sku)), None)

@@ -1,7 +1,8 @@
 """Suppliers: the configuration is the source of truth; the table mirrors it for joins.
 
 A supplier that becomes inactive loses its draft POs: their lines are planned again, so they
-move to another supplier or show up as exceptions.
+move to another supplier or show up as exceptions. A supplier whose catalogue arrives (or who
+becomes active) has the lines left to the global default for want of an offer decided again.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import Connection, select, update
 
 from connector.configuration import TandemConfig
-from connector.domain import PLANNING_EXCEPTIONS, POStatus, SupplierTerms
+from connector.domain import PLANNING_EXCEPTIONS, Mode, POStatus, SupplierTerms
+from connector.planning import LineStatus
 from connector.store import schema as t
 
 
@@ -72,6 +74,28 @@ def replan_for_suppliers(conn: Connection, supplier_ids: list[str]) -> None:
         update(t.order_lines).where(t.order_lines.c.id.in_(on_drafts)).values(needs_planning=True)
     )
     replan_waiting(conn)
+    replan_fallbacks(conn, supplier_ids)
+
+
+def replan_fallbacks(conn: Connection, supplier_ids: list[str]) -> None:
+    """Mark for planning the lines whose mode only the global default decided, for want of a
+    catalogue listing their SKU, now that these suppliers list it; only lines that hold
+    nothing (no PO line, no stock): a line already on a PO keeps its mode."""
+    ol = t.order_lines
+    listed = select(t.offers.c.sku).where(t.offers.c.supplier_id.in_(supplier_ids))
+    holds = select(t.allocations.c.id).where(t.allocations.c.order_line_id == ol.c.id)
+    conn.execute(
+        update(ol)
+        .where(
+            ol.c.mode_fallback.is_(True),
+            ol.c.mode == Mode.STOCK.value,
+            ol.c.status == LineStatus.STOCK.value,  # not cancelled, not awaiting payment
+            ol.c.needs_planning.is_(False),
+            ol.c.sku.in_(listed),
+            ~holds.exists(),
+        )
+        .values(needs_planning=True)
+    )
 
 
 def replan_waiting(conn: Connection, skus: list[str] | None = None) -> None:

@@ -36,7 +36,11 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        mode = conn.get_execution_options().get("tandem_begin", "DEFERRED")
+        options = conn.get_execution_options()
+        if options.get("tandem_foreign_keys_off"):
+            # Only outside a transaction does SQLite take this (see connector.store.migrate).
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        mode = options.get("tandem_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -62,6 +66,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    def describe(self) -> str:
+        """The database for a message: the SQLite file, or the URL without its password."""
+        url = self.engine.url
+        if self.is_sqlite and url.database:
+            return f"the database {url.database}"
+        return f"the database {url.render_as_string(hide_password=True)}"
 
     @contextmanager
     def write(self, rollback: bool = False) -> Iterator[Connection]:

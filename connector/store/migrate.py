@@ -9,6 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from connector.errors import TandemError
 from connector.store.db import MIGRATIONS
 
 if TYPE_CHECKING:
@@ -27,7 +28,32 @@ def upgrade(db: Database) -> None:
     with db.engine.connect() as conn:
         if MigrationContext.configure(conn).get_current_revision() == head:
             return
-    with db.write() as conn:
-        db.lock(conn, "migrations")
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    migrate(db, "head")
+
+
+def migrate(db: Database, revision: str, *, down: bool = False) -> None:
+    """Upgrade (or with `down`, downgrade) to `revision` in one transaction.
+
+    SQLite alters a table by building a new one and dropping the old; with foreign keys
+    enforced, dropping `order_lines` would delete in cascade every allocation that points at
+    it, and the planner would order those lines again. So on SQLite foreign keys are off for
+    the migration (checked before it commits), and on again afterwards."""
+    config = alembic_config()
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            conn.execution_options(tandem_begin="IMMEDIATE", tandem_foreign_keys_off=True)
+        try:
+            with conn.begin():
+                db.lock(conn, "migrations")
+                config.attributes["connection"] = conn
+                if down:
+                    command.downgrade(config, revision)
+                else:
+                    command.upgrade(config, revision)
+                if db.is_sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise TandemError(f"the migration broke a reference in {broken[0]}")
+        finally:
+            if db.is_sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

@@ -46,3 +46,32 @@ def test_stock_push_benchmark_reports_calls_points_and_throttling() -> None:
     # 600 changed figures: one location look-up and three pushes of at most 250.
     assert "600 changed SKUs" in measured and " 4 calls" in measured
     assert " 0 throttled" in measured
+
+
+@pytest.mark.slow
+def test_crash_recovery_benchmark_loses_doubles_and_repeats_nothing() -> None:
+    # 20 orders, `tandem run` SIGKILLed twice while they arrive: about 15 s.
+    out = run("crash_recovery.py", "--orders", "20", "--kills", "2", "--rate", "5", "--check")
+    said = {
+        line.split(":", 1)[0]: line.split(":", 1)[1].strip()
+        for line in out.splitlines()
+        if ":" in line
+    }
+    assert said["lost lines"].startswith("0 (of ")
+    assert said["doubled units"].startswith("0 (")
+    assert said["PO revisions emailed more than once"] == "0"
+    assert said["duplicate Message-IDs at the SMTP server"] == "0"
+    assert said["POs in doubt before transmission"] == "0"
+    assert said["PO messages not sent at the end"] == "0 waiting, 0 failed"
+    assert said["final drain (last restart to every PO sent)"].endswith(" s")
+    assert "2 SIGKILLs" in said["kills"]
+    assert any(key.startswith("recovery after a restart") for key in said)
+    assert "targets missed" not in said
+
+
+@pytest.mark.slow
+def test_feed_refresh_benchmark_makes_one_request_unchanged_and_writes_only_changes() -> None:
+    out = run("feed_refresh.py", "--rows", "5000", "--runs", "2")
+    assert "unchanged feed: requests median 1  (min 1 – max 1)" in out
+    assert "offers written median 50  (min 50 – max 50)" in out
+    assert "SKUs queued for stock push median 50  (min 50 – max 50)" in out

@@ -44,7 +44,7 @@ def name_the_database(config: Path, database_id: str) -> None:
     with db.write() as conn:
         conn.execute(
             t.store_identity.insert().values(
-                shop="tandem-test.myshopify.com",
+                shop=load_config(config).store.shop_name,
                 platform="shopify",
                 database_id=database_id,
                 first_run_at=datetime.now(UTC) - timedelta(days=2),
@@ -70,6 +70,13 @@ def test_a_second_empty_database_on_the_same_shop_releases_nothing_and_names_the
     assert shop.metafield(rose, "tandem", "purchase_orders") is not None
 
     second = another_database(shop, tmp_path)  # its first poll reaches back a day
+    refused = tandem("sync", "--config", str(second), code=1)
+    assert refused.count("\n") == 1 and "is served by another Tandem database" in refused
+    assert "tandem db adopt-shop" in refused and pos(second) == []
+
+    # The first database is lost for good, says its merchant: the second adopts the shop.
+    adopted = tandem("db", "adopt-shop", "--config", str(second))
+    assert "is now served by" in adopted
     out = tandem("sync", "--config", str(second))
 
     assert pos(second) == []
@@ -88,7 +95,10 @@ def test_a_second_empty_database_on_the_same_shop_releases_nothing_and_names_the
     assert pos(second) == []
     assert len([e for e in exceptions(second) if e["kind"] == HANDLED]) == 2
 
-    # The first database re-reads its own orders (tags and metafield now on them): no fence.
+    # The first database comes back: the shop now names the second one, so it refuses too.
+    assert "is served by another" in tandem("sync", "--config", str(config_file), code=1)
+    # Adopted back, it re-reads its own orders (tags and metafield now on them): no fence.
+    tandem("db", "adopt-shop", "--config", str(config_file))
     tandem("sync", "--config", str(config_file))
     assert {p["supplier"]: p["number"] for p in pos(config_file)} == first
     assert handled(config_file) == {}
@@ -127,6 +137,7 @@ def test_database_ids_tell_our_pos_from_another_databases_with_the_same_numbers(
         (po["number"], "db-one")
     ]
 
+    tandem("db", "adopt-shop", "--config", str(second))
     tandem("sync", "--config", str(second))
     [exception] = [e for e in exceptions(second) if e["kind"] == HANDLED]
     assert f"already names {po['number']} (Acme," in exception["message"]
@@ -146,8 +157,9 @@ def test_database_ids_tell_our_pos_from_another_databases_with_the_same_numbers(
     [resolved] = [e for e in exceptions_all(second) if e["kind"] == HANDLED]
     assert resolved["status"] == "resolved" and "anyway" in resolved["resolution"]
 
-    # Neither database fences itself on its next passes.
+    # Neither database fences itself on its next passes (each adopting the shop in turn).
     tandem("sync", "--config", str(second))
+    tandem("db", "adopt-shop", "--config", str(config_file))
     tandem("sync", "--config", str(config_file))
     assert handled(second) == {} and handled(config_file) == {}
     assert len(pos(second)) == 1 and len(pos(config_file)) == 1

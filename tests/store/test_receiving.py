@@ -91,3 +91,19 @@ def test_receiving_explains_what_is_wrong(db: Database) -> None:
         receive(db, "PO-00001", "RAKE", 1, T0)
     with pytest.raises(ConflictError, match="drop-ship PO"):
         receive(db, "PO-00002", "OLIVE", 1, T0)
+
+
+def test_a_back_to_back_po_shipped_in_full_is_received_at_the_warehouse(db: Database) -> None:
+    from connector.services.shipments import record_shipment
+
+    cfg = config()
+    offers(db, cfg, "acme", ("SPADE", 10, 100))
+    ingest(db, order(1, ("SPADE", 2)))
+    run_planner(db, cfg, T0)
+    with db.read() as conn:
+        number = conn.execute(select(t.purchase_orders.c.number)).scalar_one()
+    assert record_shipment(db, cfg, number, ["TRK-9"], T0).complete
+    receipt = receive(db, number, "SPADE", 2, T0, config=cfg)
+    assert receipt.units == 2
+    with db.read() as conn:
+        assert conn.execute(select(t.purchase_orders.c.status)).scalar_one() == "received"

@@ -263,10 +263,14 @@ def test_a_long_bad_value_is_cut_short_in_the_message(tmp_path: Path) -> None:
     assert problem == f'line 2: cost "{"x" * 60}…" is not a number'
 
 
-def test_a_line_with_more_fields_than_the_header_is_an_input_error(tmp_path: Path) -> None:
-    path = csv(tmp_path, "sku,supplier_sku,cost\n1,A,2,extra,fields\n")
-    with pytest.raises(InputError, match="more fields than the header"):
-        check(path)
+def test_a_line_with_more_fields_than_the_header_is_a_rejected_row(tmp_path: Path) -> None:
+    path = csv(tmp_path, "sku,supplier_sku,cost\n1,A,2,extra,fields\n2,B,3\n")
+    checked = check(path)
+    assert problems(checked) == [
+        "line 2: 5 fields where the header has 3 (is a ',' inside a value not quoted?)"
+    ]
+    assert offers(checked, "supplier_sku") == [("B",)]
+    assert checked.rows_total == 2
 
 
 # --- Columns and formats ------------------------------------------------------------------

@@ -236,3 +236,36 @@ suppliers:
         f"{path}:10: suppliers[0].transport.colums: unknown key (did you mean 'columns'?)",
         f"{path}:17: suppliers[1].transport.auth.tokn: unknown key (did you mean 'token'?)",
     ]
+
+
+def test_config_check_names_each_catalogue_or_stock_file_that_does_not_exist(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "acme.csv").write_text("sku,cost\nSPADE,1.00\n")
+    path = write(
+        tmp_path,
+        """
+warehouse:
+  stock_file: stock/levels.csv
+suppliers:
+  - id: acme
+    name: Acme
+    transport: {type: manual}
+    catalogue: {path: acme.csv}
+  - id: bloom
+    name: Bloom
+    transport: {type: manual}
+    catalogue: {path: feeds/bloom.csv}
+""",
+    )
+    from connector.cli import app
+
+    result = CliRunner().invoke(app, ["config", "check", "--config", str(path)])
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert f"{path}: warehouse.stock_file: {tmp_path / 'stock/levels.csv'} does not exist" in lines
+    assert (
+        f"{path}: supplier bloom: catalogue.path: {tmp_path / 'feeds/bloom.csv'} does not exist"
+        in lines
+    )
+    assert "acme.csv does not exist" not in result.output

@@ -39,6 +39,7 @@ def test_every_job_has_a_fixed_id_its_interval_and_runs_alone(sqlite_db: Databas
         "catalogues": 30 * 60,
         "plan": 60,
         "dispatch": 5,
+        "store_writes": 5,  # write-backs to the shop, apart from the POs to suppliers
         "supplier_status": 15 * 60,
         "stock_push": 15 * 60,
         "reconcile": 2 * 3600,

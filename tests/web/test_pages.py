@@ -68,7 +68,7 @@ def test_orders_list_shows_each_lines_supply(alice: TestClient, seeded: datetime
     assert "Tracking Carrier Shipped" in words
     assert "HOSE HOSE 2 back_to_back allocated acme PO-00001 sent 2 — — —" in words
     shipped = seeded.astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%d %H:%M %Z")
-    assert f"ROSE ROSE 1 drop_ship allocated bloom PO-00002 shipped 1 TRK-42 UPS {shipped}" in words
+    assert f"ROSE ROSE 1 drop_ship shipped bloom PO-00002 shipped 1 TRK-42 UPS {shipped}" in words
     assert "unmapped_sku : order #1003: SKU GNOME is in no catalogue" in words
     assert 'href="/pos/PO-00001"' in page
     assert "1 High Street" not in page  # addresses only on the order's own page

@@ -125,14 +125,17 @@ class Store:
         self.levels: dict[tuple[str, str], dict[str, Any]] = {}
         self.idempotency: dict[tuple[str, str], tuple[str, Any]] = {}
         self.adjustments: list[dict[str, Any]] = []
-        self.shop = {
-            "__typename": "Shop",
-            "id": gid("Shop", 1),
-            "name": shop_name,
-            "currencyCode": currency,
-            "myshopifyDomain": domain,
-            "email": f"owner@{domain}",
-        }
+        # A node like any other: its metafields are set with the shop's GID as owner.
+        self.shop = self.put(
+            {
+                "__typename": "Shop",
+                "id": gid("Shop", 1),
+                "name": shop_name,
+                "currencyCode": currency,
+                "myshopifyDomain": domain,
+                "email": f"owner@{domain}",
+            }
+        )
         self.default_location = self.add_location("Shop location")
 
     # -- basics -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from connector.configuration import TandemConfig
 from connector.domain import OPEN_PO_STATUSES, SEND_FAILURES, POStatus
 from connector.store import schema as t
 from connector.store.views import po_ref
-from connector.web.dashboard.queries import PER_PAGE, counts
+from connector.web.dashboard.queries import PER_PAGE, counts, counts_by_id
 
 
 def list_po_rows(
@@ -58,7 +58,7 @@ def list_po_rows(
     ):
         totals[r.po_id] += r.unit_cost * r.quantity
         lines[r.po_id] += 1
-    orders = counts(
+    orders = counts_by_id(
         conn,
         select(pl.c.po_id, func.count(func.distinct(ol.c.order_id)))
         .join(a, a.c.po_line_id == pl.c.id)

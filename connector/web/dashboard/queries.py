@@ -12,6 +12,7 @@ from sqlalchemy import Connection, func, or_, select
 
 from connector import outbox
 from connector.domain import OPEN_PO_STATUSES, POStatus
+from connector.planning import LineStatus
 from connector.store import schema as t
 from connector.store.planning_input import chunks
 from connector.store.views import list_exceptions, po_ref
@@ -21,8 +22,14 @@ WAITING_FOR_GOODS = sorted({s.value for s in OPEN_PO_STATUSES} | {POStatus.DRAFT
 
 
 def counts(conn: Connection, query: Any) -> dict[str, int]:
-    """`SELECT key, count(*) ... GROUP BY key` as a dict."""
+    """`SELECT key, count(*) ... GROUP BY key` as a dict, for text keys (status, kind, supplier
+    id); numeric ids use `counts_by_id`."""
     return {str(key): int(count) for key, count in conn.execute(query).all()}
+
+
+def counts_by_id(conn: Connection, query: Any) -> dict[int, int]:
+    """`SELECT id, count(*) ... GROUP BY id` as a dict keyed by the integer id."""
+    return {int(key): int(count) for key, count in conn.execute(query).all()}
 
 
 def overview(conn: Connection, now: datetime) -> dict[str, Any]:
@@ -100,7 +107,8 @@ def _order(row: Any, lines: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def order_lines(conn: Connection, order_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    """Each order's lines with the allocations serving them, their POs and tracking."""
+    """Each order's lines with the allocations serving them, their POs and tracking. A line's
+    status reads as the goods move: see `line_status`."""
     ol, a, pl, po, e = (
         t.order_lines,
         t.allocations,
@@ -139,6 +147,7 @@ def order_lines(conn: Connection, order_ids: Sequence[int]) -> dict[int, list[di
                 a.c.received,
                 a.c.po_line_id,
                 pl.c.po_id,
+                pl.c.quantity.label("po_line_quantity"),
                 po.c.number,
                 po.c.supplier_id,
                 po.c.status,
@@ -157,7 +166,9 @@ def order_lines(conn: Connection, order_ids: Sequence[int]) -> dict[int, list[di
                     "supplier": r.supplier_id,
                     "po_status": r.status,
                     "po_line_id": r.po_line_id,
+                    "po_line_quantity": r.po_line_quantity,
                     "tracking": [],
+                    "shipped": False,
                 }
             )
             if r.po_line_id is not None:
@@ -168,21 +179,42 @@ def order_lines(conn: Connection, order_ids: Sequence[int]) -> dict[int, list[di
             .order_by(e.c.id)
         ):
             by_line[r.order_line_id]["exceptions"].append(dict(r._mapping))
-    tracking = tracking_by_po_line(conn, po_line_ids)
+    tracking, shipped = shipments_by_po_line(conn, po_line_ids)
     for line in by_line.values():
         for allocation in line["allocations"]:
-            allocation["tracking"] = tracking.get(allocation["po_line_id"], [])
+            po_line_id = allocation["po_line_id"]
+            allocation["tracking"] = tracking.get(po_line_id, [])
+            if po_line_id is not None:  # shipped in full, in supplier units like PO lines
+                allocation["shipped"] = shipped.get(po_line_id, 0) >= allocation["po_line_quantity"]
+        line["status"] = line_status(line)
     return result
 
 
-def tracking_by_po_line(
+def line_status(line: dict[str, Any]) -> str:
+    """What a line's status reads: the planner's ("allocated", "short", ...), moved on once the
+    goods on its POs move. "shipped": every PO unit it waits for left the supplier with
+    tracking (to the customer, or to the warehouse); "received": every one arrived at the
+    warehouse. Units linked to warehouse stock are there already."""
+    status = str(line["status"])
+    supplied = [a for a in line["allocations"] if a["po_line_id"] is not None]
+    if status != LineStatus.ALLOCATED or line["removed"] or not supplied:
+        return status
+    if all(a["received"] >= a["quantity"] for a in supplied):
+        return "received"
+    if all(a["received"] >= a["quantity"] or a["shipped"] for a in supplied):
+        return "shipped"
+    return status
+
+
+def shipments_by_po_line(
     conn: Connection, po_line_ids: Sequence[int]
-) -> dict[int, list[dict[str, Any]]]:
-    """The shipments that carried each PO line, oldest first: tracking numbers, carrier and
-    when it shipped."""
+) -> tuple[dict[int, list[dict[str, Any]]], dict[int, int]]:
+    """The shipments that carried each PO line, oldest first (tracking numbers, carrier and
+    when it shipped), and the supplier units of each line they carried in all."""
     sh, pl = t.shipments, t.po_lines
     wanted = set(po_line_ids)
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    units: dict[int, int] = defaultdict(int)
     for part in chunks(sorted(wanted)):
         po_ids = select(pl.c.po_id).where(pl.c.id.in_(part))
         for r in conn.execute(select(sh).where(sh.c.po_id.in_(po_ids)).order_by(sh.c.id)):
@@ -194,9 +226,12 @@ def tracking_by_po_line(
             }
             for shipped in r.lines or []:
                 line_id = shipped.get("po_line_id")
-                if line_id in wanted and shipment not in found[line_id]:
+                if line_id not in wanted:
+                    continue
+                units[line_id] += int(shipped.get("quantity") or 0)
+                if shipment not in found[line_id]:
                     found[line_id].append(shipment)
-    return found
+    return found, units
 
 
 def order_detail(conn: Connection, order_id: int) -> dict[str, Any] | None:

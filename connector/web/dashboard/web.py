@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
+from connector.money import money
 from connector.store import Database
 from connector.web.dashboard.session import Session, SessionCodec
 
@@ -107,7 +108,9 @@ class Dashboard:
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined
         )
-        self.env.filters.update(when=self.when, ago=self.ago, duration=duration, money=money)
+        self.env.filters.update(
+            when=self.when, ago=self.ago, duration=duration, money=money_or_dash
+        )
 
     # --- formatting -------------------------------------------------------------------------
 
@@ -211,8 +214,6 @@ class Dashboard:
         return endpoint
 
 
-def money(value: Decimal | None, currency: str | None = None) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.2f}"
-    return f"{text} {currency}" if currency else text
+def money_or_dash(value: Decimal | None, currency: str | None = None) -> str:
+    """The `money` filter: an amount as `connector.money` writes it, or "—" when there is none."""
+    return "—" if value is None else money(value, currency)
