@@ -14,6 +14,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     TANDEM_DATABASE_URL=sqlite:////data/tandem.db
 
+# Fonts for the PO PDFs: DejaVu Sans (Latin, Greek, Cyrillic, Arabic, Hebrew) and Noto Sans
+# CJK, so every customer's name prints; without them the PDF falls back to Latin-1.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --create-home --uid 10001 tandem \
     && mkdir /data && chown tandem:tandem /data
 

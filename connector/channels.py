@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -134,6 +134,15 @@ class PurchaseOrderDocument:
     # Tandem's id of the PO, for recording what came of the document; None for a test
     # message (`tandem supplier test`), which is about no PO.
     po_id: int | None = None
+    # The paperwork's extras, each printed only when configured (configuration.documents):
+    # our VAT number, the supplier's address, our account number with it, the payment terms,
+    # the delivery date asked for, and the supplier portal's page for this PO.
+    vat_number: str | None = None
+    supplier_address: Party | None = None
+    account_number: str | None = None
+    payment_terms: str | None = None
+    requested_delivery: date | None = None
+    portal_url: str | None = None
 
     @property
     def total(self) -> Decimal:

@@ -110,6 +110,11 @@ class ExceptionKind(StrEnum):
     # The store says the order was already handled (another Tandem database's PO on it, or
     # its fulfilment done or held there): nothing is ordered until a person decides.
     HANDLED_ELSEWHERE = "handled_elsewhere"
+    # A sent PO its supplier has not confirmed within the configured time.
+    NOT_CONFIRMED = "not_confirmed"
+    # A supplier's reply or file Tandem could not read with confidence, or from a sender
+    # that does not speak for the supplier: quoted for a person, never guessed at.
+    ANSWER_UNREAD = "answer_unread"
 
 
 # Exceptions the planner owns: it raises them and closes them again when a later run

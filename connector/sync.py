@@ -17,12 +17,17 @@ from pathlib import Path
 
 import httpx
 
+from adapters.feeds import make_feed
 from adapters.file import read_orders_file
 from adapters.shopify.stock import StockPlan
 from adapters.shopify.sync import shopify_pass
 from adapters.shopify.worker import WorkReport
 from adapters.suppliers import make_channel
+from adapters.suppliers.email.replies import read_inbox
+from adapters.suppliers.sftp.answer_poll import read_sftp_answers
 from connector.catalogue import ImportReport, import_catalogue
+from connector.catalogue.feeds import FeedReport, feed_due, refresh_feed
+from connector.channels import ChannelError
 from connector.configuration import TandemConfig
 from connector.configuration.fields import format_duration
 from connector.errors import TandemError
@@ -51,14 +56,24 @@ class SyncReport:
     # What the inputs' checks found (connector.health): each check run, and those failing.
     checked: list[str] = field(default_factory=list)
     failing: list[Failure] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)  # what suppliers' email replies said
+    answer_files: list[str] = field(default_factory=list)  # what SFTP answer files said
 
     @property
     def ok(self) -> bool:
         return not (self.problems or self.failures)
 
 
-def sync_inputs(db: Database, config: TandemConfig, now: datetime, report: SyncReport) -> None:
+def sync_inputs(
+    db: Database, config: TandemConfig, now: datetime, report: SyncReport, *, feeds: bool = True
+) -> None:
+    """Import changed catalogue files and the warehouse stock; with `feeds`, refresh the
+    scheduled feeds (`catalogue.source`) that are due (the daemon gives each its own job)."""
     for supplier in config.suppliers:
+        if supplier.catalogue.source is not None:
+            if feeds and feed_due(db, supplier, now):
+                sync_feed(db, config, supplier.id, now, report)
+            continue
         path = supplier.catalogue.path
         if path is None:
             continue
@@ -91,6 +106,24 @@ def sync_inputs(db: Database, config: TandemConfig, now: datetime, report: SyncR
         else:
             report.stock_rows = None if stock.skipped else stock.rows
             report.problems.extend(f"{stock_file}: {p}" for p in stock.problems)
+
+
+def sync_feed(
+    db: Database, config: TandemConfig, supplier_id: str, now: datetime, report: SyncReport
+) -> FeedReport:
+    """Refresh one scheduled feed; a failed refresh is a failed step, and its check fails
+    once the feed has been failing for longer than `catalogue.fail_after`."""
+    feed = refresh_feed(db, config, supplier_id, now, make_feed)
+    report.checked.extend(feed.checked)
+    report.failing.extend(feed.failing)
+    if feed.error is not None:
+        report.failures.append(f"catalogue of {supplier_id}: {feed.error}")
+    if feed.imported is not None:
+        report.catalogues.append(feed.imported)
+        report.problems.extend(
+            f"{feed.source}: {p.position}: {p.reason}" for p in feed.imported.problems
+        )
+    return feed
 
 
 def feed_too_old(path: Path, limit: timedelta, now: datetime) -> str | None:
@@ -134,6 +167,31 @@ def store_orders_file(
     return report, parsed.problems
 
 
+def sync_replies(db: Database, config: TandemConfig, now: datetime, report: SyncReport) -> None:
+    """The suppliers' email replies, read once before the write-backs that pass them on."""
+    if config.inbox is None:
+        return
+    try:
+        replies = read_inbox(db, config, now)
+    except ChannelError as exc:
+        report.failures.append(f"reading supplier replies: {exc}")
+        return
+    report.replies.extend(replies.lines())
+    report.failures.extend(replies.failed)
+
+
+def sync_answer_files(
+    db: Database, config: TandemConfig, now: datetime, report: SyncReport
+) -> None:
+    """The answer files on SFTP suppliers' servers, read once before the write-backs."""
+    answers = asyncio.run(read_sftp_answers(db, config, now))
+    report.answer_files.extend(answers.applied)
+    report.problems.extend(answers.problems)
+    report.failures.extend(answers.failures)
+    report.checked.extend(answers.checked)
+    report.failing.extend(answers.failing)
+
+
 def sync_once(
     db: Database,
     config: TandemConfig,
@@ -142,6 +200,8 @@ def sync_once(
 ) -> SyncReport:
     report = SyncReport()
     sync_inputs(db, config, now, report)
+    sync_replies(db, config, now, report)
+    sync_answer_files(db, config, now, report)
     if config.store.platform == "file":
         sync_file_orders(db, config, now, report)
         report.plan = run_planner(db, config, now)

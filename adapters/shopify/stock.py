@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
@@ -255,12 +255,12 @@ def _queue_changes(
             now,
         )
         plan.queued_calls += 1
-        for change in batch:
-            conn.execute(
-                update(inv)
-                .where(inv.c.shop == shop, inv.c.sku == change["sku"])
-                .values(pending_quantity=change["quantity"])
-            )
+        conn.execute(
+            update(inv)
+            .where(inv.c.shop == shop, inv.c.sku == bindparam("b_sku"))
+            .values(pending_quantity=bindparam("b_quantity")),
+            [{"b_sku": c["sku"], "b_quantity": c["quantity"]} for c in batch],
+        )
 
 
 def _queue_policies(

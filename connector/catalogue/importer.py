@@ -3,24 +3,23 @@
 The previous catalogue stays in place until the new one is committed, so an import that fails
 half way (a full disk, a killed process) leaves the offers the planner used before. A file in
 which no row is good also keeps the previous catalogue: an empty or garbled feed is far more
-often a supplier's mistake than a supplier selling nothing.
+often a supplier's mistake than a supplier selling nothing. Only the offers that differ from
+the stored ones are written (connector.catalogue.changes).
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import polars as pl
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import select, update
 
+from connector.catalogue.changes import OfferChanges, Progress, write_offers
 from connector.catalogue.readers import RowProblem, read_bytes, read_table
-from connector.catalogue.rows import OFFER_COLUMNS, check_rows
+from connector.catalogue.rows import check_rows
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.configuration.model import SupplierConfig
@@ -29,11 +28,9 @@ from connector.services.suppliers import replan_for_suppliers, sync_suppliers
 from connector.store import Database
 from connector.store import schema as t
 
-BATCH = 50_000  # offers written per round trip; also the progress step
 STORED_PROBLEMS = 1_000  # problems kept in catalogue_imports for later inspection
 
-# (rows written so far, rows to write)
-Progress = Callable[[int, int], None]
+__all__ = ["ImportReport", "Progress", "find_supplier", "import_catalogue"]
 
 
 @dataclass
@@ -46,6 +43,7 @@ class ImportReport:
     seconds: float = 0.0
     skipped: bool = False  # the file is the one imported last time
     kept_previous: bool = False  # no row was good: the previous catalogue is still in use
+    changes: OfferChanges = field(default_factory=OfferChanges)  # the offers written
 
     @property
     def rows_rejected(self) -> int:
@@ -69,8 +67,10 @@ def import_catalogue(
     now: datetime | None = None,
     progress: Progress | None = None,
     skip_unchanged: bool = False,
+    source: str | None = None,
 ) -> ImportReport:
-    """Replace `supplier_id`'s offers with the rows of `path` (default: its `catalogue.path`).
+    """Replace `supplier_id`'s offers with the rows of `path` (default: its `catalogue.path`);
+    `source` names where the file came from when it is a download (a URL).
 
     Raises `InputError` when the file cannot be read as a catalogue at all; bad rows are
     reported in the result and the good ones imported."""
@@ -83,7 +83,7 @@ def import_catalogue(
             f"supplier {supplier_id}",
             ["no catalogue file given and no catalogue.path in the configuration"],
         )
-    report = ImportReport(supplier_id, str(path))
+    report = ImportReport(supplier_id, source or str(path))
     data = read_bytes(path)
     # The file and how it is read: a corrected column mapping imports the same file again.
     digest = hashlib.sha256(data + supplier.catalogue.model_dump_json().encode()).hexdigest()
@@ -110,12 +110,11 @@ def import_catalogue(
     with db.write() as conn:
         db.lock(conn, f"catalogue:{supplier_id}")
         sync_suppliers(conn, config, now)
-        conn.execute(delete(t.offers).where(t.offers.c.supplier_id == supplier_id))
-        _insert_offers(conn, supplier_id, offers, progress)
+        report.changes = write_offers(conn, supplier_id, offers, progress)
         conn.execute(
             t.catalogue_imports.insert().values(
                 supplier_id=supplier_id,
-                source=str(path),
+                source=report.source,
                 sha256=digest,
                 rows_total=report.rows_total,
                 rows_imported=offers.height,
@@ -146,46 +145,3 @@ def _last_digest(db: Database, supplier_id: str) -> str | None:
             .order_by(ci.c.id.desc())
             .limit(1)
         ).scalar()
-
-
-def _framed(offers: pl.DataFrame, supplier_id: str) -> pl.DataFrame:
-    return offers.select(pl.lit(supplier_id).alias("supplier_id"), *OFFER_COLUMNS)
-
-
-def _insert_offers(
-    conn: Connection, supplier_id: str, offers: pl.DataFrame, progress: Progress | None
-) -> None:
-    """Bulk insert through the driver: executemany on SQLite, COPY on PostgreSQL. Half a
-    million rows through SQLAlchemy's parameter processing would take several times longer."""
-    columns = ("supplier_id", "sku", "supplier_sku", "name", "cost", *OFFER_COLUMNS[4:])
-    raw: Any = conn.connection.driver_connection
-    framed = _framed(offers, supplier_id)
-    total = framed.height
-    if progress:
-        progress(0, total)
-    if conn.dialect.name == "postgresql":
-        # polars writes each batch as CSV text in one call, sparing a Python tuple and a
-        # `write_row` per offer. Null cells go out unquoted and empty, which COPY reads as
-        # NULL; checked text cells are never empty.
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(f"COPY offers ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy,
-        ):
-            for start in range(0, total, BATCH):
-                batch = framed.slice(start, BATCH)
-                copy.write(batch.write_csv(include_header=False))
-                if progress:
-                    progress(start + batch.height, total)
-        return
-    statement = (
-        f"INSERT INTO offers ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    )
-    cursor = raw.cursor()
-    try:
-        for start in range(0, total, BATCH):
-            rows = framed.slice(start, BATCH).rows()
-            cursor.executemany(statement, rows)
-            if progress:
-                progress(start + len(rows), total)
-    finally:
-        cursor.close()

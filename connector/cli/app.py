@@ -15,6 +15,7 @@ from connector.cli import (
     orders,
     plan,
     po,
+    portal_cmd,
     run_cmd,
     shopify_cmd,
     stock,
@@ -38,6 +39,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(shopify_cmd.app, name="shopify")
 app.add_typer(supplier_cmd.app, name="supplier")
 app.add_typer(dashboard_cmd.app, name="dashboard")
+app.add_typer(portal_cmd.app, name="portal")
 plan.register(app)
 app.command("serve")(shopify_cmd.serve_command)
 app.command("run")(run_cmd.run_command)

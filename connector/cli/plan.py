@@ -71,6 +71,10 @@ def sync_command(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
                 f"catalogue {result.supplier_id}: {result.rows_imported} offer(s) imported",
                 highlight=False,
             )
+    for line in report.replies:
+        console.print(f"supplier reply: {line}", highlight=False, markup=False, soft_wrap=True)
+    for line in report.answer_files:
+        console.print(f"supplier file: {line}", highlight=False, markup=False, soft_wrap=True)
     _print_summary(report.plan)
     if report.stock is not None:
         console.print(

@@ -20,6 +20,9 @@ from pydantic import (
     model_validator,
 )
 
+from connector.configuration.answers import InboxConfig, PortalConfig, SupplierReplies
+from connector.configuration.documents import CompanyConfig, SupplierPaperwork
+from connector.configuration.feeds import FeedSource, InboxFeed
 from connector.configuration.fields import (
     ConfigPath,
     Currency,
@@ -117,6 +120,14 @@ class StoreConfig(Section):
         except (KeyError, IndexError, ValueError):
             raise ValueError(f"{value!r} may only use the placeholder {{status}}") from None
         return value
+
+    @property
+    def shop_name(self) -> str:
+        """The shop as Tandem names it in its tables and messages: its host
+        (my-shop.myshopify.com), or "file" for the orders file."""
+        if self.platform == "file" or self.shop_url is None:
+            return "file"
+        return self.shop_url.split("://", 1)[-1]
 
     @model_validator(mode="after")
     def _platform_needs(self) -> StoreConfig:
@@ -219,6 +230,19 @@ class CatalogueConfig(Section):
     # A feed the supplier has not renewed for this long is reported as failing (exception,
     # /healthz, metric): its stock figures may no longer be true.
     max_age: Duration | None = None
+    # Fetched on a schedule instead of read from `path`: a URL, an SFTP path, or the latest
+    # attachment in the inbox (connector.configuration.feeds).
+    source: FeedSource | None = None
+    every: Duration = Field(default=timedelta(hours=1), ge=timedelta(seconds=1))
+    # A feed that has not arrived (or could not be read) for this long is reported as failing
+    # (exception, /healthz, metric); until then a failed fetch is only logged.
+    fail_after: Duration = Field(default=timedelta(hours=6), ge=timedelta(0))
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> CatalogueConfig:
+        if self.path is not None and self.source is not None:
+            raise ValueError("choose path (a local file) or source (fetched), not both")
+        return self
 
 
 class ReleaseConfig(Section):
@@ -248,7 +272,8 @@ class ReleaseConfig(Section):
         )
 
 
-class SupplierConfig(Section):
+# Also `address`, `account_number`, `payment_terms`, `delivery_lead_time`: see SupplierPaperwork.
+class SupplierConfig(SupplierPaperwork):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)
     name: str
     active: bool = True
@@ -268,6 +293,11 @@ class SupplierConfig(Section):
     blind_ship: bool = False  # drop-ship paperwork without prices
     catalogue: CatalogueConfig = Field(default_factory=CatalogueConfig)
     release: ReleaseConfig = Field(default_factory=ReleaseConfig)
+    # Its POs carry a link to the supplier portal (when `portal.enabled`).
+    portal: bool = True
+    # Not confirmed this long after it was sent: an exception (default: portal.confirm_within).
+    confirm_within: Duration | None = None
+    replies: SupplierReplies = Field(default_factory=SupplierReplies)
 
     def accepted_modes(self) -> frozenset[Mode]:
         return frozenset(self.modes or [self.mode])
@@ -320,6 +350,9 @@ class TandemConfig(Section):
     suppliers: list[SupplierConfig] = Field(default_factory=list)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    portal: PortalConfig = Field(default_factory=PortalConfig)
+    inbox: InboxConfig | None = None  # where suppliers' replies arrive
+    company: CompanyConfig | None = None  # us on the PO paperwork; unset: the warehouse
 
     _check_tz = field_validator("timezone")(check_timezone)
 
@@ -339,6 +372,15 @@ class TandemConfig(Section):
         if emailing and self.smtp is None:
             raise ValueError(
                 f"smtp: required, since supplier {', '.join(emailing)} receives POs by email"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _inbox_for_feeds(self) -> TandemConfig:
+        fed = [s.id for s in self.suppliers if isinstance(s.catalogue.source, InboxFeed)]
+        if fed and self.inbox is None:
+            raise ValueError(
+                f"inbox: required, since the catalogue of {', '.join(fed)} comes from the inbox"
             )
         return self
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 
+from connector.configuration.answers import SftpAnswers
 from connector.configuration.fields import ConfigPath, Section
 
 # `kind` (order, change, cancel) and `revision` lead, so a file read by a machine never takes a
@@ -179,6 +180,8 @@ class SftpTransport(Section):
     file_name: str = "{number}-rev{revision}-{kind}.csv"  # placeholders: number, revision, kind
     columns: list[str] = Field(default_factory=lambda: list(DEFAULT_CSV_COLUMNS))
     delimiter: str = Field(default=",", min_length=1, max_length=1)
+    # Where the supplier leaves acknowledgement and shipment files; unset: none are read.
+    answers: SftpAnswers | None = None
 
 
 class ManualTransport(Section):

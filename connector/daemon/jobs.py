@@ -20,12 +20,15 @@ from sqlalchemy import select
 
 from adapters.shopify.client import ShopifyClient
 from adapters.shopify.deliveries import process_deliveries
+from adapters.shopify.identity import claim_shop
 from adapters.shopify.orders import poll_orders
 from adapters.shopify.stock import plan_stock_push
 from adapters.shopify.sync import make_client, shop_key
 from adapters.shopify.throttle import Throttle
 from adapters.shopify.worker import perform_store_writes
 from adapters.suppliers import make_channel
+from adapters.suppliers.email.replies import read_inbox
+from adapters.suppliers.sftp.answer_poll import read_sftp_answers
 from connector import outbox
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
@@ -35,16 +38,19 @@ from connector.errors import TemporaryError
 from connector.health import Checks, Failure
 from connector.services.dispatch import Outcome, dispatch
 from connector.services.plan import run_planner
+from connector.services.supplier_answers import raise_unconfirmed
 from connector.services.supplier_status import poll_supplier_status
 from connector.store import Database
 from connector.store import schema as t
-from connector.sync import SyncReport, sync_file_orders, sync_inputs
+from connector.sync import SyncReport, sync_feed, sync_file_orders, sync_inputs
 
 log = get_logger("tandem.jobs")
 
 # How far back the slow full pass reads orders again. Orders the shop had before this
 # database's first run are fenced by what the shop says about them (services.plan).
 RECONCILE_WINDOW = timedelta(days=7)
+# How often a running daemon checks again that the shop names this database (seconds).
+RECLAIM_SHOP = 600.0
 
 # How each outcome of a PO message is logged: level and event.
 OUTCOME_LINES = {
@@ -99,6 +105,7 @@ class Jobs:
         # One bucket per shop, shared by every job's client: jobs run side by side.
         self.throttle = Throttle()
         self._waits_reported = 0.0
+        self._claimed_at: float | None = None  # when the shop last said it is ours (monotonic)
 
     def health_report(self, names: Iterable[str]) -> dict[str, Any]:
         """What /healthz adds: when this process started, what fails now, each job's last
@@ -145,6 +152,10 @@ class Jobs:
         """A client for one job, paced by the shop's shared bucket; the time waited for it since
         the last report goes to /metrics."""
         async with make_client(self.config, throttle=self.throttle) as client:
+            if self._claimed_at is None or time.monotonic() - self._claimed_at > RECLAIM_SHOP:
+                # Another database may have adopted the shop since: then nothing more is done.
+                await claim_shop(client, self.db, self.config, utcnow())
+                self._claimed_at = time.monotonic()
             try:
                 yield client
             finally:
@@ -180,9 +191,33 @@ class Jobs:
 
     async def catalogues(self) -> None:
         report = SyncReport()
-        await asyncio.to_thread(sync_inputs, self.db, self.config, utcnow(), report)
+        # Scheduled feeds have a job each (`feed`), on their own `catalogue.every`.
+        await asyncio.to_thread(sync_inputs, self.db, self.config, utcnow(), report, feeds=False)
         await self._report_checks(report.checked, report.failing)
         for line in report.problems + report.failures:
+            log.warning("input rejected", problem=line)
+
+    async def feed(self, supplier_id: str) -> None:
+        """Refresh one supplier's scheduled feed (`catalogue.source`). A failed refresh is
+        logged; its check fails (exception, /healthz) after `catalogue.fail_after`."""
+        report = SyncReport()
+        feed = await asyncio.to_thread(
+            sync_feed, self.db, self.config, supplier_id, utcnow(), report
+        )
+        await self._report_checks(report.checked, report.failing)
+        if feed.error is not None:
+            log.warning("feed not refreshed", supplier=supplier_id, error=feed.error)
+        elif feed.imported is not None and not feed.imported.skipped:
+            changes = feed.imported.changes
+            log.info(
+                "feed imported",
+                supplier=supplier_id,
+                added=changes.added,
+                changed=changes.changed,
+                removed=changes.removed,
+                rejected=feed.imported.rows_rejected,
+            )
+        for line in report.problems:
             log.warning("input rejected", problem=line)
 
     async def plan(self, everything: bool = False) -> None:
@@ -210,17 +245,53 @@ class Jobs:
         )
         await asyncio.to_thread(self._log_outcomes, report.outcomes)
         await self._report_checks(*channel_checks(report.outcomes))
-        if self.shopify:
-            async with self.shopify_client() as client:
-                work = await perform_store_writes(self.db, client, self.config, worker=self.worker)
-            for failure in work.failed:
-                log.error("store write-back failed", error=failure)
+
+    async def store_writes(self) -> None:
+        """Write-backs to the shop (order status, fulfillments, stock), a job of its own: a
+        shop that throttles Tandem, with a backlog of hundreds of write-backs after a
+        restart, never holds up the next PO to a supplier (and a supplier that does not
+        answer never holds up the shop's write-backs)."""
+        if not self.shopify:
+            return
+        async with self.shopify_client() as client:
+            work = await perform_store_writes(self.db, client, self.config, worker=self.worker)
+        for failure in work.failed:
+            log.error("store write-back failed", error=failure)
 
     async def supplier_status(self) -> None:
         for line in await poll_supplier_status(
             self.db, self.config, utcnow(), channels=make_channel
         ):
             log.info("supplier status", update=line)
+        opened = await asyncio.to_thread(self._raise_unconfirmed)
+        if opened:
+            log.warning("pos not confirmed in time", exceptions_opened=opened)
+
+    def _raise_unconfirmed(self) -> int:
+        """An exception for each sent PO its supplier has not confirmed in time."""
+        with self.db.write() as conn:
+            return raise_unconfirmed(conn, self.config, utcnow())
+
+    async def supplier_replies(self) -> None:
+        """The suppliers' email replies (`inbox`): tracking, confirmations, refusals."""
+        if self.config.inbox is None:
+            return
+        report = await asyncio.to_thread(read_inbox, self.db, self.config, utcnow())
+        for line in report.lines():
+            log.info("supplier reply", answer=line)
+        for line in report.failed:
+            log.error("supplier reply not processed", error=line)
+
+    async def sftp_answers(self) -> None:
+        """Answer files on the suppliers' SFTP servers: confirmations, shipments, refusals."""
+        report = await read_sftp_answers(self.db, self.config, utcnow())
+        await self._report_checks(report.checked, report.failing)
+        for line in report.applied:
+            log.info("supplier answer file", answer=line)
+        for line in report.problems:
+            log.warning("supplier answer not read", problem=line)
+        for line in report.failures:
+            log.error("supplier answers not read", error=line)
 
     async def stock_push(self) -> None:
         if not (self.shopify and self.config.store.stock_push.enabled):

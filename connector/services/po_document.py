@@ -9,7 +9,9 @@ idempotency key is the outbox item's, the same on every attempt.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
@@ -21,9 +23,11 @@ from connector.channels import (
     PurchaseOrderDocument,
 )
 from connector.configuration import TandemConfig
+from connector.configuration.documents import CompanyConfig
 from connector.configuration.model import SupplierConfig
 from connector.domain import Mode
 from connector.errors import NotFound
+from connector.portal import portal_link
 from connector.services.po_revisions import contents, unit_cost
 from connector.store import schema as t
 
@@ -47,9 +51,37 @@ def party(data: dict[str, Any] | None, fallback_name: str) -> Party:
     )
 
 
+def company_party(company: CompanyConfig) -> Party:
+    address = company.address
+    return party(
+        {
+            **address.model_dump(),
+            "name": company.name,
+            "company": address.company or address.name,
+            "email": company.email or address.email,
+            "phone": company.phone or address.phone,
+        },
+        company.name,
+    )
+
+
 def buyer(config: TandemConfig) -> Party:
+    """Who orders: the configured company, else the warehouse."""
+    if config.company is not None:
+        return company_party(config.company)
     warehouse = config.warehouse
     return party(warehouse.address.model_dump(), warehouse.name)
+
+
+def requested_delivery(
+    issued: datetime | None, lead_time: timedelta | None, timezone: str
+) -> date | None:
+    """The day the PO asks delivery by: its date, where the shop is, plus the lead time."""
+    if issued is None or lead_time is None:
+        return None
+    if issued.tzinfo is None:  # stored as UTC
+        issued = issued.replace(tzinfo=UTC)
+    return (issued.astimezone(ZoneInfo(timezone)) + lead_time).date()
 
 
 def blind_ship(supplier: SupplierConfig | None, mode: str) -> bool:
@@ -125,4 +157,16 @@ def build_document(
         blind_ship=blind_ship(supplier, head.mode),
         supplier_reference=head.supplier_reference,
         po_id=po_id,
+        vat_number=config.company.vat_number if config.company else None,
+        supplier_address=(
+            party(supplier.address.model_dump(), supplier.name)
+            if supplier and supplier.address
+            else None
+        ),
+        account_number=supplier.account_number if supplier else None,
+        payment_terms=supplier.payment_terms if supplier else None,
+        requested_delivery=requested_delivery(
+            head.released_at, supplier.delivery_lead_time if supplier else None, config.timezone
+        ),
+        portal_url=portal_link(config, po_id, head.supplier_id),
     )

@@ -46,7 +46,7 @@ def record_sent(
         conn.execute(
             update(po)
             .where(po.c.id == po_id, po.c.status == POStatus.RELEASED.value)
-            .values(status=POStatus.SENT.value)
+            .values(status=POStatus.SENT.value, sent_at=now)
         )
     how = supplier.transport.type
     what = {"order": "sent", "change": "change sent", "cancel": "cancellation sent"}.get(

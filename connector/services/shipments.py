@@ -67,62 +67,89 @@ def record_shipment(
     lines: Sequence[ShippedLine] = (),
 ) -> Shipment:
     """Record a shipment of `lines` (all that is still unshipped when empty)."""
+    with db.write() as conn:
+        db.lock(conn, "planner")
+        return ship(
+            conn,
+            config,
+            po_reference,
+            tracking_numbers,
+            now,
+            carrier=carrier,
+            tracking_urls=tracking_urls,
+            lines=lines,
+        )
+
+
+def ship(
+    conn: Connection,
+    config: TandemConfig,
+    po_reference: str,
+    tracking_numbers: Sequence[str],
+    now: datetime,
+    *,
+    carrier: str | None = None,
+    tracking_urls: Sequence[str] = (),
+    lines: Sequence[ShippedLine] = (),
+    by: str = "",
+) -> Shipment:
+    """`record_shipment` in the caller's transaction (which holds the planner's lock); `by`
+    ends the timeline's words ("by Acme via portal")."""
     numbers = [n.strip() for n in tracking_numbers if n.strip()]
     if not numbers:
         raise InputError("--tracking", ["give at least one tracking number"])
-    with db.write() as conn:
-        db.lock(conn, "planner")
-        po_id = find_po(conn, po_reference)
-        po = conn.execute(select(t.purchase_orders).where(t.purchase_orders.c.id == po_id)).one()
-        if po.status not in SHIPPABLE:
-            raise ConflictError(f"{po_reference} is {po.status}; only a sent PO can ship")
-        po_lines = conn.execute(
-            select(t.po_lines).where(t.po_lines.c.po_id == po_id).order_by(t.po_lines.c.id)
-        ).all()
-        shipped = shipped_so_far(conn, po_id)
-        open_units = {line.id: line.quantity - shipped.get(line.id, 0) for line in po_lines}
-        chosen = _choose(po_reference, po_lines, open_units, lines)
-        if not chosen:
-            raise ConflictError(f"{po_reference} has nothing left to ship")
-        inserted = conn.execute(
-            t.shipments.insert().values(
-                po_id=po_id,
-                tracking_numbers=numbers,
-                carrier=carrier,
-                tracking_urls=list(tracking_urls),
-                lines=[{"po_line_id": i, "quantity": q} for i, q in chosen.items()],
-                shipped_at=now,
-                created_at=now,
-            )
-        ).inserted_primary_key
-        assert inserted is not None
-        shipment_id = int(inserted[0])
-        complete = all(open_units[i] - chosen.get(i, 0) <= 0 for i in open_units)
-        if complete:
-            conn.execute(
-                update(t.purchase_orders)
-                .where(t.purchase_orders.c.id == po_id)
-                .values(status=POStatus.SHIPPED.value, updated_at=now)
-            )
-        by_id = {line.id: line for line in po_lines}
-        summary = ", ".join(f"{q} × {by_id[i].supplier_sku}" for i, q in chosen.items())
-        record(
-            conn,
-            [
-                Event(
-                    "po.shipped",
-                    f"{po_reference} shipped{'' if complete else ' in part'}: {summary};"
-                    f" tracking {', '.join(numbers)}{f' ({carrier})' if carrier else ''}",
-                    po_id=po_id,
-                    supplier_id=po.supplier_id,
-                    data={"shipment_id": shipment_id, "tracking": numbers},
-                )
-            ],
-            now,
+    po_id = find_po(conn, po_reference)
+    po = conn.execute(select(t.purchase_orders).where(t.purchase_orders.c.id == po_id)).one()
+    if po.status not in SHIPPABLE:
+        raise ConflictError(f"{po_reference} is {po.status}; only a sent PO can ship")
+    po_lines = conn.execute(
+        select(t.po_lines).where(t.po_lines.c.po_id == po_id).order_by(t.po_lines.c.id)
+    ).all()
+    shipped = shipped_so_far(conn, po_id)
+    open_units = {line.id: line.quantity - shipped.get(line.id, 0) for line in po_lines}
+    chosen = _choose(po_reference, po_lines, open_units, lines)
+    if not chosen:
+        raise ConflictError(f"{po_reference} has nothing left to ship")
+    inserted = conn.execute(
+        t.shipments.insert().values(
+            po_id=po_id,
+            tracking_numbers=numbers,
+            carrier=carrier,
+            tracking_urls=list(tracking_urls),
+            lines=[{"po_line_id": i, "quantity": q} for i, q in chosen.items()],
+            shipped_at=now,
+            created_at=now,
         )
-        if po.mode == "drop_ship":
-            queue_fulfillments(conn, config, shipment_id, po_id, now)
-        queue_status_updates(conn, config, [po_id], now)
+    ).inserted_primary_key
+    assert inserted is not None
+    shipment_id = int(inserted[0])
+    complete = all(open_units[i] - chosen.get(i, 0) <= 0 for i in open_units)
+    if complete:
+        conn.execute(
+            update(t.purchase_orders)
+            .where(t.purchase_orders.c.id == po_id)
+            .values(status=POStatus.SHIPPED.value, updated_at=now)
+        )
+    by_id = {line.id: line for line in po_lines}
+    summary = ", ".join(f"{q} × {by_id[i].supplier_sku}" for i, q in chosen.items())
+    record(
+        conn,
+        [
+            Event(
+                "po.shipped",
+                f"{po_reference} shipped{'' if complete else ' in part'}: {summary};"
+                f" tracking {', '.join(numbers)}{f' ({carrier})' if carrier else ''}"
+                f"{f' {by}' if by else ''}",
+                po_id=po_id,
+                supplier_id=po.supplier_id,
+                data={"shipment_id": shipment_id, "tracking": numbers},
+            )
+        ],
+        now,
+    )
+    if po.mode == "drop_ship":
+        queue_fulfillments(conn, config, shipment_id, po_id, now)
+    queue_status_updates(conn, config, [po_id], now)
     return Shipment(
         shipment_id,
         po_reference,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -81,6 +82,9 @@ order_lines = Table(
     # The planner's last verdict, kept so people can see why a line is where it is.
     Column("mode", String(20)),
     Column("mode_source", String(300)),
+    # The mode is the global default's only: no rule spoke and no catalogue listed the SKU.
+    # A catalogue that lists it later has such a line (if it holds nothing) decided again.
+    Column("mode_fallback", Boolean, nullable=False, default=False, server_default=false()),
     Column("needed", Integer, nullable=False, default=0),
     Column("status", String(24), nullable=False, default="new"),
     Column("needs_planning", Boolean, nullable=False, default=True),
@@ -181,6 +185,9 @@ purchase_orders = Table(
     Column("supplier_reference", String(200)),
     Column("expected_at", UTCDateTime),
     Column("updated_at", UTCDateTime, nullable=False),
+    # When the first revision reached the supplier, and when the supplier confirmed it.
+    Column("sent_at", UTCDateTime),
+    Column("confirmed_at", UTCDateTime),
     Index("ix_purchase_orders_status", "status", "supplier_id"),
     # One open draft per consolidation group, even with several planners at once.
     Index(
@@ -205,6 +212,7 @@ po_lines = Table(
     Column("min_quantity", Integer, nullable=False),
     Column("quantity", Integer, nullable=False),  # supplier units requested
     Column("received_units", Integer, nullable=False, default=0),  # store units received
+    Column("expected_ship_date", Date),  # as the supplier confirmed it
     UniqueConstraint("po_id", "supplier_sku"),
     Index("ix_po_lines_sku", "sku"),
 )
@@ -406,4 +414,68 @@ shipments = Table(
     Column("shipped_at", UTCDateTime, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_shipments_po", "po_id"),
+)
+
+# Each answer a supplier gave (portal form, email reply, SFTP file row, status API), under the
+# key that makes it one answer: a double click, a replayed form or a file read twice records
+# once.
+supplier_answers = Table(
+    "supplier_answers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(255), nullable=False, unique=True),
+    Column("supplier_id", String(64), nullable=False),
+    Column("po_id", ForeignKey("purchase_orders.id", ondelete="CASCADE")),
+    Column("via", String(16), nullable=False),  # portal | email | sftp | api
+    Column("action", String(24), nullable=False),  # confirm | refuse | ship | acknowledge
+    Column("summary", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Index("ix_supplier_answers_po", "po_id"),
+)
+
+# Each message or file that brought supplier answers, by its source (imap:<folder>,
+# sftp:<supplier>) and key (Message-ID; file name and digest): processed once, and kept
+# `failed` (to be read again) rather than lost when processing fails.
+inbound_items = Table(
+    "inbound_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(120), nullable=False),
+    Column("key", String(400), nullable=False),
+    Column("status", String(16), nullable=False),  # processed | failed | exception
+    Column("detail", Text),
+    Column("attempts", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("processed_at", UTCDateTime),
+    UniqueConstraint("source", "key"),
+)
+
+
+# Supplier portal links made before `revoked_before_ms` (unix ms) no longer open: per PO
+# (`po:<id>`) or for all of a supplier's links (`supplier:<id>`).
+portal_revocations = Table(
+    "portal_revocations",
+    metadata,
+    Column("scope", String(120), primary_key=True),
+    Column("revoked_before_ms", BigInteger, nullable=False),
+)
+
+# A supplier's scheduled catalogue feed (`catalogue.source`): the validators of the last
+# fetch that was imported (ETag, Last-Modified; for SFTP size and mtime; for the inbox the
+# message), kept only while `fingerprint` (the catalogue settings) is the same, and since when
+# it has failed to arrive or be read.
+feed_state = Table(
+    "feed_state",
+    metadata,
+    Column("supplier_id", String(64), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("source", Text, nullable=False),  # the feed as messages name it; never a secret
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("sha256", String(64)),
+    Column("checked_at", UTCDateTime),  # last attempt
+    Column("arrived_at", UTCDateTime),  # last attempt that arrived (or was unchanged) and read
+    Column("changed_at", UTCDateTime),  # when its content last changed
+    Column("failing_since", UTCDateTime),
+    Column("last_error", Text),
 )

@@ -26,6 +26,7 @@ from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.daemon import metrics
 from connector.daemon.logs import bound, get_logger
+from connector.portal.routes import portal_routes
 from connector.store import Database
 from connector.web.dashboard import dashboard_routes
 
@@ -108,5 +109,6 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", prometheus, methods=["GET"]),
             *dashboard_routes(config, db),
+            *portal_routes(config, db),  # the supplier portal, when portal.enabled
         ]
     )

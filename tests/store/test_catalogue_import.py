@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Connection, func, select
 from typer.testing import CliRunner
 
-from connector.catalogue import import_catalogue, importer, search_offers
+from connector.catalogue import changes, import_catalogue, search_offers
 from connector.cli.app import app
 from connector.errors import InputError, NotFound
 from connector.services.plan import run_planner
@@ -145,7 +145,7 @@ def test_an_import_failing_part_way_leaves_the_previous_offers(
     cfg = config()
     import_catalogue(db, cfg, "acme", feed(tmp_path, "1,A,Spade,10,1", "2,B,Rake,5,2"), now=T0)
     before = stored(db)
-    real_insert = importer._insert_offers
+    real_insert = changes.insert_offers
     inside: list[int] = []
 
     def insert_then_fail(conn: Connection, supplier_id: str, rows: Any, progress: Any) -> None:
@@ -158,7 +158,7 @@ def test_an_import_failing_part_way_leaves_the_previous_offers(
         )
         raise OSError("disk full")
 
-    monkeypatch.setattr(importer, "_insert_offers", insert_then_fail)
+    monkeypatch.setattr(changes, "insert_offers", insert_then_fail)
     new = feed(tmp_path, "7,X,Fork,1,1", "8,Y,Hoe,2,2", "9,Z,Shears,3,3", name="new.csv")
     with pytest.raises(OSError, match="disk full"):
         import_catalogue(db, cfg, "acme", new, now=T0 + timedelta(hours=1))

@@ -1,125 +1,36 @@
-"""The PO as a PDF attachment (fpdf2): header, addresses, what changed, lines and total.
-
-fpdf2's core fonts only know Latin-1, and customer names and addresses do not keep to it. A
-Unicode TrueType font (DejaVu Sans) is used when the machine has one; otherwise Helvetica,
-with every character it cannot draw replaced, so a PDF is always produced.
+"""The PO as a PDF attachment (fpdf2): header and terms, who orders from whom and where the
+goods go (each address laid out the way its country writes it), what changed, lines and
+total, and the supplier portal's link and QR code where the supplier has the portal.
 """
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Callable, Sequence
+import io
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
+import segno
+from fpdf.enums import WrapMode
 
+from adapters.suppliers.email.fonts import fallback_fonts, unicode_font
+from adapters.suppliers.email.sheet import PAD_X, Sheet, latin1
 from adapters.suppliers.money import money
-from connector.channels import DocumentChange, PurchaseOrderDocument
+from connector.channels import DocumentChange, Party, PurchaseOrderDocument
+from connector.postal import postal_lines
 
-FONT_DIRS = (
-    Path("/usr/share/fonts/truetype/dejavu"),  # Debian, Ubuntu
-    Path("/usr/share/fonts/dejavu-sans-fonts"),  # Fedora
-    Path("/usr/share/fonts/dejavu"),
-    Path("/usr/share/fonts/TTF"),  # Arch
-    Path("/usr/local/share/fonts"),
-    Path("/Library/Fonts"),
-)
+__all__ = ["TITLES", "latin1", "render_pdf", "unicode_font"]
+
 TITLES = {
     "order": "Purchase order",
     "change": "Change to purchase order",
     "cancel": "Cancellation of purchase order",
     "test": "TEST - please ignore - purchase order",
 }
-_PLAIN = str.maketrans({"—": "-", "–": "-", "→": "->", "‘": "'", "’": "'", "“": '"', "”": '"'})
-_PLAIN_MORE = {"…": "...", "€": "EUR", "•": "*", "Œ": "OE", "œ": "oe"}
-_PLAIN_MORE.update(zip("ŁłĐđĦħıŀĿŦŧ", "LlDdHhilLTt", strict=True))
-
-
-@cache
-def unicode_font() -> tuple[Path, Path] | None:
-    """DejaVu Sans (regular, bold) if installed, else None."""
-    for folder in FONT_DIRS:
-        regular = folder / "DejaVuSans.ttf"
-        if regular.is_file():
-            bold = folder / "DejaVuSans-Bold.ttf"
-            return regular, bold if bold.is_file() else regular
-    return None
-
-
-def latin1(text: str) -> str:
-    """`text` drawable by a core font: accents kept where Latin-1 has them, else stripped,
-    anything else shown as `?`."""
-    out = []
-    for ch in text.translate(_PLAIN):
-        if ord(ch) < 256:
-            out.append(ch)
-        elif ch in _PLAIN_MORE:
-            out.append(_PLAIN_MORE[ch])
-        else:
-            base = "".join(
-                c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
-            )
-            out.append(base if base and all(ord(c) < 256 for c in base) else "?")
-    return "".join(out)
-
-
-def _unchanged(text: str) -> str:
-    return text
-
-
-class _Sheet(FPDF):
-    def __init__(self, font: tuple[Path, Path] | None) -> None:
-        super().__init__(format="A4")
-        if font is None:
-            self.family = "Helvetica"
-            self.clean: Callable[[str], str] = latin1
-        else:
-            self.family = "DejaVu"
-            self.add_font("DejaVu", "", str(font[0]))
-            self.add_font("DejaVu", "B", str(font[1]))
-            self.clean = _unchanged
-        self.footer_text = ""
-        self.set_auto_page_break(auto=True, margin=15)
-        self.set_margins(15, 15, 15)
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(self.family, "", 8)
-        self.cell(0, 6, self.clean(f"{self.footer_text} - page {self.page_no()}/{{nb}}"), align="C")
-
-    def text_line(self, text: str, size: float = 10, bold: bool = False, height: float = 5) -> None:
-        self.set_font(self.family, "B" if bold else "", size)
-        self.multi_cell(0, height, self.clean(text), new_x="LMARGIN", new_y="NEXT")
-
-    def grid(
-        self,
-        rows: Sequence[Sequence[str]],
-        widths: Sequence[float],
-        align: Sequence[str],
-        *,
-        borders: str = "SINGLE_TOP_LINE",
-        headings: bool = True,
-    ) -> None:
-        self.set_font(self.family, "", 9)
-        with self.table(
-            col_widths=tuple(widths),
-            text_align=tuple(align),
-            borders_layout=borders,
-            first_row_as_headings=headings,
-            headings_style=FontFace(emphasis="BOLD"),
-            line_height=5,
-            padding=(1, 1.5),
-            width=self.epw,
-            v_align="TOP",
-        ) as table:
-            for values in rows:
-                row = table.row()
-                for value in values:
-                    row.cell(self.clean(value))
-        self.ln(3)
+SIDE_BY_SIDE_LEAST = 8.0  # points: SKUs that would print smaller are stacked
+QR_SIZE = 28.0  # mm: scans from a phone held over the printout
+PORTAL_TEXT = (
+    "Answer this purchase order online: confirm it, refuse lines, or record shipments with "
+    "their tracking numbers. Scan the code or open the link; no account is needed."
+)
 
 
 def _change_row(change: DocumentChange) -> list[str]:
@@ -131,11 +42,112 @@ def _change_row(change: DocumentChange) -> list[str]:
     return [change.supplier_sku or "", change.name or "", f"{old} → {new}{note}", change.reason]
 
 
+def _contact(party: Party) -> list[str]:
+    return [p for p in (party.phone, party.email) if p]
+
+
+def _parties(pdf: Sheet, document: PurchaseOrderDocument, supplier_name: str) -> None:
+    supplier = [supplier_name]
+    if document.supplier_address is not None:
+        supplier = postal_lines(document.supplier_address)
+        if supplier_name not in supplier:
+            supplier.insert(0, supplier_name)
+    if document.account_number:
+        supplier.append(f"Our account no.: {document.account_number}")
+    buyer = postal_lines(document.buyer) + _contact(document.buyer)
+    if document.vat_number:
+        buyer.append(f"VAT no.: {document.vat_number}")
+    ship_to = postal_lines(document.ship_to)
+    if document.ship_to.phone:
+        ship_to.append(document.ship_to.phone)
+    ship_label = "Ship to (our customer)" if document.mode == "drop_ship" else "Deliver to"
+    pdf.grid(
+        [
+            ["Supplier", "Ordered by", ship_label],
+            ["\n".join(b) for b in (supplier, buyer, ship_to)],
+        ],
+        widths=(1, 1, 1),
+        align=("LEFT", "LEFT", "LEFT"),
+        borders="NONE",
+    )
+
+
+def _portal(pdf: Sheet, url: str) -> None:
+    """The link to the PO's portal page, as a QR code beside the words and printed whole."""
+    if pdf.get_y() + QR_SIZE + 12 > pdf.page_break_trigger:
+        pdf.add_page()
+    top, left = pdf.get_y(), pdf.l_margin
+    png = io.BytesIO()
+    segno.make(url, error="m").save(png, kind="png", scale=8, border=4)
+    pdf.image(png, x=left, y=top, w=QR_SIZE, h=QR_SIZE, link=url)
+    pdf.set_xy(left + QR_SIZE + 4, top + 3)
+    pdf.set_font(pdf.family, "B", 10)
+    pdf.multi_cell(0, 5, "Answer online", new_x="LEFT", new_y="NEXT")
+    pdf.set_font(pdf.family, "", 9)
+    pdf.multi_cell(0, 4.5, PORTAL_TEXT, new_x="LEFT", new_y="NEXT")
+    pdf.set_xy(left, max(pdf.get_y(), top + QR_SIZE) + 1)
+    text = pdf.clean(url)
+    size = pdf.fit_size(text, pdf.epw - 2 * pdf.c_margin - 0.5, size=8)
+    pdf.set_font(pdf.family, "", size)
+    pdf.set_text_color(0, 0, 160)
+    # A link longer than the page is wide (never, with portal tokens) breaks anywhere.
+    pdf.multi_cell(0, 4, text, link=url, wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0)
+    pdf.ln(3)
+
+
+def _lines(pdf: Sheet, document: PurchaseOrderDocument, blind: bool) -> None:
+    """The lines. The supplier's SKU and ours stand side by side while both fit at a good
+    size; longer ones are stacked in one column, each on its own line, never broken."""
+    fixed = [20.0] + ([] if blind else [22.0, 26.0])
+    room = pdf.epw - sum(fixed)
+    others_least = max(40.0, room * 0.3)
+    theirs = ["Your SKU", *(line.supplier_sku for line in document.lines)]
+    ours = ["Our SKU", *(line.sku for line in document.lines)]
+    side_by_side = sum(
+        max(pdf.width_of(code, SIDE_BY_SIDE_LEAST) for code in column) + 2 * PAD_X + 0.5
+        for column in (theirs, ours)
+    ) <= (room - others_least)
+    if side_by_side:
+        codes = pdf.code_widths([theirs, ours], room, others_least)
+        rows = [[a, b] for a, b in zip(theirs, ours, strict=True)]
+    else:
+        codes = pdf.code_widths([theirs + ours], room, others_least)
+        rows = [[f"{a}\n{b}"] for a, b in zip(theirs, ours, strict=True)]
+    rows[0] += ["Item", "Quantity"] + ([] if blind else ["Unit cost", "Line total"])
+    for row, line in zip(rows[1:], document.lines, strict=True):
+        quantity = str(line.quantity)
+        if line.pack_size > 1:
+            quantity += f" packs of {line.pack_size}"
+        row += [line.name, quantity]
+        if not blind:
+            row += [money(line.unit_cost), money(line.total)]
+    if not blind:
+        rows.append([""] * len(codes) + ["", "", "Total", money(document.total, document.currency)])
+    align = ["LEFT"] * (len(codes) + 1) + ["RIGHT"] * len(fixed)
+    widths = [*codes, room - sum(codes), *fixed]
+    pdf.grid(rows, widths=widths, align=align, codes=frozenset(range(len(codes))))
+
+
+def _changes(pdf: Sheet, document: PurchaseOrderDocument) -> None:
+    rows = [["Your SKU", "Item", "Old → new quantity", "Reason"]]
+    rows += [_change_row(c) for c in document.changes]
+    room = pdf.epw - 34
+    (code,) = pdf.code_widths([[r[0] for r in rows]], room, others_least=80)
+    rest = (room - code) / 2
+    pdf.grid(
+        rows,
+        widths=(code, rest, 34, rest),
+        align=("LEFT", "LEFT", "RIGHT", "LEFT"),
+        codes=frozenset({0}),
+    )
+
+
 def render_pdf(
     document: PurchaseOrderDocument, *, supplier_name: str, blind: bool, now: datetime | None = None
 ) -> bytes:
     """The PDF for `document`; `blind` leaves every price out."""
-    pdf = _Sheet(unicode_font())
+    pdf = Sheet(unicode_font(), fallback_fonts(document.ship_to.country_code))
     pdf.footer_text = f"{document.number} rev {document.revision}"
     pdf.set_title(f"{TITLES[document.kind]} {document.number}")
     pdf.set_creator("Tandem")
@@ -151,51 +163,27 @@ def render_pdf(
     pdf.text_line("   ".join(meta))
     if document.order_names:
         pdf.text_line(f"Customer order(s): {', '.join(document.order_names)}")
+    terms = []
+    if document.requested_delivery is not None and document.kind != "cancel":
+        terms.append(f"Requested delivery by {document.requested_delivery:%Y-%m-%d}")
+    if document.payment_terms and not blind:
+        terms.append(f"Payment terms: {document.payment_terms}")
+    if terms:
+        pdf.text_line("   ".join(terms))
     pdf.ln(3)
 
-    ship_label = "Ship to (our customer)" if document.mode == "drop_ship" else "Deliver to"
-    buyer = document.buyer.lines() + ([document.buyer.email] if document.buyer.email else [])
-    pdf.grid(
-        [
-            ["Supplier", "Ordered by", ship_label],
-            [supplier_name, "\n".join(buyer), "\n".join(document.ship_to.lines())],
-        ],
-        widths=(1, 1, 1),
-        align=("LEFT", "LEFT", "LEFT"),
-        borders="NONE",
-    )
+    _parties(pdf, document, supplier_name)
+    if document.portal_url:
+        _portal(pdf, document.portal_url)
 
     if document.changes:
         pdf.text_line("Changes", size=11, bold=True, height=6)
-        pdf.grid(
-            [["Your SKU", "Item", "Old → new quantity", "Reason"]]
-            + [_change_row(c) for c in document.changes],
-            widths=(3, 5, 3, 5),
-            align=("LEFT", "LEFT", "RIGHT", "LEFT"),
-        )
+        _changes(pdf, document)
 
     if document.kind != "cancel" and document.lines:
         if document.kind == "change":
             pdf.text_line("The purchase order now reads", size=11, bold=True, height=6)
-        head = ["Your SKU", "Our SKU", "Item", "Quantity"]
-        widths: list[float] = [3, 3, 6, 2]
-        align = ["LEFT", "LEFT", "LEFT", "RIGHT"]
-        if not blind:
-            head += ["Unit cost", "Line total"]
-            widths += [2.5, 2.5]
-            align += ["RIGHT", "RIGHT"]
-        rows = [head]
-        for line in document.lines:
-            quantity = str(line.quantity)
-            if line.pack_size > 1:
-                quantity += f" packs of {line.pack_size}"
-            row = [line.supplier_sku, line.sku, line.name, quantity]
-            if not blind:
-                row += [money(line.unit_cost), money(line.total)]
-            rows.append(row)
-        if not blind:
-            rows.append(["", "", "", "", "Total", money(document.total, document.currency)])
-        pdf.grid(rows, widths=widths, align=align)
+        _lines(pdf, document, blind)
 
     if document.notes:
         pdf.text_line(f"Notes: {document.notes}")

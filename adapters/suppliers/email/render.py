@@ -54,6 +54,8 @@ def context(
         "order_names": document.order_names,
         "attachments": attachments,
         "reply_to": reply_to,
+        # The supplier portal's page for this PO, when the supplier is on the portal.
+        "portal_url": document.portal_url,
     }
 
 

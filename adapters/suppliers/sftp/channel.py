@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import posixpath
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import asyncssh
@@ -175,17 +176,25 @@ class SftpChannel:
         return options
 
     async def _run(self, operation: Callable[[asyncssh.SFTPClient], Awaitable[T]]) -> T:
-        """Connect, run one operation in an SFTP session, and classify what went wrong."""
+        """Connect, run one operation in an SFTP session within the timeout."""
+        async with self.session(limit=self.timeout) as sftp:
+            return await operation(sftp)
+
+    @asynccontextmanager
+    async def session(self, limit: float | None = None) -> AsyncIterator[asyncssh.SFTPClient]:
+        """An SFTP session on the supplier's server, closed on leaving; what goes wrong in it
+        is classified (TransientError, PermanentError). `limit` bounds the whole session in
+        seconds (None: only the connection is bounded, by the timeout)."""
         t = self.transport
         where = f"{self.supplier.name}'s SFTP server {t.host}:{t.port}"
         options = self._options()
         try:
             async with (
-                asyncio.timeout(self.timeout),
+                asyncio.timeout(limit),
                 asyncssh.connect(t.host, t.port, **options) as connection,
                 connection.start_sftp_client() as sftp,
             ):
-                return await operation(sftp)
+                yield sftp
         except asyncssh.HostKeyNotVerifiable as exc:
             raise PermanentError(
                 f"{where}: host key not accepted ({exc.reason}); check known_hosts"
