@@ -15,9 +15,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TANDEM_DATABASE_URL=sqlite:////data/tandem.db
 
 # Fonts for the PO PDFs: DejaVu Sans (Latin, Greek, Cyrillic, Arabic, Hebrew) and Noto Sans
-# CJK, so every customer's name prints; without them the PDF falls back to Latin-1.
+# CJK, Noto Sans for other scripts and Symbola for emoji, so every customer's name prints; without them the PDF falls back to Latin-1.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-noto-cjk \
+       fonts-noto-core fonts-symbola \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 tandem \

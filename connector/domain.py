@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from connector.text import clean_deep
 
 # Bounds the state store holds (column widths, integer range): an order outside them is
 # refused as bad input, naming the field, instead of failing the whole batch at insert.
@@ -138,7 +140,17 @@ PLANNING_EXCEPTIONS = frozenset(
 SEND_FAILURES = frozenset({ExceptionKind.SEND_FAILED, ExceptionKind.SEND_IN_DOUBT})
 
 
-class Address(BaseModel):
+class CleanModel(BaseModel):
+    """A model whose text is cleaned as it is made (connector.text): no NUL character, no lone
+    surrogate reaches the database from any store adapter."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean_text(cls, data: Any) -> Any:
+        return clean_deep(data) if isinstance(data, dict) else data
+
+
+class Address(CleanModel):
     """A postal address: the customer's for drop-ship, the warehouse's for back-to-back."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -186,7 +198,7 @@ class Address(BaseModel):
         return [p for p in parts if p]
 
 
-class Customer(BaseModel):
+class Customer(CleanModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     id: str | None = None
@@ -195,7 +207,7 @@ class Customer(BaseModel):
     tags: tuple[str, ...] = ()
 
 
-class OrderLine(BaseModel):
+class OrderLine(CleanModel):
     """One line of a storefront order, as the store reports it now (after edits)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -215,7 +227,7 @@ class OrderLine(BaseModel):
     fulfilled_quantity: int = Field(default=0, ge=0, le=MAX_LINE_QUANTITY)
 
 
-class PriorPO(BaseModel):
+class PriorPO(CleanModel):
     """A PO the store says already serves an order, as a Tandem wrote it there."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -240,7 +252,7 @@ class PriorHandling(BaseModel):
     closed: bool = False  # the store has no fulfilment left open for the order
 
 
-class Order(BaseModel):
+class Order(CleanModel):
     """A storefront order. `lines` holds every line still on the order."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")

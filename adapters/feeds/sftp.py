@@ -16,6 +16,7 @@ from typing import Any
 import asyncssh
 
 from adapters.feeds.download import BoundedFile, local_name
+from adapters.suppliers.sftp.options import ssh_options
 from connector.catalogue.sources import FeedError, Fetched, Validators
 from connector.configuration.feeds import SftpFeed, feed_label
 
@@ -84,28 +85,12 @@ class SftpSource:
 
     def _options(self) -> dict[str, Any]:
         feed = self.feed
-        options: dict[str, Any] = {
-            "username": feed.username,
-            "connect_timeout": feed.timeout_seconds,
-            "login_timeout": feed.timeout_seconds,
-            "config": None,  # these settings are the whole configuration, not ~/.ssh/config
-        }
-        if not feed.check_host_key:
-            options["known_hosts"] = None
-        elif feed.known_hosts is not None:
-            try:
-                options["known_hosts"] = asyncssh.read_known_hosts(str(feed.known_hosts))
-            except (OSError, ValueError) as exc:
-                raise FeedError(f"cannot read known_hosts {feed.known_hosts}: {exc}") from None
-        if feed.password is not None:
-            options["password"] = feed.password.get_secret_value()
-        if feed.private_key is not None:
-            try:
-                options["client_keys"] = [asyncssh.read_private_key(str(feed.private_key))]
-            except (OSError, asyncssh.KeyImportError) as exc:
-                raise FeedError(f"cannot read private_key {feed.private_key}: {exc}") from None
-        elif feed.password is not None:
-            options["client_keys"] = None  # a password login offers none of the user's keys
-        if feed.password is not None or feed.private_key is not None:
-            options["agent_path"] = None
-        return options
+        return ssh_options(
+            username=feed.username,
+            password=feed.password,
+            private_key=feed.private_key,
+            known_hosts=feed.known_hosts,
+            check_host_key=feed.check_host_key,
+            timeout=feed.timeout_seconds,
+            error=FeedError,
+        )

@@ -20,6 +20,12 @@ from pydantic import ValidationError
 
 from connector.domain import Address, Customer, Order, OrderLine
 from connector.errors import InputError
+from connector.jsonsafe import MAX_DEPTH, JsonDepthError, depth, loads_bounded
+from connector.text import clean_text
+
+# The file may nest its orders deeper than one order may nest (`{"orders": [...]}`), and stays
+# far below what the parser's recursion takes; one order nested past MAX_DEPTH is rejected alone.
+FILE_DEPTH = 200
 
 
 @dataclass(frozen=True)
@@ -212,10 +218,14 @@ def read_orders_file(path: Path) -> OrdersFile:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(str(path), [f"cannot read: {exc}"]) from None
     try:
-        data = json.loads(text)
+        data = loads_bounded(text, max_depth=FILE_DEPTH)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{path}:{exc.lineno}:{exc.colno}", [f"not valid JSON: {exc.msg}"]
+        ) from None
+    except JsonDepthError as exc:
+        raise InputError(
+            f"{path}:{exc.line}:{exc.column}", [f"nested deeper than {exc.max_depth} levels"]
         ) from None
     try:
         raw_orders = _raw_orders(data)
@@ -226,6 +236,9 @@ def read_orders_file(path: Path) -> OrdersFile:
     seen: dict[str, int] = {}
     for index, raw in enumerate(raw_orders, start=1):
         label = _label(raw, index)
+        if depth(raw) > MAX_DEPTH:
+            problems.append(f"{label}: nested deeper than {MAX_DEPTH} levels")
+            continue
         try:
             order = parse_order(raw)
         except ValueError as exc:
@@ -243,6 +256,6 @@ def _label(raw: Any, index: int) -> str:
     if isinstance(raw, dict):
         name = raw.get("name") or raw.get("order_number") or raw.get("id")
         if name is not None:
-            text = str(name)
+            text = clean_text(str(name))
             return f"order {index} ({text if len(text) <= 40 else text[:40] + '…'})"
     return f"order {index}"

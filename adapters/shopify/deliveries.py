@@ -7,7 +7,9 @@ no other; after MAX_ATTEMPTS refusals it is given up with an exception naming th
 pass in which Shopify is down or refuses Tandem's token counts as no try.
 
 Deliveries that name no order to read (app/uninstalled) are settled before any order is read:
-uninstalling the app revokes its token, so the read that follows may fail.
+uninstalling the app revokes its token, so the read that follows may fail. An uninstall is
+acted on only once Shopify confirms it (it refuses the token), since a signed body can be
+replayed under another topic.
 
 A delivery signed with the app's secret but sent for another shop (X-Shopify-Shop-Domain)
 is not read: it is marked done with the reason, so the misrouted subscription can be found.
@@ -26,7 +28,8 @@ from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
 from adapters.shopify.errors import AuthError, RetryableError, ShopifyError, reading
 from adapters.shopify.orders import OrdersReport, fetch_orders, store_orders
-from adapters.shopify.webhooks import APP_UNINSTALLED, ORDER_TOPICS
+from adapters.shopify.webhook_checks import APP_UNINSTALLED
+from adapters.shopify.webhooks import ORDER_TOPICS
 from connector.configuration import TandemConfig
 from connector.domain import ExceptionKind, Order
 from connector.store import Database
@@ -87,11 +90,13 @@ async def process_deliveries(
         pending = [d for d in pending if d not in foreign]
         done = [d for d in pending if d.topic not in ORDER_TOPICS or not d.resource_id]
         if done:
+            uninstalls = [d for d in done if d.topic == APP_UNINSTALLED]
+            installed = await _installed(client) if uninstalls else True
             # In a write of their own before any order is read: uninstalling the app revokes
             # its token, so that read may well fail, and the uninstall must still be recorded.
             with db.write() as conn:
-                _finish(conn, [d.id for d in done], now)
-                _uninstalled(conn, [d for d in done if d.topic == APP_UNINSTALLED], now)
+                _finish(conn, [d.id for d in done if d not in uninstalls], now)
+                _settle_uninstalls(conn, uninstalls, installed, now, report)
         wanted = [d for d in pending if d.topic in ORDER_TOPICS and d.resource_id]
         if not wanted:
             continue
@@ -164,6 +169,46 @@ def _not_read(conn: Connection, ids: list[int], error: str) -> None:
     wd = t.webhook_deliveries
     if ids:
         conn.execute(update(wd).where(wd.c.id.in_(ids)).values(last_error=error[:2000]))
+
+
+async def _installed(client: ShopifyClient) -> bool | str:
+    """Whether Shopify still answers Tandem's token (True), refuses it as after an uninstall
+    (False), or could not say now (why)."""
+    try:
+        await client.execute(doc.APP_INSTALLED)
+    except AuthError:
+        return False
+    except ShopifyError as exc:
+        return str(exc)
+    return True
+
+
+def _settle_uninstalls(
+    conn: Connection,
+    deliveries: Sequence[Any],
+    installed: bool | str,
+    now: datetime,
+    report: OrdersReport,
+) -> None:
+    """Act on app/uninstalled only when Shopify confirms it: a signed body can be replayed
+    under another topic, and an app still installed must not be reported gone. Unconfirmed
+    for now (Shopify down), the deliveries wait for the next pass."""
+    if not deliveries:
+        return
+    ids = [d.id for d in deliveries]
+    if installed is False:
+        _finish(conn, ids, now)
+        _uninstalled(conn, deliveries, now)
+        return
+    wd = t.webhook_deliveries
+    if installed is True:
+        reason = "not acted on: Shopify still accepts Tandem's access token, the app is installed"
+        conn.execute(update(wd).where(wd.c.id.in_(ids)).values(processed_at=now, last_error=reason))
+    else:
+        reason = f"not confirmed with Shopify yet: {installed}"
+        _not_read(conn, ids, reason)
+    log.warning("webhook %s %s", APP_UNINSTALLED, reason)
+    report.problems.append(f"webhook {APP_UNINSTALLED} {reason}")
 
 
 def _uninstalled(conn: Connection, deliveries: Sequence[Any], now: datetime) -> None:

@@ -228,6 +228,17 @@ query ShopDomain {
 """,
 )
 
+# The cheapest read there is: Shopify answers it while the app is installed, and 401 once an
+# uninstall has revoked the token (how an app/uninstalled delivery is confirmed).
+APP_INSTALLED = _query(
+    "AppInstalled",
+    """
+query AppInstalled {
+  shop { id }
+}
+""",
+)
+
 # The shop's account and which Tandem database serves it (adapters.shopify.identity).
 SHOP_IDENTITY = _query(
     "ShopIdentity",
@@ -330,6 +341,7 @@ ALL = [
     FULFILLMENT_ORDERS,
     FULFILLMENT_CREATE,
     SHOP_DOMAIN,
+    APP_INSTALLED,
     SHOP_IDENTITY,
     LOCATIONS,
     INVENTORY_ITEMS_BY_SKU,

@@ -14,10 +14,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import SecretStr
 from sqlalchemy import Connection, select
@@ -25,10 +24,15 @@ from sqlalchemy import Connection, select
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
 from adapters.shopify.errors import check, reading
-from adapters.shopify.mapper import order_gid
+from adapters.shopify.webhook_checks import (
+    APP_UNINSTALLED,
+    Refused,
+    header_problem,
+    read_payload,
+    subject,
+)
 from connector.store import schema as t
 
-APP_UNINSTALLED = "app/uninstalled"
 # orders/updated also comes when an order is fulfilled or refunded, so orders/fulfilled and
 # the like would only read the same order again.
 TOPICS = (
@@ -69,29 +73,34 @@ class Delivery:
     triggered_at: datetime | None
 
 
-def parse_delivery(headers: dict[str, str], body: bytes) -> Delivery | str:
-    """The delivery, or what is wrong with it."""
-    webhook_id = headers.get("x-shopify-webhook-id")
-    topic = headers.get("x-shopify-topic")
-    shop = headers.get("x-shopify-shop-domain")
-    if not webhook_id or not topic or not shop:
-        return "missing X-Shopify-Webhook-Id, X-Shopify-Topic or X-Shopify-Shop-Domain"
+def parse_delivery(headers: Mapping[str, str], body: bytes) -> Delivery | str:
+    """The delivery of a signed body, or what is wrong with it (`webhook_checks`). `headers`
+    are keyed in lower case."""
+    problem = header_problem(headers)
+    if problem:
+        return problem
+    webhook_id = headers["x-shopify-webhook-id"]
+    topic = headers["x-shopify-topic"]
+    shop = headers["x-shopify-shop-domain"]
+    payload = read_payload(body)
+    if isinstance(payload, str):
+        return payload
     try:
-        payload = json.loads(body)
-    except ValueError:
-        return "the body is not JSON"
-    resource = (
-        order_gid(payload) if topic.startswith("orders/") and isinstance(payload, dict) else None
-    )
+        resource = subject(topic, shop, payload)
+    except Refused as exc:
+        return str(exc)
     return Delivery(webhook_id, shop, topic, resource, _time(headers.get("x-shopify-triggered-at")))
 
 
 def _time(value: str | None) -> datetime | None:
-    if not value:
+    """X-Shopify-Triggered-At in UTC (a time without an offset is taken as UTC); None when it
+    is missing or not a time."""
+    if not value or len(value) > 64:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
 
 

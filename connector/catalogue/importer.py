@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from connector.catalogue.changes import OfferChanges, Progress, write_offers
-from connector.catalogue.readers import RowProblem, read_bytes, read_table
+from connector.catalogue.readers import RowProblem, read_catalogue_bytes, read_table
 from connector.catalogue.rows import check_rows
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
@@ -84,7 +84,7 @@ def import_catalogue(
             ["no catalogue file given and no catalogue.path in the configuration"],
         )
     report = ImportReport(supplier_id, source or str(path))
-    data = read_bytes(path)
+    data = read_catalogue_bytes(path, supplier.catalogue)
     # The file and how it is read: a corrected column mapping imports the same file again.
     digest = hashlib.sha256(data + supplier.catalogue.model_dump_json().encode()).hexdigest()
     if skip_unchanged and _last_digest(db, supplier_id) == digest:

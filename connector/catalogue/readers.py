@@ -22,8 +22,22 @@ from typing import Any, Literal
 
 import polars as pl
 
+from connector.catalogue.limits import (
+    check_line_lengths,
+    check_lines_on_disk,
+    check_row_count,
+    check_size,
+    check_unpacked,
+    read_bounded,
+)
 from connector.configuration.model import CatalogueColumns, CatalogueConfig
 from connector.errors import InputError
+from connector.jsonsafe import MAX_DEPTH, JsonDepthError, depth, loads_bounded, nesting
+from connector.text import clean_text
+
+# An array file nests its items one level deeper than JSON Lines; past this it is refused as a
+# whole (far below what the parser's recursion takes), an item past MAX_DEPTH alone.
+FILE_DEPTH = 200
 
 POSITION = "__position"
 FIELDS = tuple(CatalogueColumns.model_fields)
@@ -67,19 +81,39 @@ class Table:
     rejected: list[RowProblem] = field(default_factory=list)  # rows unreadable as such
 
 
+def read_catalogue_bytes(path: Path, options: CatalogueConfig) -> bytes:
+    """The file's bytes, within the supplier's bounds: its size, and for a CSV the length of
+    each line, checked on disk before anything is held in memory."""
+    if file_format(path, options) == "csv":
+        check_lines_on_disk(path, csv_separator(path, options), options.max_field_bytes)
+    return read_bytes(path, options.max_file_bytes)
+
+
+def csv_separator(path: Path, options: CatalogueConfig) -> str:
+    if path.suffix.lower() == ".tsv" and "delimiter" not in options.model_fields_set:
+        return "\t"  # what the extension promises, unless the configuration says otherwise
+    return options.delimiter
+
+
 def read_table(path: Path, options: CatalogueConfig, data: bytes | None = None) -> Table:
     """Read `path` (or its already-read bytes `data`) with the supplier's options."""
     if data is None:
-        data = read_bytes(path)
+        data = read_catalogue_bytes(path, options)
+    check_size(path, data, options.max_file_bytes)
     kind = file_format(path, options)
     if kind == "csv":
-        return _read_csv(path, data, options)
-    if kind == "xlsx":
-        return _read_sheet(path, data, options)
-    return _read_json(path, data, options)
+        table = _read_csv(path, data, options)
+    elif kind == "xlsx":
+        table = _read_sheet(path, data, options)
+    else:
+        table = _read_json(path, data, options)
+    return _without_long_values(_without_nul(table), options.max_field_bytes)
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+    """The file's bytes; refused past `max_bytes` (catalogue.max_file_bytes) when given."""
+    if max_bytes is not None:
+        return read_bounded(path, max_bytes)
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -126,6 +160,41 @@ def mapped_columns(columns: CatalogueColumns, headers: list[str], path: Path) ->
     return found
 
 
+def _without_nul(table: Table) -> Table:
+    """NUL characters dropped from every cell: PostgreSQL refuses them in text."""
+    table.frame = table.frame.with_columns(
+        pl.col(c).str.replace_all("\x00", "", literal=True)
+        for c in table.frame.columns
+        if c != POSITION
+    )
+    return table
+
+
+def _without_long_values(table: Table, max_bytes: int) -> Table:
+    """Rows with a value longer than `max_bytes` set aside by position, the others kept."""
+    fields = [c for c in table.frame.columns if c != POSITION]
+    if not fields:
+        return table
+    long = pl.any_horizontal(
+        (pl.col(c).str.len_bytes() > max_bytes).fill_null(False) for c in fields
+    )
+    flagged = table.frame.filter(long)
+    if flagged.height == 0:
+        return table
+    for row in flagged.iter_rows(named=True):
+        name = next(c for c in fields if row[c] is not None and len(row[c].encode()) > max_bytes)
+        size = len(row[name].encode())
+        table.rejected.append(
+            RowProblem(
+                f"{table.unit} {row[POSITION]}",
+                f"{table.headers.get(name, name)} is {size:,} bytes,"
+                f" more than catalogue.max_field_bytes ({max_bytes:,})",
+            )
+        )
+    table.frame = table.frame.filter(~long)
+    return table
+
+
 def _select(frame: pl.DataFrame, headers: dict[str, str]) -> pl.DataFrame:
     return frame.select(
         pl.col(POSITION).cast(pl.Int64),
@@ -138,13 +207,15 @@ def _select(frame: pl.DataFrame, headers: dict[str, str]) -> pl.DataFrame:
 
 def _read_csv(path: Path, data: bytes, options: CatalogueConfig) -> Table:
     source, encoding = _csv_source(path, data, options.encoding)
-    separator = options.delimiter
-    if path.suffix.lower() == ".tsv" and "delimiter" not in options.model_fields_set:
-        separator = "\t"  # what the extension promises, unless the configuration says otherwise
+    separator = csv_separator(path, options)
+    check_line_lengths(path, source, separator, options.max_field_bytes)
     try:
-        frame = _parse_csv(path, source, separator, encoding, truncate=False)
+        frame = _parse_csv(
+            path, source, separator, encoding, truncate=False, max_rows=options.max_rows
+        )
     except _RaggedLines:
         return _read_ragged_csv(path, source, separator, encoding, options)
+    check_row_count(path, frame.height, options.max_rows)
     headers = mapped_columns(options.columns, frame.columns, path)
     # Empty lines above the header and quoted values spanning lines (in the header too) move
     # every later row down; count them so positions are the lines an editor shows.
@@ -165,10 +236,11 @@ class _RaggedLines(Exception):
 
 
 def _parse_csv(
-    path: Path, source: bytes, separator: str, encoding: str, *, truncate: bool
+    path: Path, source: bytes, separator: str, encoding: str, *, truncate: bool, max_rows: int
 ) -> pl.DataFrame:
-    """Every cell as text. With `truncate`, fields beyond the header's are dropped; without,
-    a line holding them raises `_RaggedLines`."""
+    """Every cell as text, up to one row past `max_rows` (for the caller to refuse). With
+    `truncate`, fields beyond the header's are dropped; without, a line holding them raises
+    `_RaggedLines`."""
     try:
         return pl.read_csv(
             source,
@@ -177,6 +249,7 @@ def _parse_csv(
             encoding=encoding,
             raise_if_empty=True,
             truncate_ragged_lines=truncate,
+            n_rows=max_rows + 1,
         )
     except pl.exceptions.NoDataError:
         raise InputError(str(path), ["the file is empty (no header line)"]) from None
@@ -193,7 +266,8 @@ def _read_ragged_csv(
     hold anything are rejected by line number; trailing empty fields are let through. Python's
     csv module finds them and the line each record starts on, as it splits records the same way
     as polars (quotes, quoted line breaks, blank lines)."""
-    frame = _parse_csv(path, source, separator, encoding, truncate=True)
+    frame = _parse_csv(path, source, separator, encoding, truncate=True, max_rows=options.max_rows)
+    check_row_count(path, frame.height, options.max_rows)
     headers = mapped_columns(options.columns, frame.columns, path)
     records = _csv_records(source, separator, len(frame.columns))
     if records is None or len(records.starts) != frame.height:
@@ -312,6 +386,7 @@ def _csv_error(path: Path, data: bytes, exc: Exception) -> str:
 def _read_sheet(path: Path, data: bytes, options: CatalogueConfig) -> Table:
     from python_calamine import CalamineError, CalamineWorkbook
 
+    check_unpacked(path, data, options.max_unpacked_bytes)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = _sheet(path, book, options.sheet)
@@ -323,6 +398,7 @@ def _read_sheet(path: Path, data: bytes, options: CatalogueConfig) -> Table:
     top = next((i for i, row in enumerate(cells) if any(_cell(v) for v in row)), None)
     if top is None:
         raise InputError(str(path), ["the sheet is empty (no header row)"])
+    check_row_count(path, len(cells) - top - 1, options.max_rows)
     names = [_cell(v) or f"column {i + 1}" for i, v in enumerate(cells[top])]
     headers = mapped_columns(options.columns, names, path)
     wanted = [names.index(h) for h in headers.values()]
@@ -386,15 +462,21 @@ def _read_json(path: Path, data: bytes, options: CatalogueConfig) -> Table:
     rejected: list[RowProblem] = []
     items: list[tuple[int, Any]] = []
     unit = "item"
+    deep_items = False  # JSON Lines: each line is bounded as it is read
     if text.lstrip().startswith("["):
         try:
             # Numbers stay text, so costs keep every digit they were written with.
-            loaded = json.loads(text, parse_float=str, parse_int=str)
+            loaded = loads_bounded(text, max_depth=FILE_DEPTH, parse_float=str, parse_int=str)
         except json.JSONDecodeError as exc:
             raise InputError(
                 str(path), [f"line {exc.lineno}: not valid JSON ({exc.msg})"]
             ) from None
+        except JsonDepthError as exc:
+            raise InputError(
+                str(path), [f"line {exc.line}: nested deeper than {exc.max_depth} levels"]
+            ) from None
         items = list(enumerate(loaded, start=1))
+        deep_items = nesting(text) > MAX_DEPTH + 1  # else no item can be: none is walked
     else:
         unit = "line"  # JSON Lines: one object per line
         # Split on "\n" only: `splitlines` also breaks at U+2028 and other characters JSON
@@ -403,13 +485,21 @@ def _read_json(path: Path, data: bytes, options: CatalogueConfig) -> Table:
             if not line.strip():
                 continue
             try:
-                items.append((number, json.loads(line, parse_float=str, parse_int=str)))
+                items.append((number, loads_bounded(line, parse_float=str, parse_int=str)))
             except json.JSONDecodeError as exc:
                 rejected.append(RowProblem(f"line {number}", f"not valid JSON ({exc.msg})"))
+            except JsonDepthError as exc:
+                where = f"nested deeper than {exc.max_depth} levels (at column {exc.column})"
+                rejected.append(RowProblem(f"line {number}", where))
+    check_row_count(path, len(items) + len(rejected), options.max_rows)
     keys: dict[str, None] = {}
     objects: list[tuple[int, dict[str, Any]]] = []
     for number, item in items:
-        if isinstance(item, dict):
+        if isinstance(item, dict) and deep_items and depth(item) > MAX_DEPTH:
+            rejected.append(
+                RowProblem(f"{unit} {number}", f"nested deeper than {MAX_DEPTH} levels")
+            )
+        elif isinstance(item, dict):
             objects.append((number, item))
             keys.update(dict.fromkeys(item))
         else:
@@ -431,5 +521,5 @@ def _json_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+        return clean_text(value)  # JSON may hold "\ud800", which no UTF-8 text can
+    return clean_text(json.dumps(value, ensure_ascii=False))

@@ -15,11 +15,13 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from connector.clock import utcnow
 from connector.configuration import TandemConfig, load_config
 from connector.errors import ConfigError, TandemError
 from connector.store import Database, identity, open_database
+from connector.store.db import database_error_message
 
 console = Console()
 errors = Console(stderr=True)
@@ -55,7 +57,8 @@ def get_config(path: Path) -> TandemConfig:
 
 @contextmanager
 def reported() -> Iterator[None]:
-    """Turn Tandem's errors into a message and exit code 1 (config errors: 2)."""
+    """Turn Tandem's errors into a message and exit code 1 (config errors: 2). A database
+    error is one line, without the statement or its parameters (customers' names)."""
     try:
         yield
     except ConfigError as exc:
@@ -64,6 +67,8 @@ def reported() -> Iterator[None]:
         raise typer.Exit(2) from None
     except TandemError as exc:
         fail(str(exc).replace("[", "\\["))
+    except (DBAPIError, StatementError) as exc:
+        fail(database_error_message(exc, "the database").replace("[", "\\["))
 
 
 def get_database(config: TandemConfig) -> Database:

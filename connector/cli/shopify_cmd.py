@@ -65,6 +65,7 @@ def serve_command(
     from adapters.suppliers import make_channel
     from connector.cli.common import get_database
     from connector.daemon import process
+    from connector.daemon.http import server_config
     from connector.web import create_app
 
     config = get_config(config_path)
@@ -92,4 +93,5 @@ def serve_command(
 
     app = create_app(config, db, on_delivery=on_delivery)
     host, port = sock.getsockname()[:2]
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port)).run(sockets=[sock])
+    config_ = server_config(app, config.daemon, host, port)
+    uvicorn.Server(config_).run(sockets=[sock])

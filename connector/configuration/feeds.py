@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, field_validator
 from connector.configuration.fields import ConfigPath, Duration, Section
 from connector.configuration.transports import RestAuth
 
-MAX_BYTES = 500_000_000
+MAX_BYTES = 200_000_000
 
 
 class UrlFeed(Section):

@@ -43,9 +43,64 @@ def format_path(path: KeyPath) -> str:
     return text or "(top level)"
 
 
+# A real configuration nests a handful of levels and holds a few thousand values; a file past
+# these is refused before it can take the memory or the stack (an alias bomb: 1 KB of YAML
+# whose aliases expand to billions of values).
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
+
+
+class _Refused(Exception):
+    """The file is refused as a whole, for the reason given, at `line`."""
+
+    def __init__(self, line: int, message: str) -> None:
+        self.line = line
+        self.message = message
+        super().__init__(message)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with bounds: nesting (the composer and the merge of `<<` keys
+    recurse) and the values built, aliases and merges expanded, counted by `spend`."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.depth = 0
+        self.spent = 0
+
+    def _deeper(self, line: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _Refused(line, f"nested deeper than {MAX_DEPTH} levels")
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._deeper(self.peek_event().start_mark.line + 1)  # type: ignore[no-untyped-call]
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        self._deeper(node.start_mark.line + 1)
+        try:
+            super().flatten_mapping(node)
+        finally:
+            self.depth -= 1
+        self.spend(len(node.value), node)
+
+    def spend(self, count: int, node: yaml.Node) -> None:
+        self.spent += count
+        if self.spent > MAX_VALUES:
+            raise _Refused(
+                node.start_mark.line + 1,
+                f"aliases expand to more than {MAX_VALUES:,} values"
+                " (an alias or merge key repeated inside another?)",
+            )
+
+
 class _Reader:
     def __init__(self, text: str, env: Mapping[str, str]) -> None:
-        self.loader = yaml.SafeLoader(text)
+        self.loader = _BoundedLoader(text)
         self.env = env
         self.lines: dict[KeyPath, int] = {}
         self.problems: list[Problem] = []
@@ -58,17 +113,27 @@ class _Reader:
             self.loader.dispose()
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
-        self.lines.setdefault(path, node.start_mark.line + 1)
+        line = node.start_mark.line + 1
+        if len(path) > MAX_DEPTH:  # aliases nest what the file itself does not (`&a [*a]`)
+            raise _Refused(line, f"nested deeper than {MAX_DEPTH} levels")
+        self.loader.spend(1, node)
+        self.lines.setdefault(path, line)
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node)
                 line = key_node.start_mark.line + 1
+                if not isinstance(key_node, yaml.ScalarNode):
+                    # Not built: an aliased bomb would be expanded just to be named.
+                    kind = "a mapping" if isinstance(key_node, yaml.MappingNode) else "a list"
+                    self.problems.append(Problem(line, path, f"{kind} is not a key name"))
+                    continue
+                key = self.loader.construct_object(key_node)
                 if not isinstance(key, str):
-                    written = key_node.value if isinstance(key_node, yaml.ScalarNode) else key
                     self.problems.append(
-                        Problem(line, path, f"{written!r} is not a key name (quote it if meant)")
+                        Problem(
+                            line, path, f"{key_node.value!r} is not a key name (quote it if meant)"
+                        )
                     )
                     continue
                 if key in result:
@@ -272,6 +337,8 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Tande
     reader = _Reader(text, os.environ if env is None else env)
     try:
         data = reader.read()
+    except _Refused as exc:
+        raise ConfigError(file, [Problem(exc.line, (), exc.message)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

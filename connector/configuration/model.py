@@ -237,6 +237,13 @@ class CatalogueConfig(Section):
     # A feed that has not arrived (or could not be read) for this long is reported as failing
     # (exception, /healthz, metric); until then a failed fetch is only logged.
     fail_after: Duration = Field(default=timedelta(hours=6), ge=timedelta(0))
+    # Bounds on one catalogue file, so a bad feed cannot take the machine's memory
+    # (connector.catalogue.limits): its size, any one value, its rows, and what a spreadsheet
+    # (a zip of XML) unpacks to.
+    max_file_bytes: int = Field(default=200_000_000, ge=1)
+    max_field_bytes: int = Field(default=1_000_000, ge=1)
+    max_rows: int = Field(default=5_000_000, ge=1)
+    max_unpacked_bytes: int = Field(default=500_000_000, ge=1)
 
     @model_validator(mode="after")
     def _one_origin(self) -> CatalogueConfig:
@@ -334,6 +341,18 @@ class DaemonConfig(Section):
     intervals: IntervalsConfig = Field(default_factory=IntervalsConfig)
     # On SIGTERM: how long in-flight work may take before leases are handed back.
     shutdown_grace: Duration = timedelta(seconds=20)
+    # Bounds on the web server (connector.daemon.http, connector.web.limits): open connections
+    # (past it: 503), time to send a request's headers and then its body (past it: closed /
+    # 408), an idle keep-alive, the header block's size, and any body but a webhook's (413).
+    max_connections: int = Field(default=1000, ge=1)
+    header_timeout: Duration = timedelta(seconds=10)
+    body_timeout: Duration = timedelta(seconds=10)
+    keep_alive_timeout: Duration = timedelta(seconds=5)
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # POST /webhooks/shopify refuses a larger body (413) before buffering it; Shopify's order
+    # payloads are far below 1 MB.
+    max_webhook_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
 
 
 class TandemConfig(Section):

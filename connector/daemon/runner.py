@@ -31,6 +31,7 @@ from connector import outbox
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.configuration.transports import SftpTransport
+from connector.daemon.http import server_config
 from connector.daemon.jobs import Jobs
 from connector.daemon.logs import get_logger
 from connector.daemon.process import Stopped
@@ -127,10 +128,11 @@ async def run_daemon(config: TandemConfig, db: Database, *, sock: socket.socket)
     app = create_app(config, db, on_delivery=on_delivery, health=health)
     host, port = sock.getsockname()[:2]
     server = _Server(
-        uvicorn.Config(
+        server_config(
             app,
-            host=host,
-            port=port,
+            config.daemon,
+            host,
+            port,
             log_config=None,
             lifespan="off",
             timeout_graceful_shutdown=WEB_SHUTDOWN_SECONDS,

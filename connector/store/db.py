@@ -13,11 +13,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from sqlalchemy.pool import NullPool
 
-from connector.errors import TandemError
+from connector.errors import TandemError, TemporaryError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -50,15 +51,54 @@ def make_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, poolclass=NullPool if not database else None)
+        # hide_parameters: an error (and its traceback) never shows the values of a statement,
+        # which hold customers' names and addresses.
+        engine = create_engine(
+            url, poolclass=NullPool if not database else None, hide_parameters=True
+        )
         _sqlite_setup(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True
+        )
     raise TandemError(
         f"database_url: unsupported database {parsed.get_backend_name()!r}"
         " (use sqlite:/// or postgresql+psycopg://)"
     )
+
+
+class DatabaseUnreachable(TemporaryError):
+    """The database does not answer (refused, unknown host, wrong password): one line saying
+    which database, without its password, and why."""
+
+
+def shown_url(url: URL) -> str:
+    """A database URL for a message: no password, no driver (`postgresql://user@host/db`)."""
+    shown = URL.create(
+        url.get_backend_name(),
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+    )
+    return shown.render_as_string(hide_password=False)
+
+
+def error_reason(exc: BaseException) -> str:
+    """The driver's first line for a database error, without SQL or parameters:
+    'connection failed: ... port 5432 failed: Connection refused' -> 'connection refused'."""
+    cause = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    first = next((line.strip() for line in str(cause).splitlines() if line.strip()), "")
+    reason = first.rsplit(" failed: ", 1)[-1] if " failed: " in first else first
+    reason = reason or type(cause).__name__
+    return reason[:1].lower() + reason[1:]
+
+
+def database_error_message(exc: DBAPIError | StatementError, where: str) -> str:
+    """One line for a database error that reached a user: what the database said, never the
+    statement's parameters."""
+    return f"{where} refused a statement: {error_reason(exc)}"
 
 
 class Database:
@@ -74,11 +114,22 @@ class Database:
             return f"the database {url.database}"
         return f"the database {url.render_as_string(hide_password=True)}"
 
+    def connect(self) -> Connection:
+        """A connection; `DatabaseUnreachable` when the database cannot be reached."""
+        try:
+            return self.engine.connect()
+        except OperationalError as exc:
+            raise DatabaseUnreachable(self.unreachable(exc)) from None
+
+    def unreachable(self, exc: BaseException) -> str:
+        where = self.describe() if self.is_sqlite else f"the database {shown_url(self.engine.url)}"
+        return f"cannot reach {where}: {error_reason(exc)}"
+
     @contextmanager
     def write(self, rollback: bool = False) -> Iterator[Connection]:
         """One transaction: committed when the block ends (rolled back with `rollback`, for
         dry runs), rolled back on any error."""
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(tandem_begin="IMMEDIATE")
             transaction = conn.begin()
@@ -94,7 +145,7 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with self.connect() as conn, conn.begin():
             yield conn
 
     def lock(self, conn: Connection, name: str) -> None:
@@ -113,7 +164,7 @@ class Database:
             yield True
             return
         key = zlib.crc32(f"tandem:{name}".encode()) - 2**31
-        with self.engine.connect() as raw:
+        with self.connect() as raw:
             conn = raw.execution_options(isolation_level="AUTOCOMMIT")
             held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
             try:
@@ -134,5 +185,15 @@ class Database:
 def open_database(url: str, migrate: bool = True) -> Database:
     db = Database(url)
     if migrate:
-        db.upgrade()
+        try:
+            db.upgrade()
+        except OperationalError as exc:
+            if _is_connect_error(exc):
+                raise DatabaseUnreachable(db.unreachable(exc)) from None
+            raise
     return db
+
+
+def _is_connect_error(exc: OperationalError) -> bool:
+    """Raised while connecting (no statement was sent), not by a statement."""
+    return not exc.statement

@@ -479,3 +479,13 @@ feed_state = Table(
     Column("failing_since", UTCDateTime),
     Column("last_error", Text),
 )
+
+# Dashboard sessions ended by logging out (connector.store.dashboard_sessions): the SHA-256 of
+# the session's id, kept until the session would have expired anyway, so a copy of the cookie
+# is no session either.
+dashboard_logouts = Table(
+    "dashboard_logouts",
+    metadata,
+    Column("session_digest", String(64), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)

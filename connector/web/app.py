@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -28,11 +29,17 @@ from connector.daemon import metrics
 from connector.daemon.logs import bound, get_logger
 from connector.portal.routes import portal_routes
 from connector.store import Database
+from connector.web.bounded import read_bounded, too_large
 from connector.web.dashboard import dashboard_routes
+from connector.web.limits import RequestLimits
 
 log = get_logger("tandem.web")
 
 OnDelivery = Callable[[], Awaitable[None]]
+
+
+def _claimed(value: str | None) -> str | None:
+    return value if value is None or len(value) <= 100 else value[:100] + "…"
 
 
 def create_app(
@@ -44,6 +51,7 @@ def create_app(
 ) -> Starlette:
     """The web app. `health` adds the daemon's job times to /healthz."""
     secrets = [s for s in (config.store.webhook_secret, config.store.previous_webhook_secret) if s]
+    max_body = config.daemon.max_webhook_bytes
 
     def store(delivery: Delivery) -> bool:
         try:
@@ -58,13 +66,17 @@ def create_app(
 
     async def receive(request: Request) -> Response:
         headers = request.headers
-        # As the sender claims until the signature is checked; ids only, never the body.
+        # As the sender claims until the signature is checked (cut short, for the log's
+        # sake); ids only, never the body.
         with bound(
-            webhook_id=headers.get("x-shopify-webhook-id"),
-            topic=headers.get("x-shopify-topic"),
-            shop=headers.get("x-shopify-shop-domain"),
+            webhook_id=_claimed(headers.get("x-shopify-webhook-id")),
+            topic=_claimed(headers.get("x-shopify-topic")),
+            shop=_claimed(headers.get("x-shopify-shop-domain")),
         ):
-            body = await request.body()
+            body = await read_bounded(request, max_body)
+            if body is None:
+                log.warning("webhook refused: body too large", limit=max_body)
+                return too_large(max_body)
             if not secrets:
                 log.warning("webhook refused: store.webhook_secret is not set")
                 return PlainTextResponse("webhooks are not configured", status_code=401)
@@ -110,5 +122,13 @@ def create_app(
             Route("/metrics", prometheus, methods=["GET"]),
             *dashboard_routes(config, db),
             *portal_routes(config, db),  # the supplier portal, when portal.enabled
-        ]
+        ],
+        middleware=[
+            Middleware(
+                RequestLimits,
+                body_timeout=config.daemon.body_timeout.total_seconds(),
+                max_body_bytes=config.daemon.max_body_bytes,
+                exempt=("/webhooks/",),  # the receiver caps its own bodies
+            )
+        ],
     )

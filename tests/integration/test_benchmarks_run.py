@@ -75,3 +75,19 @@ def test_feed_refresh_benchmark_makes_one_request_unchanged_and_writes_only_chan
     assert "unchanged feed: requests median 1  (min 1 – max 1)" in out
     assert "offers written median 50  (min 50 – max 50)" in out
     assert "SKUs queued for stock push median 50  (min 50 – max 50)" in out
+
+
+@pytest.mark.slow
+def test_hostile_benchmark_quick_gives_no_5xx_and_health_keeps_answering() -> None:
+    # Oversized, slow and nested webhooks, a login storm and bomb files, small: about 35 s.
+    out = run("hostile.py", "--quick")
+    said = {
+        line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip()
+        for line in out.splitlines()
+        if ":" in line
+    }
+    assert said["5xx answers to the attacks"].startswith("0 (")
+    assert "to /healthz: 0 (target 0)" in said["5xx answers to the attacks"]
+    assert said["/healthz kept answering"].startswith("yes")
+    assert said["tandem run still running after the attacks"].startswith("yes")
+    assert "YAML alias bomb" in out and "XLSX bomb" in out

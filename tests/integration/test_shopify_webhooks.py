@@ -181,9 +181,13 @@ def test_a_delivery_for_another_shop_is_ignored_and_says_why(
 ) -> None:
     tandem("sync", "--config", str(config_file))
     order = shop.add_order([("SPADE", 2)])
-    for topic, payload in (("orders/create", shop.order_payload(order)), ("app/uninstalled", {})):
+    other = "someone-else.myshopify.com"
+    for topic, payload in (
+        ("orders/create", shop.order_payload(order)),
+        ("app/uninstalled", {**shop.shop_payload(), "myshopify_domain": other}),
+    ):
         body, headers = shop.webhook_request(topic, payload, SECRET, webhook_id=f"wh-{topic}")
-        headers["X-Shopify-Shop-Domain"] = "someone-else.myshopify.com"
+        headers["X-Shopify-Shop-Domain"] = other
         assert webhooks.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
 
     assert planned(tandem_db)["orders"] == 0
@@ -211,11 +215,15 @@ def test_an_uninstall_is_recorded_although_its_revoked_token_stops_the_orders(
 ) -> None:
     tandem("sync", "--config", str(config_file))
     order = shop.add_order([("SPADE", 2)])
-    for topic, payload in (("orders/create", shop.order_payload(order)), ("app/uninstalled", {})):
+    for topic, payload in (
+        ("orders/create", shop.order_payload(order)),
+        ("app/uninstalled", shop.shop_payload()),
+    ):
         body, headers = shop.webhook_request(topic, payload, SECRET, webhook_id=f"wh-{topic}")
         assert receiver.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
 
-    # Uninstalling revoked the token: Shopify answers the order read with 401.
+    # Uninstalling revoked the token: Shopify answers the check and the order read with 401.
+    shop.answer_next("AppInstalled", 401, {"errors": INVALID_TOKEN})
     shop.answer_next("OrdersById", 401, {"errors": INVALID_TOKEN})
     config = load_config(config_file)
     result = after_webhooks(tandem_db, config)
@@ -227,6 +235,56 @@ def test_an_uninstall_is_recorded_although_its_revoked_token_stops_the_orders(
     assert seen["wh-app/uninstalled"][0]  # done
     done, _, error = seen["wh-orders/create"]
     assert not done and "HTTP 401" in error  # read once the app is installed again
+
+
+def test_an_uninstall_shopify_does_not_confirm_is_not_acted_on(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, receiver: TestClient
+) -> None:
+    """A signed app/uninstalled (a shop body: an order body replayed so gets 400 at the door)
+    while Shopify still takes the token: no exception, the delivery is done saying why."""
+    tandem("sync", "--config", str(config_file))
+    order = shop.add_order([("SPADE", 2)])
+    replayed, headers = shop.webhook_request(
+        "orders/create", shop.order_payload(order), SECRET, webhook_id="wh-replayed"
+    )
+    headers["X-Shopify-Topic"] = "app/uninstalled"
+    assert receiver.post("/webhooks/shopify", content=replayed, headers=headers).status_code == 400
+    body, headers = shop.webhook_request(
+        "app/uninstalled", shop.shop_payload(), SECRET, webhook_id="wh-gone"
+    )
+    assert receiver.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
+
+    result = after_webhooks(tandem_db, load_config(config_file))
+    assert not [e for e in exceptions(config_file) if e["kind"] == "app_uninstalled"]
+    done, _, error = deliveries(tandem_db)["wh-gone"]
+    assert done and "Shopify still accepts Tandem's access token" in error
+    assert not any("Traceback" in f for f in result.failures)
+
+
+def test_an_uninstall_waits_while_shopify_cannot_confirm_it(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, receiver: TestClient
+) -> None:
+    tandem("sync", "--config", str(config_file))
+    body, headers = shop.webhook_request(
+        "app/uninstalled", shop.shop_payload(), SECRET, webhook_id="wh-gone"
+    )
+    assert receiver.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
+    config = load_config(config_file)
+
+    async def one_pass() -> None:
+        async with client_for(shop, max_attempts=1) as client:
+            await process_deliveries(tandem_db, client, config, shop_key(config), utcnow())
+
+    shop.answer_next("AppInstalled", 503, b"Service Unavailable")
+    asyncio.run(one_pass())
+    done, attempts, error = deliveries(tandem_db)["wh-gone"]
+    assert (done, attempts) == (False, 0) and "HTTP 503" in error
+    assert not [e for e in exceptions(config_file) if e["kind"] == "app_uninstalled"]
+
+    shop.answer_next("AppInstalled", 401, {"errors": INVALID_TOKEN})  # now it is gone
+    asyncio.run(one_pass())
+    assert deliveries(tandem_db)["wh-gone"][0]
+    assert [e["kind"] for e in exceptions(config_file)] == ["app_uninstalled"]
 
 
 def test_passes_during_an_outage_do_not_count_toward_giving_a_delivery_up(

@@ -21,7 +21,7 @@ def line_ids(db: Database, po_id: int) -> dict[str, int]:
         rows = conn.execute(
             select(t.po_lines.c.sku, t.po_lines.c.id).where(t.po_lines.c.po_id == po_id)
         )
-        return dict(rows.tuples().all())
+        return {str(sku): int(line_id) for sku, line_id in rows}
 
 
 def post(client: TestClient, link: str, action: str, **data: object) -> object:

@@ -138,7 +138,7 @@ def test_edits_and_uninstalls_are_stored_with_their_subject(
 ) -> None:
     edit = json.dumps({"order_edit": {"id": 5, "order_id": 77}}).encode()
     web.post("/webhooks/shopify", content=edit, headers=headers(edit, "wh-e", "orders/edited"))
-    gone = json.dumps({"id": 1, "name": "demo"}).encode()
+    gone = json.dumps({"id": 1, "name": "demo", "myshopify_domain": "demo.myshopify.com"}).encode()
     web.post("/webhooks/shopify", content=gone, headers=headers(gone, "wh-u", "app/uninstalled"))
     stored = {d.topic: d.resource_id for d in deliveries(sqlite_db)}
     assert stored == {"orders/edited": "gid://shopify/Order/77", "app/uninstalled": None}

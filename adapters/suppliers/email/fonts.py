@@ -29,6 +29,11 @@ CJK_DIRS = (
     Path("/usr/share/fonts/noto-cjk"),  # Arch
 )
 NOTO_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/noto"))
+# Emoji and symbols: Symbola (fonts-symbola).
+SYMBOL_FONTS = (
+    Path("/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf"),  # Debian, Ubuntu
+    Path("/usr/share/fonts/gdouros-symbola/Symbola.ttf"),  # Fedora
+)
 # Scripts of fonts-noto-core that DejaVu does not draw.
 NOTO_SCRIPTS = (
     "Thai",
@@ -93,4 +98,9 @@ def fallback_fonts(country_code: str | None = None) -> tuple[Face, ...]:
             if path.is_file():
                 found.append(Face(path))
                 break
+    # Emoji and symbols last, in black and white (a PDF font cannot be a colour bitmap).
+    for path in SYMBOL_FONTS:
+        if path.is_file():
+            found.append(Face(path))
+            break
     return tuple(found)

@@ -130,7 +130,12 @@ def compose(
     message.set_content(renderer.text(values), cte="quoted-printable")
     message.add_alternative(renderer.html(values), subtype="html", cte="quoted-printable")
     for name, content, maintype, subtype in attachments:
-        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+        # Text says its charset: without one it is US-ASCII (RFC 2046), and a mail client
+        # shows every accented or CJK name as U+FFFD.
+        params = {"charset": "utf-8"} if maintype == "text" else None
+        message.add_attachment(
+            content, maintype=maintype, subtype=subtype, filename=name, params=params
+        )
     return message
 
 

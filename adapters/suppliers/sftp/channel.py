@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import asyncssh
 
 from adapters.suppliers.csvfile import check_columns, render_csv
+from adapters.suppliers.sftp.options import ssh_options
 from connector import transmission
 from connector.channels import (
     PermanentError,
@@ -150,30 +151,15 @@ class SftpChannel:
 
     def _options(self) -> dict[str, Any]:
         t = self.transport
-        options: dict[str, Any] = {
-            "username": t.username,
-            "connect_timeout": self.timeout,
-            "config": None,  # the profile is the whole configuration, not ~/.ssh/config
-        }
-        if not t.check_host_key:
-            options["known_hosts"] = None
-        elif t.known_hosts is not None:
-            try:
-                options["known_hosts"] = asyncssh.read_known_hosts(str(t.known_hosts))
-            except (OSError, ValueError) as exc:
-                raise PermanentError(f"cannot read known_hosts {t.known_hosts}: {exc}") from None
-        if t.password is not None:
-            options["password"] = t.password.get_secret_value()
-        if t.private_key is not None:
-            try:
-                options["client_keys"] = [asyncssh.read_private_key(str(t.private_key))]
-            except (OSError, asyncssh.KeyImportError) as exc:
-                raise PermanentError(f"cannot read private_key {t.private_key}: {exc}") from None
-        elif t.password is not None:
-            options["client_keys"] = None  # a password login offers none of the user's keys
-        if t.password is not None or t.private_key is not None:
-            options["agent_path"] = None
-        return options
+        return ssh_options(
+            username=t.username,
+            password=t.password,
+            private_key=t.private_key,
+            known_hosts=t.known_hosts,
+            check_host_key=t.check_host_key,
+            timeout=self.timeout,
+            error=PermanentError,
+        )
 
     async def _run(self, operation: Callable[[asyncssh.SFTPClient], Awaitable[T]]) -> T:
         """Connect, run one operation in an SFTP session within the timeout."""

@@ -39,7 +39,7 @@ from connector.demo.standin.server import (
     build_app,
     throttled_body,
 )
-from connector.demo.standin.store import Store, VariantIds, WallClock
+from connector.demo.standin.store import Store, VariantIds, WallClock, gid_number
 
 __all__ = ["DEFAULTS", "INVALID_TOKEN", "RequestRecord", "ShopifyStandin", "VariantIds"]
 
@@ -589,6 +589,18 @@ class ShopifyStandin:
     def order_payload(self, order_id: str) -> dict[str, Any]:
         """The order as an `orders/create` / `orders/updated` webhook body (REST shape)."""
         return copy.deepcopy(webhooks.order_payload(self.store, order_id))
+
+    def shop_payload(self) -> dict[str, Any]:
+        """The shop as a `shop/update` / `app/uninstalled` webhook body (REST shape)."""
+        shop = self.store.shop
+        return {
+            "id": gid_number(shop["id"]),
+            "name": shop["name"],
+            "email": shop["email"],
+            "domain": shop["myshopifyDomain"],
+            "myshopify_domain": shop["myshopifyDomain"],
+            "currency": shop["currencyCode"],
+        }
 
     def deliver_webhook(
         self, url: str, topic: str, payload: Any, secret: str, webhook_id: str | None = None

@@ -2,15 +2,15 @@
 
 The login form carries a CSRF token like every other form (a session cookie exists before
 login for that reason), so another site cannot log a browser in under its own account.
-A wrong user name takes as long to refuse as a wrong password, and after too many failures
-from one address the form refuses for a while.
+A wrong user name takes as long to refuse as a wrong password. Attempts are counted before
+the password is hashed and only a few hashes run at once (`connector.web.dashboard.throttle`):
+after too many failures from one address the form refuses for a while (429), in a way that
+does not lock the owner out. Logging out ends the session for good, copies of its cookie too.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections import defaultdict, deque
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,37 +19,10 @@ from starlette.routing import BaseRoute, Route
 from connector.clock import utcnow
 from connector.web.dashboard.passwords import verify_password
 from connector.web.dashboard.session import Session
+from connector.web.dashboard.throttle import Busy, HashSlots, LoginLimits
 from connector.web.dashboard.web import Dashboard, read_form, safe_next
 
 log = logging.getLogger("tandem.web.dashboard")
-
-
-class Throttle:
-    """At most `limit` failed logins per client address in `window` seconds."""
-
-    def __init__(self, limit: int = 10, window: float = 300.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, client: str) -> deque[float]:
-        failures = self._failures[client]
-        cutoff = time.monotonic() - self.window
-        while failures and failures[0] < cutoff:
-            failures.popleft()
-        if not failures:
-            del self._failures[client]
-            return deque()
-        return failures
-
-    def blocked(self, client: str) -> bool:
-        return len(self._recent(client)) >= self.limit
-
-    def failed(self, client: str) -> None:
-        self._failures[client].append(time.monotonic())
-
-    def clear(self, client: str) -> None:
-        self._failures.pop(client, None)
 
 
 def check_password(dashboard: Dashboard, name: str, password: str) -> bool:
@@ -62,7 +35,8 @@ def check_password(dashboard: Dashboard, name: str, password: str) -> bool:
 
 
 def auth_routes(dashboard: Dashboard) -> list[BaseRoute]:
-    throttle = Throttle()
+    limits = LoginLimits()
+    slots = HashSlots()
 
     def login_page(
         request: Request,
@@ -79,7 +53,7 @@ def auth_routes(dashboard: Dashboard) -> list[BaseRoute]:
     async def login_form(request: Request) -> Response:
         if not dashboard.users:
             return dashboard.setup(request)
-        session = dashboard.sessions.load(request, utcnow())
+        session = await dashboard.load(request)
         if dashboard.user(session) is not None:
             return dashboard.redirect(request, session, safe_next(request.query_params.get("next")))
         return login_page(request, session)
@@ -88,7 +62,7 @@ def auth_routes(dashboard: Dashboard) -> list[BaseRoute]:
         if not dashboard.users:
             return dashboard.setup(request)
         now = utcnow()
-        session = dashboard.sessions.load(request, now)
+        session = await dashboard.load(request)
         form = await read_form(request)
         token, name, password, target = (
             value if isinstance(value, str) else None
@@ -99,25 +73,33 @@ def auth_routes(dashboard: Dashboard) -> list[BaseRoute]:
                 request, "the login form's security token is missing or stale"
             )
         client = request.client.host if request.client else "unknown"
-        if throttle.blocked(client):
+        name = (name or "").strip()
+        attempt = limits.begin(client, name)  # counted now, before the slow hash
+        if attempt is None:
+            log.warning("dashboard: login refused from %s: too many failures", client)
             why = "Too many failed attempts; wait a few minutes."
             return login_page(request, session, 429, why, target)
-        name = (name or "").strip()
-        if (
-            not name
-            or not password
-            or not await dashboard.run(check_password, dashboard, name, password)
-        ):
-            throttle.failed(client)
+        try:
+            async with slots.slot():
+                right = bool(name and password) and await dashboard.run(
+                    check_password, dashboard, name, password or ""
+                )
+        except Busy:
+            limits.cancel(attempt)  # not checked: not counted
+            log.warning("dashboard: login refused from %s: too many at once", client)
+            why = "Too many logins at once; try again in a moment."
+            return login_page(request, session, 429, why, target)
+        if not right:
             log.warning("dashboard: failed login from %s", client)
             return login_page(request, session, 401, "Wrong user name or password.", target)
-        throttle.clear(client)
+        limits.succeeded(attempt)
         log.info("dashboard: %s logged in from %s", name, client)
         fingerprint = dashboard.sessions.fingerprint(dashboard.users[name])
         fresh = dashboard.sessions.fresh(now, name, fingerprint)
         return dashboard.redirect(request, fresh, safe_next(target))
 
     async def logout(request: Request, session: Session, _form: object) -> Response:
+        await dashboard.end(session)  # a copy of the cookie is no session either
         log.info("dashboard: %s logged out", session.user)
         fresh = dashboard.sessions.fresh(utcnow())
         fresh.notice("You are logged out.")

@@ -5,6 +5,8 @@ HMAC-SHA256 of both under a key derived from `dashboard.secret_key`. Nothing in 
 (a password never is), but nothing in it can be changed without the key. Each session carries
 its expiry, checked here as well as by the browser, and a CSRF token that every form posts
 back; logging in replaces the token, so one picked up before login is worthless after.
+A logged-in session also has an id of its own, which logging out records as ended
+(`connector.store.dashboard_sessions`): a copy of the cookie dies with the session.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Session:
     expires: int  # unix time
     user: str | None = None
     fingerprint: str | None = None  # of the user's password hash: a new password ends sessions
+    sid: str | None = None  # a logged-in session's id: logging out records it as ended
     notices: list[str] = field(default_factory=list)
     changed: bool = False  # the cookie must be written again
 
@@ -79,7 +82,7 @@ class SessionCodec:
     def dumps(self, session: Session) -> str:
         data: dict[str, Any] = {"c": session.csrf, "e": session.expires}
         if session.user is not None:
-            data.update(u=session.user, f=session.fingerprint)
+            data.update(u=session.user, f=session.fingerprint, i=session.sid)
         if session.notices:
             data["n"] = session.notices[-3:]  # a cookie holds 4 kB at most
         payload = _b64encode(json.dumps(data, separators=(",", ":")).encode())
@@ -100,6 +103,7 @@ class SessionCodec:
                 expires=int(data["e"]),
                 user=data.get("u"),
                 fingerprint=data.get("f"),
+                sid=data.get("i"),
                 notices=[str(n) for n in data.get("n", [])],
             )
         except (ValueError, KeyError, TypeError, binascii.Error):
@@ -112,7 +116,8 @@ class SessionCodec:
         self, now: datetime, user: str | None = None, fingerprint: str | None = None
     ) -> Session:
         expires = int((now + self.lifetime).timestamp())
-        return Session(new_token(), expires, user, fingerprint, changed=True)
+        sid = new_token() if user is not None else None
+        return Session(new_token(), expires, user, fingerprint, sid, changed=True)
 
     def load(self, request: Request, now: datetime) -> Session:
         """The request's session, or a new anonymous one (to be written with the response)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
@@ -27,7 +28,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.money import money
-from connector.store import Database
+from connector.store import Database, dashboard_sessions
 from connector.web.dashboard.session import Session, SessionCodec
 
 log = logging.getLogger("tandem.web.dashboard")
@@ -131,7 +132,30 @@ class Dashboard:
         stored = self.users.get(session.user or "")
         if stored is None or session.fingerprint != self.sessions.fingerprint(stored):
             return None
-        return session.user
+        return session.user if session.sid else None  # no id: from before sessions had one
+
+    async def load(self, request: Request) -> Session:
+        """The request's session; a new anonymous one if it has none or it was logged out."""
+        now = utcnow()
+        session = self.sessions.load(request, now)
+        if session.sid is not None and await self.read(dashboard_sessions.is_ended, session.sid):
+            return self.sessions.fresh(now)
+        return session
+
+    async def end(self, session: Session) -> None:
+        """Log `session` out for good: any copy of its cookie is no session from now on."""
+        if session.sid is None:
+            return
+        sid, expires = session.sid, datetime.fromtimestamp(session.expires, UTC)
+
+        def work() -> None:
+            try:
+                with self.db.write() as conn:
+                    dashboard_sessions.end_session(conn, sid, expires, utcnow())
+            except IntegrityError:
+                pass  # the same session logged out by a concurrent request
+
+        await run_in_threadpool(work)
 
     def finish(self, request: Request, response: Response, session: Session | None) -> Response:
         if session is not None:
@@ -190,7 +214,7 @@ class Dashboard:
         async def endpoint(request: Request) -> Response:
             if not self.users:
                 return self.setup(request)
-            session = self.sessions.load(request, utcnow())
+            session = await self.load(request)
             if self.user(session) is None:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return self.redirect(request, session, f"/login?next={quote(target, safe='')}")
@@ -202,7 +226,7 @@ class Dashboard:
         async def endpoint(request: Request) -> Response:
             if not self.users:
                 return self.setup(request)
-            session = self.sessions.load(request, utcnow())
+            session = await self.load(request)
             if self.user(session) is None:
                 return self.forbidden(request, "not logged in (or the session has expired)")
             form = await read_form(request)

@@ -275,3 +275,22 @@ def test_the_pdf_falls_back_to_a_core_font_without_losing_text(monkeypatch):
 def test_lookup_cannot_tell():
     with pytest.raises(LookupUnsupported, match="PO-00012 revision 1"):
         asyncio.run(channel(1).lookup(back_to_back()))
+
+
+def test_the_csv_says_it_is_utf8_so_a_mail_client_reads_every_name(
+    server: tuple[Recorder, int],
+) -> None:
+    from dataclasses import replace
+
+    from tests.suppliers.email.support import LINES
+
+    handler, port = server
+    lines = (replace(LINES[0], name="Gießkanne 如雨露"), *LINES[1:])
+    asyncio.run(channel(port).send(back_to_back(lines=lines)))
+    (message,) = handler.messages()
+    (part,) = [p for p in message.iter_attachments() if p.get_filename() == "PO-00012.csv"]
+    assert part.get_content_type() == "text/csv"
+    assert part.get_content_charset() == "utf-8"
+    decoded = part.get_content()  # what a standard client's decoder shows: str, by charset
+    assert "Gießkanne 如雨露" in decoded
+    assert "\ufffd" not in decoded

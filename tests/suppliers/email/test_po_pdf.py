@@ -220,3 +220,15 @@ def test_the_core_font_fallback_still_prints_the_link_and_code(monkeypatch) -> N
     content = render(drop_ship(portal_url=URL, account_number="C-4471"))
     assert URL in lines_of(content) and len(images(content)) == 1
     assert "Our account no.: C-4471" in text_of(content)
+
+
+def test_thai_names_and_emoji_a_customer_typed_are_printed() -> None:
+    from adapters.suppliers.email.fonts import SYMBOL_FONTS
+
+    if not any(p.is_file() for p in SYMBOL_FONTS) and not os.environ.get("CI"):
+        pytest.skip("fonts-symbola and fonts-noto-core are not installed")
+    bangkok = Party(name="สมชาย ใจดี 🌻", address1="99 ถนนสุขุมวิท ☂", city="Bangkok", zip="10110")
+    printed = text_of(render(drop_ship(ship_to=bangkok)))
+    assert "?" not in printed.split("Bangkok")[0][-60:]  # nothing drawn as a question mark
+    assert "🌻" in printed and "☂" in printed
+    assert "ใจดี" in printed
