@@ -117,6 +117,9 @@ class ExceptionKind(StrEnum):
     # A supplier's reply or file Tandem could not read with confidence, or from a sender
     # that does not speak for the supplier: quoted for a person, never guessed at.
     ANSWER_UNREAD = "answer_unread"
+    # A privacy request the merchant must finish: pass a customer's data export on to them,
+    # or decide about an order whose unsent drop-ship PO was cancelled by an erasure.
+    PRIVACY_REQUEST = "privacy_request"
 
 
 # Exceptions the planner owns: it raises them and closes them again when a later run
@@ -306,3 +309,4 @@ class SupplierTerms:
     priority: int
     drop_ship_fee: Decimal
     consolidate: bool = True
+    across_shops: bool = False  # one PO for the orders of several shops

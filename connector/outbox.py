@@ -76,6 +76,8 @@ class Effect:
     payload: dict[str, Any]
     po_id: int | None = None
     supplier_id: str | None = None
+    # The shop a write-back goes to; unset: the shop its payload names, if any.
+    shop: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ def enqueue(
                 "next_attempt_at": available_at or now,
                 "po_id": effect.po_id,
                 "supplier_id": effect.supplier_id,
+                "shop": effect.shop or effect.payload.get("shop"),
                 "created_at": now,
             }
         )
@@ -222,10 +225,11 @@ def claim(
     lease: timedelta,
     limit: int = 10,
     kinds: Collection[str] | None = None,
+    shop: str | None = None,
 ) -> list[OutboxItem]:
-    """Take up to `limit` due items under a lease for `worker`, after handing back those whose
-    holder is gone (`reclaim`). Commit right after, so other workers see the lease, and
-    perform the items outside the transaction."""
+    """Take up to `limit` due items (of `kinds`, for `shop`) under a lease for `worker`, after
+    handing back those whose holder is gone (`reclaim`). Commit right after, so other workers
+    see the lease, and perform the items outside the transaction."""
     o = t.outbox.c
     reclaim(conn, worker, now)
     query = (
@@ -236,6 +240,8 @@ def claim(
     )
     if kinds is not None:
         query = query.where(o.kind.in_(list(kinds)))
+    if shop is not None:
+        query = query.where(o.shop == shop)
     # Due items are read a window at a time; those waiting behind an earlier revision of
     # their PO are passed over (FOR UPDATE keeps them locked only until this commit).
     window = max(4 * limit, 20)

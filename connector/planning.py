@@ -62,6 +62,7 @@ class Held:
     offer_key: tuple[str, str] | None = None  # (supplier id, supplier SKU)
     mode: Mode | None = None
     ship_to_key: str | None = None
+    po_shop: str | None = None  # the shop the PO serves; None: any
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ class LineToPlan:
     # holds nothing is then not ordered but raised as an exception, unless a person already
     # agreed with the store.
     fence: Fence | None = None
+    shop: str = ""  # the order's shop
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,7 @@ class OpenPOLine:
     po_id: int
     sku: str
     free_units: int
+    shop: str | None = None  # the shop the PO serves; None: any
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,10 @@ class PlanningInput:
     # Units already committed per (supplier, supplier SKU) since the supplier's stock figure
     # was taken: they are no longer in that supplier's stock.
     committed: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # Several shops: POs keep each shop's orders apart (unless the supplier consolidates
+    # across shops), and a shop may read the mode its own way.
+    separate_shops: bool = False
+    shop_mode_rules: Mapping[str, ModeRules] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +136,7 @@ class NewAllocation:
     group_key: str
     ship_to_key: str
     order_id: int
+    shop: str | None = None  # the shop the PO serves; None: any
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,19 +179,44 @@ class Plan:
 
 
 def group_key(
-    supplier: SupplierTerms, mode: Mode, order_id: int, address_key: str | None
+    supplier: SupplierTerms,
+    mode: Mode,
+    order_id: int,
+    address_key: str | None,
+    shop: str | None = None,
 ) -> tuple[str, str]:
     """(draft PO group, ship-to key): b2b lines of a supplier share the warehouse PO unless the
-    supplier does not consolidate; drop-ship POs never mix customers."""
+    supplier does not consolidate; drop-ship POs never mix customers. `shop`: the shop whose
+    orders the PO keeps apart from other shops' (see `po_shop`)."""
     if mode is Mode.DROP_SHIP:
         ship_to = address_key or "none"
         return f"{supplier.id}|drop_ship|order:{order_id}|{ship_to}", ship_to
     if supplier.consolidate:
-        return f"{supplier.id}|back_to_back|{WAREHOUSE}", WAREHOUSE
+        apart = f"shop:{shop}|" if shop is not None else ""
+        return f"{supplier.id}|back_to_back|{apart}{WAREHOUSE}", WAREHOUSE
     return f"{supplier.id}|back_to_back|order:{order_id}", WAREHOUSE
 
 
+def po_shop(data: PlanningInput, supplier: SupplierTerms, line: LineToPlan) -> str | None:
+    """The shop a new PO for the line serves: its own, when shops are kept apart and the
+    supplier does not consolidate across them; else None (any)."""
+    if data.separate_shops and not supplier.across_shops:
+        return line.shop
+    return None
+
+
 _SHRINK_ORDER = {HoldKind.DRAFT: 0, HoldKind.STOCK: 1, HoldKind.RELEASED: 2}
+
+
+@dataclass(slots=True)
+class _Spare:
+    """Units on an open PO line that a waiting line may link to. `credited`: the supplier
+    stock (supplier, supplier SKU) they were given back to when freed in this run."""
+
+    po_line_id: int
+    units: int
+    credited: tuple[str, str] | None = None
+    shop: str | None = None  # the shop the PO serves; None: any
 
 
 class _Planner:
@@ -191,8 +224,9 @@ class _Planner:
         self.data = data
         self.plan = Plan()
         self.free_stock: dict[str, int] = dict(data.free_stock)
-        self.open_po: dict[str, list[list[int]]] = {
-            sku: [[p.po_line_id, p.free_units] for p in lines]
+        # Spare units on open PO lines, per SKU; units a line lets go of in this run join them.
+        self.open_po: dict[str, list[_Spare]] = {
+            sku: [_Spare(p.po_line_id, p.free_units, shop=p.shop) for p in lines]
             for sku, lines in data.open_po_lines.items()
         }
         self.used: dict[tuple[str, str], int] = defaultdict(int, data.committed)
@@ -210,7 +244,9 @@ class _Planner:
         decision = self.keep_held_mode(
             line,
             decide_mode(
-                line.facts, self.data.mode_rules, default_supplier(offers, self.data.suppliers)
+                line.facts,
+                self.data.shop_mode_rules.get(line.shop, self.data.mode_rules),
+                default_supplier(offers, self.data.suppliers),
             ),
         )
         if decision.unreadable is not None:
@@ -304,18 +340,28 @@ class _Planner:
         self.plan.shrinks.append(Shrink(held, line.id, new_units, reason))
         freed = held.units - new_units
         sku = line.sku or ""
-        if held.kind is HoldKind.DRAFT and held.offer_key is not None:
-            self.used[held.offer_key] -= freed
+        # A dead PO's allocation (no supplier) was never counted against the supplier's stock.
+        speaks_for = held.offer_key if held.supplier_id is not None else None
+        if held.kind is HoldKind.DRAFT and speaks_for is not None:
+            self.used[speaks_for] -= freed
         elif held.kind is HoldKind.STOCK:
             self.free_stock[sku] = self.free_stock.get(sku, 0) + freed
-        elif held.kind is HoldKind.RELEASED and held.mode is Mode.BACK_TO_BACK:
-            # Goods in or on their way to the warehouse: another waiting line may take them.
+        elif held.kind is HoldKind.RELEASED:
+            # Units already received stay with Tandem; the rest the supplier gets back when
+            # the PO line shrinks, so they count as that supplier's stock again: planning
+            # after the shrink would otherwise order them for a line this run left short.
             freed_received = held.received - min(held.received, new_units)
-            if freed_received > 0:
-                self.free_stock[sku] = self.free_stock.get(sku, 0) + freed_received
             on_the_way = freed - freed_received
-            if on_the_way > 0 and held.po_line_id is not None:
-                self.open_po.setdefault(sku, []).append([held.po_line_id, on_the_way])
+            if speaks_for is not None and on_the_way > 0:
+                self.used[speaks_for] -= on_the_way
+            if held.mode is Mode.BACK_TO_BACK:
+                # Goods in or on their way to the warehouse: another waiting line may take them.
+                if freed_received > 0:
+                    self.free_stock[sku] = self.free_stock.get(sku, 0) + freed_received
+                if on_the_way > 0 and held.po_line_id is not None:
+                    self.open_po.setdefault(sku, []).append(
+                        _Spare(held.po_line_id, on_the_way, speaks_for, held.po_shop)
+                    )
 
     def alert_changed(self, line: LineToPlan, held: Held, mode: Mode) -> None:
         what = "address" if held.mode is mode else f"mode (now {mode.value})"
@@ -337,13 +383,18 @@ class _Planner:
             self.free_stock[sku] -= take
             self.plan.links.append(Link(line.id, take, sku))
             missing -= take
-        for entry in self.open_po.get(sku, []):
+        for spare in self.open_po.get(sku, []):
             if missing == 0:
                 break
-            take = min(missing, entry[1])
+            if spare.shop is not None and spare.shop != line.shop:
+                continue  # on a PO for another shop's orders
+            take = min(missing, spare.units)
             if take > 0:
-                entry[1] -= take
-                self.plan.links.append(Link(line.id, take, sku, po_line_id=entry[0]))
+                spare.units -= take
+                if spare.credited is not None:
+                    # Linked, they stay on the PO line: no longer the supplier's to sell.
+                    self.used[spare.credited] += take
+                self.plan.links.append(Link(line.id, take, sku, po_line_id=spare.po_line_id))
                 missing -= take
         return missing
 
@@ -382,9 +433,12 @@ class _Planner:
         )
         for pick in choice.picks:
             terms = self.data.suppliers[pick.offer.supplier_id]
-            key, ship_to = group_key(terms, mode, line.order_id, line.address_key)
+            shop = po_shop(self.data, terms, line)
+            key, ship_to = group_key(terms, mode, line.order_id, line.address_key, shop)
             self.plan.allocations.append(
-                NewAllocation(line.id, pick.offer, pick.units, mode, key, ship_to, line.order_id)
+                NewAllocation(
+                    line.id, pick.offer, pick.units, mode, key, ship_to, line.order_id, shop
+                )
             )
             self.used[(pick.offer.supplier_id, pick.offer.supplier_sku)] += pick.units
         if choice.problem is not None:

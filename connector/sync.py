@@ -1,45 +1,52 @@
 """One pass of Tandem's main job: bring in what changed, plan, release due POs, send them.
 
 Part of Tandem's shell, with the CLI and the daemon: here the core meets its adapters (the
-store platform, the supplier channels). Catalogues and warehouse stock files are imported when
-their content changed. For the `file` platform the orders come from `store.orders_file`; for
-Shopify from webhooks and polling, and the pass ends with the write-backs (tags, metafields,
-fulfillments, stock). Each step's failure is reported and the next steps still run on what was
-good.
+shop's platform through the storefront port, the supplier channels). Catalogues and warehouse
+stock files are imported when their content changed; the orders come from the stored webhook
+deliveries and a poll, and the pass ends with the write-backs (status, shipments, stock) the
+platform can take. Each step's failure is reported and the next steps still run on what was
+good: an outage while polling must not stop yesterday's POs' status from being written.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 from adapters.feeds import make_feed
-from adapters.file import read_orders_file
-from adapters.shopify.stock import StockPlan
-from adapters.shopify.sync import shopify_pass
-from adapters.shopify.worker import WorkReport
 from adapters.suppliers import make_channel
 from adapters.suppliers.email.replies import read_inbox
 from adapters.suppliers.sftp.answer_poll import read_sftp_answers
 from connector.catalogue import ImportReport, import_catalogue
 from connector.catalogue.feeds import FeedReport, feed_due, refresh_feed
-from connector.channels import ChannelError
+from connector.channels import ChannelError, ChannelFactory
+from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.configuration.fields import format_duration
 from connector.errors import TandemError
 from connector.health import Failure
 from connector.outbox import worker_name
+from connector.platforms import (
+    Capability,
+    OrdersRead,
+    StockPushed,
+    Storefront,
+    WritesDone,
+    storefront,
+)
 from connector.services.dispatch import DispatchReport, dispatch
-from connector.services.ingest import IngestReport, ingest_orders
+from connector.services.ingest import IngestReport
 from connector.services.plan import PlanSummary, run_planner
 from connector.services.stock import import_stock
 from connector.store import Database
-
-FILE_SHOP = "file"
+from connector.store.identity import IdentityError
+from connector.store.shop_stops import shop_stopped
 
 
 @dataclass
@@ -48,8 +55,8 @@ class SyncReport:
     catalogues: list[ImportReport] = field(default_factory=list)
     stock_rows: int | None = None
     plan: PlanSummary = field(default_factory=PlanSummary)
-    stock: StockPlan | None = None  # Shopify: the stock push queued
-    writes: WorkReport = field(default_factory=WorkReport)  # Shopify: write-backs performed
+    stock: StockPushed | None = None  # the stock push queued, where the platform takes it
+    writes: WritesDone = field(default_factory=WritesDone)  # write-backs performed
     dispatch: DispatchReport = field(default_factory=DispatchReport)  # POs sent to suppliers
     problems: list[str] = field(default_factory=list)  # input rejected, the rest went on
     failures: list[str] = field(default_factory=list)  # steps that could not run
@@ -140,33 +147,6 @@ def feed_too_old(path: Path, limit: timedelta, now: datetime) -> str | None:
     )
 
 
-def sync_file_orders(db: Database, config: TandemConfig, now: datetime, report: SyncReport) -> None:
-    path = config.store.orders_file
-    if path is None:
-        return
-    report.checked.append("orders_file")
-    try:
-        report.orders, problems = store_orders_file(db, config, path, now)
-    except TandemError as exc:
-        report.failures.append(str(exc))
-        report.failing.append(Failure("orders_file", f"orders file: {exc}"))
-        return
-    report.problems.extend(f"{path}: {p}" for p in problems)
-
-
-def store_orders_file(
-    db: Database, config: TandemConfig, path: Path, now: datetime
-) -> tuple[IngestReport, list[str]]:
-    """Store the good orders of an orders file (the `file` platform); the problems with the
-    others, each naming the order and the field. InputError when nothing in it can be read."""
-    parsed = read_orders_file(path)
-    with db.write() as conn:
-        report = ingest_orders(
-            conn, FILE_SHOP, parsed.orders, config.store.planned_financial_statuses, now
-        )
-    return report, parsed.problems
-
-
 def sync_replies(db: Database, config: TandemConfig, now: datetime, report: SyncReport) -> None:
     """The suppliers' email replies, read once before the write-backs that pass them on."""
     if config.inbox is None:
@@ -192,6 +172,122 @@ def sync_answer_files(
     report.failing.extend(answers.failing)
 
 
+def read_into(report: SyncReport, read: OrdersRead) -> None:
+    report.orders.add(read.ingest)
+    report.problems.extend(read.problems)
+    report.failures.extend(read.failures)
+    report.checked.extend(read.checked)
+    report.failing.extend(read.failing)
+
+
+async def store_pass(
+    db: Database,
+    config: TandemConfig,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    channels: ChannelFactory,
+    poll: bool = True,
+    push_stock: bool = True,
+    report: SyncReport | None = None,
+) -> SyncReport:
+    """Each shop's stored webhook deliveries, then (with `poll`) the orders changed since its
+    last poll; the planner and dispatch once for every shop; then each shop's stock push (with
+    `push_stock`, when configured) and write-backs. `tandem serve` runs it after each webhook
+    with neither poll nor stock push. A shop that fails is reported and the others go on.
+
+    The planner runs in a thread: its database work takes seconds on a busy shop, and the
+    event loop may be a web server's that must answer webhooks meanwhile."""
+    report = report or SyncReport()
+    shops = [storefront(shop) for shop in config.shops()]
+    started = utcnow()
+    for shop in shops:
+        await _read_shop(db, shop, transport, poll, started, report, named=len(shops) > 1)
+    report.plan = await asyncio.to_thread(run_planner, db, config, utcnow())
+    report.dispatch = await dispatch(db, config, worker=worker_name(), channels=channels)
+    report.failures.extend(f"sending {f}" for f in report.dispatch.failed)
+    for shop, shop_config in zip(shops, config.shops(), strict=True):
+        stock = push_stock and shop_config.store.stock_push.enabled
+        await _write_shop(db, shop, transport, stock, report, named=len(shops) > 1)
+    return report
+
+
+def _stopped(db: Database, shop: Storefront) -> bool:
+    with db.read() as conn:
+        return shop_stopped(conn, shop.shop)
+
+
+async def _read_shop(
+    db: Database,
+    shop: Storefront,
+    transport: httpx.AsyncBaseTransport | None,
+    poll: bool,
+    started: datetime,
+    report: SyncReport,
+    *,
+    named: bool,
+) -> None:
+    """A shop's deliveries and polled orders into `report`. A shop whose work is stopped
+    (uninstalled) is asked once whether Tandem is back; its deliveries are read either way
+    (privacy requests are answered)."""
+    can = shop.capabilities
+    prefix = f"{shop.shop}: " if named else ""
+    try:
+        async with shop.session(db, transport=transport) as session:
+            if Capability.CLAIM in can:
+                try:
+                    await session.claim(started)
+                except IdentityError:
+                    raise  # another database serves the shop: nothing more is done
+                except TandemError as exc:  # what is stored was checked when it was stored
+                    report.failures.append(
+                        f"{prefix}checking which database serves the shop: {exc}"
+                    )
+            steps: list[tuple[str, Callable[[], Awaitable[OrdersRead]]]] = []
+            if Capability.WEBHOOKS in can:
+                steps.append(("webhook deliveries", partial(session.read_deliveries, started)))
+            if poll and not _stopped(db, shop):
+                steps.append(("polling orders", partial(session.poll_orders, started)))
+            for name, step in steps:
+                try:
+                    read_into(report, await step())
+                except TandemError as exc:
+                    report.failures.append(f"{prefix}{name}: {exc}")
+    except IdentityError:
+        raise
+    except TandemError as exc:  # the shop cannot be reached at all: the others go on
+        report.failures.append(f"{prefix}{exc}")
+
+
+async def _write_shop(
+    db: Database,
+    shop: Storefront,
+    transport: httpx.AsyncBaseTransport | None,
+    push_stock: bool,
+    report: SyncReport,
+    *,
+    named: bool,
+) -> None:
+    can = shop.capabilities
+    if not can & {Capability.WRITE_BACK, Capability.STOCK} or _stopped(db, shop):
+        return
+    prefix = f"{shop.shop}: " if named else ""
+    try:
+        async with shop.session(db, transport=transport) as session:
+            if push_stock and Capability.STOCK in can:
+                try:
+                    report.stock = await session.push_stock(utcnow())
+                except TandemError as exc:
+                    report.failures.append(f"{prefix}stock push: {exc}")
+            writes = await session.perform_writes()
+    except TandemError as exc:
+        report.failures.append(f"{prefix}write-back: {exc}")
+        return
+    report.writes.done += writes.done
+    report.writes.retried += writes.retried
+    report.writes.failed.extend(writes.failed)
+    report.failures.extend(f"{prefix}write-back {f}" for f in writes.failed)
+
+
 def sync_once(
     db: Database,
     config: TandemConfig,
@@ -202,20 +298,4 @@ def sync_once(
     sync_inputs(db, config, now, report)
     sync_replies(db, config, now, report)
     sync_answer_files(db, config, now, report)
-    if config.store.platform == "file":
-        sync_file_orders(db, config, now, report)
-        report.plan = run_planner(db, config, now)
-        report.dispatch = asyncio.run(
-            dispatch(db, config, worker=worker_name(), channels=make_channel)
-        )
-        report.failures.extend(f"sending {f}" for f in report.dispatch.failed)
-        return report
-    result = asyncio.run(shopify_pass(db, config, transport, channels=make_channel))
-    report.orders = result.orders
-    report.plan = result.plan
-    report.stock = result.stock
-    report.writes = result.writes
-    report.dispatch = result.dispatch
-    report.problems.extend(result.problems)
-    report.failures.extend(result.failures)
-    return report
+    return asyncio.run(store_pass(db, config, transport, channels=make_channel, report=report))

@@ -31,6 +31,8 @@ from tenacity import (
     stop_after_delay,
 )
 
+from adapters.shopify import deprecations
+from adapters.shopify.auth import StaticToken, TokenSource
 from adapters.shopify.documents import Operation
 from adapters.shopify.errors import (
     AuthError,
@@ -64,7 +66,7 @@ class ShopifyClient:
     def __init__(
         self,
         shop_url: str,
-        access_token: SecretStr,
+        access_token: SecretStr | TokenSource,
         api_version: str = DEFAULT_VERSION,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -75,17 +77,16 @@ class ShopifyClient:
         clock: Callable[[], float] = time.monotonic,
         throttle: Throttle | None = None,
     ) -> None:
-        """`throttle`: share one between the clients of a shop that run at the same time (the
+        """`access_token`: a static token, or a source of expiring ones (adapters.shopify.auth).
+        `throttle`: share one between the clients of a shop that run at the same time (the
         daemon's jobs), since Shopify keeps one bucket per app and shop."""
         self.url = endpoint(shop_url, api_version)
         self.shop = shop_host(shop_url)
+        self._tokens: TokenSource = (
+            StaticToken(access_token) if isinstance(access_token, SecretStr) else access_token
+        )
         self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=timeout,
-            headers={
-                "X-Shopify-Access-Token": access_token.get_secret_value(),
-                "User-Agent": USER_AGENT,
-            },
+            transport=transport, timeout=timeout, headers={"User-Agent": USER_AGENT}
         )
         self._throttle = throttle or Throttle(sleep=sleep, clock=clock)
         self._sleep = sleep
@@ -145,12 +146,18 @@ class ShopifyClient:
         return jittered
 
     async def _once(self, op: Operation, variables: dict[str, Any]) -> dict[str, Any]:
+        token = await self._tokens.token(self._http)
         await self._throttle.reserve(op.name)
         self.stats.calls += 1
+        body = {"query": op.text, "variables": variables}
         try:
-            response = await self._http.post(
-                self.url, json={"query": op.text, "variables": variables}
-            )
+            response = await self._post(body, token)
+            # A refused token did not run the call: with a renewed one it is sent once more.
+            if response.status_code == 401:
+                renewed = await self._tokens.renew(self._http, token)
+                if renewed is not None:
+                    self.stats.calls += 1
+                    response = await self._post(body, renewed)
         except NOT_SENT as exc:
             raise Unavailable(
                 f"Shopify could not be reached for {op.name}: {type(exc).__name__}"
@@ -161,7 +168,12 @@ class ShopifyClient:
             ) from None
         return self._read(op, response)
 
+    async def _post(self, body: dict[str, Any], token: SecretStr) -> httpx.Response:
+        headers = {"X-Shopify-Access-Token": token.get_secret_value()}
+        return await self._http.post(self.url, json=body, headers=headers)
+
     def _read(self, op: Operation, response: httpx.Response) -> dict[str, Any]:
+        deprecations.notice(op.name, response.headers)
         status = response.status_code
         if status == 429:
             self.stats.throttled += 1
@@ -175,7 +187,7 @@ class ShopifyClient:
         if status in (401, 403):
             raise AuthError(
                 f"Shopify refused the access token for {self.shop} (HTTP {status});"
-                " check store.access_token and the app's scopes"
+                f" check {self._tokens.origin} and the app's scopes"
             )
         try:
             body = response.json()

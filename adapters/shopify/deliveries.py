@@ -9,10 +9,15 @@ pass in which Shopify is down or refuses Tandem's token counts as no try.
 Deliveries that name no order to read (app/uninstalled) are settled before any order is read:
 uninstalling the app revokes its token, so the read that follows may fail. An uninstall is
 acted on only once Shopify confirms it (it refuses the token), since a signed body can be
-replayed under another topic.
+replayed under another topic; then the shop's work stops (`connector.store.shop_stops`) and
+order deliveries wait until the app is installed again. Privacy requests (Shopify's
+compliance webhooks) are answered first, by `privacy_requests.py`.
 
-A delivery signed with the app's secret but sent for another shop (X-Shopify-Shop-Domain)
-is not read: it is marked done with the reason, so the misrouted subscription can be found.
+The loop over the stored deliveries is the core's (`connector.services.deliveries`): a pass
+reads only this shop's deliveries, stored under the shop's name or its myshopify domain. One
+stored for another shop configured here is left to that shop's pass; one signed with the app's
+secret but sent for a shop not configured here (X-Shopify-Shop-Domain) is not read: it is
+marked done with the reason, so the misrouted subscription can be found.
 """
 
 from __future__ import annotations
@@ -22,17 +27,27 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
 from adapters.shopify.errors import AuthError, RetryableError, ShopifyError, reading
-from adapters.shopify.orders import OrdersReport, fetch_orders, store_orders
-from adapters.shopify.webhook_checks import APP_UNINSTALLED
+from adapters.shopify.orders import fetch_orders
+from adapters.shopify.privacy_requests import answer_privacy_requests
+from adapters.shopify.webhook_checks import APP_UNINSTALLED, PRIVACY_TOPICS
 from adapters.shopify.webhooks import ORDER_TOPICS
 from connector.configuration import TandemConfig
 from connector.domain import ExceptionKind, Order
-from connector.store import Database
+from connector.services.deliveries import (
+    DeliveryRules,
+    Pending,
+    mark_done,
+    mark_waiting,
+    read_deliveries,
+    read_each,
+)
+from connector.services.polling import OrdersReport
+from connector.store import Database, shop_stops
 from connector.store import schema as t
 from connector.store.exceptions import NewException, raise_exceptions
 
@@ -40,6 +55,13 @@ log = logging.getLogger("tandem.shopify")
 
 BATCH = 200
 MAX_ATTEMPTS = 8  # refusals, as many as the tries Shopify itself makes to deliver a webhook
+RULES = DeliveryRules(
+    ORDER_TOPICS,
+    (RetryableError, AuthError),
+    batch=BATCH,
+    max_attempts=MAX_ATTEMPTS,
+    skip_topics=PRIVACY_TOPICS,  # answered by privacy_requests.py
+)
 
 
 class Shops:
@@ -70,56 +92,63 @@ async def process_deliveries(
     db: Database, client: ShopifyClient, config: TandemConfig, shop: str, now: datetime
 ) -> OrdersReport:
     report = OrdersReport()
-    wd = t.webhook_deliveries
     shops = Shops(client, shop)
-    after = 0  # deliveries left pending in this pass are not read again in it
-    while True:
-        with db.read() as conn:
-            pending = conn.execute(
-                select(wd.c.id, wd.c.topic, wd.c.resource_id, wd.c.shop, wd.c.attempts)
-                .where(wd.c.processed_at.is_(None), wd.c.id > after)
-                .order_by(wd.c.id)
-                .limit(BATCH)
-            ).all()
-        if not pending:
-            return report
-        after = pending[-1].id
-        foreign = [d for d in pending if not await shops.serves(d.shop)]
-        if foreign:
-            _ignore(db, foreign, shops.name, now, report)
-        pending = [d for d in pending if d not in foreign]
-        done = [d for d in pending if d.topic not in ORDER_TOPICS or not d.resource_id]
-        if done:
-            uninstalls = [d for d in done if d.topic == APP_UNINSTALLED]
-            installed = await _installed(client) if uninstalls else True
-            # In a write of their own before any order is read: uninstalling the app revokes
-            # its token, so that read may well fail, and the uninstall must still be recorded.
-            with db.write() as conn:
-                _finish(conn, [d.id for d in done if d not in uninstalls], now)
-                _settle_uninstalls(conn, uninstalls, installed, now, report)
-        wanted = [d for d in pending if d.topic in ORDER_TOPICS and d.resource_id]
-        if not wanted:
-            continue
-        ids = list(dict.fromkeys(d.resource_id for d in wanted))
-        try:
-            orders, problems, refused = await _read(client, config, ids)
-        except (RetryableError, AuthError) as exc:
-            # Shopify is down or refuses Tandem: nothing is wrong with the deliveries.
-            with db.write() as conn:
-                _not_read(conn, [d.id for d in wanted], str(exc))
-            report.problems.append(f"webhook orders not read: {exc}")
-            if isinstance(exc, AuthError):
-                raise
-            return report
-        report.seen += len(ids) - len(refused)
-        report.ingest.add(store_orders(db, config, shop, orders, problems, now))
-        report.problems.extend(message for _, message in problems)
+    # Privacy requests first: they need no call to the shop, so they are answered even
+    # after an uninstall revoked the token.
+    report.problems += await answer_privacy_requests(
+        db, config, shop, now, serves=shops.serves, installed=lambda: _installed(client)
+    )
+    names = await _sort_out(db, config, shops, now, report)
+
+    async def settle(done: list[Pending], report: OrdersReport) -> None:
+        uninstalls = [d for d in done if d.topic == APP_UNINSTALLED]
+        installed = await _installed(client) if uninstalls else True
+        # In a write of their own before any order is read: uninstalling the app revokes
+        # its token, so that read may well fail, and the uninstall must still be recorded.
         with db.write() as conn:
-            _finish(conn, [d.id for d in wanted if d.resource_id not in refused], now)
-            _refused(conn, [d for d in wanted if d.resource_id in refused], refused, shop, now)
-        report.problems.extend(
-            f"webhook for {gid} not read: {message}" for gid, message in refused.items()
-        )
+            mark_done(conn, [d.id for d in done if d not in uninstalls], now)
+            _settle_uninstalls(conn, uninstalls, installed, shop, now, report)
+
+    return await read_deliveries(
+        db,
+        config,
+        shop,
+        now,
+        RULES,
+        lambda ids: _read(client, config, ids),
+        names=names,
+        settle=settle,
+        report=report,
+    )
+
+
+async def _sort_out(
+    db: Database, config: TandemConfig, shops: Shops, now: datetime, report: OrdersReport
+) -> set[str]:
+    """The names besides its own that this shop's pending deliveries give it (its myshopify
+    domain, where that is not the configured one). A delivery for a shop that is neither this
+    one nor another configured here is ignored; another shop's deliveries are left alone."""
+    wd = t.webhook_deliveries
+    configured = sorted({shops.configured, *(store.shop_name for store in config.stores)})
+    with db.read() as conn:
+        named = conn.execute(
+            select(wd.c.shop)
+            .where(
+                wd.c.processed_at.is_(None),
+                wd.c.shop.not_in(configured),
+                wd.c.topic.not_in(sorted(PRIVACY_TOPICS)),
+            )
+            .distinct()
+        ).scalars()
+        unknown = sorted(named)
+    names = set()
+    for name in unknown:
+        if await shops.serves(name):
+            names.add(name)
+    foreign = [name for name in unknown if name not in names]
+    if foreign:
+        _ignore(db, foreign, shops.name, now, report)
+    return names
 
 
 async def _read(
@@ -127,48 +156,39 @@ async def _read(
 ) -> tuple[list[Order], list[tuple[str, str]], dict[str, str]]:
     """The orders, mapping problems, and order id -> why Shopify refused to read it. When
     Shopify refuses a whole batch, each order is read on its own to find the one at fault."""
+
+    async def fetch(ids: Sequence[str]) -> tuple[list[Order], list[tuple[str, str]]]:
+        return await fetch_orders(client, config, ids)
+
     try:
-        orders, problems = await fetch_orders(client, config, ids)
+        orders, problems = await fetch(ids)
         return orders, problems, {}
-    except (RetryableError, AuthError):
+    except RULES.unavailable:
         raise
     except ShopifyError as exc:
         if len(ids) == 1:
             return [], [], {ids[0]: str(exc)}
-    orders, problems, refused = [], [], {}
-    for gid in ids:
-        try:
-            found, trouble = await fetch_orders(client, config, [gid])
-        except (RetryableError, AuthError):
-            raise
-        except ShopifyError as exc:
-            refused[gid] = str(exc)
-            continue
-        orders += found
-        problems += trouble
-    return orders, problems, refused
+    return await read_each(fetch, ids, ShopifyError, RULES.unavailable)
 
 
 def _ignore(
-    db: Database, foreign: Sequence[Any], served: str, now: datetime, report: OrdersReport
+    db: Database, foreign: Sequence[str], served: str, now: datetime, report: OrdersReport
 ) -> None:
     wd = t.webhook_deliveries
     with db.write() as conn:
-        for d in foreign:
-            reason = f"sent for {d.shop}, but Tandem serves {served}: ignored"
-            conn.execute(
-                update(wd).where(wd.c.id == d.id).values(processed_at=now, last_error=reason)
+        for d in conn.execute(
+            select(wd.c.id, wd.c.topic, wd.c.shop)
+            .where(
+                wd.c.processed_at.is_(None),
+                wd.c.shop.in_(foreign),
+                wd.c.topic.not_in(sorted(PRIVACY_TOPICS)),
             )
+            .order_by(wd.c.id)
+        ).all():
+            reason = f"sent for {d.shop}, but Tandem serves {served}: ignored"
+            mark_done(conn, [d.id], now, reason)
             log.warning("webhook %s %s", d.topic, reason)
             report.problems.append(f"webhook {d.topic} {reason}")
-
-
-def _not_read(conn: Connection, ids: list[int], error: str) -> None:
-    """Say why the deliveries wait. An outage is no fault of theirs: it counts no try, so it
-    cannot bring a delivery closer to being given up."""
-    wd = t.webhook_deliveries
-    if ids:
-        conn.execute(update(wd).where(wd.c.id.in_(ids)).values(last_error=error[:2000]))
 
 
 async def _installed(client: ShopifyClient) -> bool | str:
@@ -187,6 +207,7 @@ def _settle_uninstalls(
     conn: Connection,
     deliveries: Sequence[Any],
     installed: bool | str,
+    shop: str,
     now: datetime,
     report: OrdersReport,
 ) -> None:
@@ -197,69 +218,37 @@ def _settle_uninstalls(
         return
     ids = [d.id for d in deliveries]
     if installed is False:
-        _finish(conn, ids, now)
-        _uninstalled(conn, deliveries, now)
+        mark_done(conn, ids, now)
+        _uninstalled(conn, deliveries, shop, now)
         return
-    wd = t.webhook_deliveries
     if installed is True:
         reason = "not acted on: Shopify still accepts Tandem's access token, the app is installed"
-        conn.execute(update(wd).where(wd.c.id.in_(ids)).values(processed_at=now, last_error=reason))
+        mark_done(conn, ids, now, reason)
     else:
         reason = f"not confirmed with Shopify yet: {installed}"
-        _not_read(conn, ids, reason)
+        mark_waiting(conn, ids, reason)
     log.warning("webhook %s %s", APP_UNINSTALLED, reason)
     report.problems.append(f"webhook {APP_UNINSTALLED} {reason}")
 
 
-def _uninstalled(conn: Connection, deliveries: Sequence[Any], now: datetime) -> None:
+def _uninstalled(conn: Connection, deliveries: Sequence[Any], shop: str, now: datetime) -> None:
+    """Stop the shop's work (its token is gone) and tell the merchant; a claim that succeeds
+    again lifts both (`identity.claim_shop`)."""
+    named = deliveries[-1].shop
+    message = (
+        f"Tandem's app was uninstalled from {named}: no orders come in and nothing is"
+        " written back until it is installed again"
+    )
+    shop_stops.stop_shop(conn, shop, f"Tandem's app was uninstalled from {named}", now)
     raise_exceptions(
         conn,
         [
             NewException(
                 ExceptionKind.APP_UNINSTALLED,
-                f"app_uninstalled:{d.shop}",
-                f"Tandem's app was uninstalled from {d.shop}: no orders come in and"
-                " nothing is written back until it is installed again",
-                details={"shop": d.shop},
+                shop_stops.uninstall_key(shop),
+                message,
+                details={"shop": named},
             )
-            for d in deliveries
         ],
         now,
     )
-
-
-def _refused(
-    conn: Connection, deliveries: Sequence[Any], refused: dict[str, str], shop: str, now: datetime
-) -> None:
-    """Count a try for each delivery Shopify refused to read; give up on those at the limit."""
-    wd = t.webhook_deliveries
-    given_up = []
-    for d in deliveries:
-        error = refused[d.resource_id]
-        attempts = d.attempts + 1
-        last = attempts >= MAX_ATTEMPTS
-        conn.execute(
-            update(wd)
-            .where(wd.c.id == d.id)
-            .values(attempts=attempts, last_error=error[:2000], processed_at=now if last else None)
-        )
-        if last:
-            given_up.append(
-                NewException(
-                    ExceptionKind.ORDER_UNREADABLE,
-                    f"order_unreadable:{shop}:{d.resource_id}",
-                    f"webhook {d.topic} for {d.resource_id} could not be read after {attempts}"
-                    f" tries: {error}; Tandem reads the order if a poll finds it",
-                    details={"shop": shop, "order": d.resource_id, "topic": d.topic},
-                )
-            )
-    raise_exceptions(conn, given_up, now)
-
-
-def _finish(conn: Connection, ids: list[int], now: datetime) -> None:
-    if ids:
-        conn.execute(
-            update(t.webhook_deliveries)
-            .where(t.webhook_deliveries.c.id.in_(ids))
-            .values(processed_at=now)
-        )

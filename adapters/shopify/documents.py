@@ -175,6 +175,48 @@ mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
 """,
 )
 
+# The definition of the order metafield Tandem keeps its PO list in (adapters.shopify.definitions):
+# read by its identifier, created pinned, or pinned when a merchant had defined it unpinned.
+METAFIELD_DEFINITION = _query(
+    "MetafieldDefinition",
+    """
+query MetafieldDefinition($identifier: MetafieldDefinitionIdentifierInput!) {
+  metafieldDefinition(identifier: $identifier) {
+    id
+    name
+    pinnedPosition
+    type { name }
+  }
+}
+""",
+)
+
+METAFIELD_DEFINITION_CREATE = _mutation(
+    "MetafieldDefinitionCreate",
+    """
+mutation MetafieldDefinitionCreate($definition: MetafieldDefinitionInput!) {
+  metafieldDefinitionCreate(definition: $definition) {
+    createdDefinition { id pinnedPosition }
+    userErrors { field message code }
+  }
+}
+""",
+)
+
+METAFIELD_DEFINITION_PIN = _mutation(
+    "MetafieldDefinitionPin",
+    """
+mutation MetafieldDefinitionPin($identifier: MetafieldDefinitionIdentifierInput!) {
+  metafieldDefinitionPin(identifier: $identifier) {
+    pinnedDefinition { id pinnedPosition }
+    userErrors { field message code }
+  }
+}
+""",
+)
+
+# fulfillmentCreate takes the fulfillment orders of one location at a time, so each says where
+# it is assigned (adapters.shopify.fulfillments).
 FULFILLMENT_ORDERS = _query(
     "FulfillmentOrders",
     """
@@ -193,6 +235,7 @@ query FulfillmentOrders($id: ID!) {
       nodes {
         id
         status
+        assignedLocation { name location { id } }
         lineItems(first: 100) {
           nodes {
             id
@@ -338,6 +381,9 @@ ALL = [
     TAGS_ADD,
     TAGS_REMOVE,
     METAFIELDS_SET,
+    METAFIELD_DEFINITION,
+    METAFIELD_DEFINITION_CREATE,
+    METAFIELD_DEFINITION_PIN,
     FULFILLMENT_ORDERS,
     FULFILLMENT_CREATE,
     SHOP_DOMAIN,

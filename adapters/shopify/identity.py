@@ -19,7 +19,7 @@ from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
 from adapters.shopify.errors import check, reading
 from connector.configuration import TandemConfig
-from connector.store import Database, identity
+from connector.store import Database, identity, shop_stops
 
 NAMESPACE, KEY = "tandem", "database"
 
@@ -44,6 +44,9 @@ async def claim_shop(
     where = db.describe()
     # In a thread: the event loop may be a web server's, and the database busy for a while.
     mine = await asyncio.to_thread(_recorded, db, config, now, f"{domain} ({gid})")
+    # Shopify answered the token: the app is installed (again), so a stop an uninstall put
+    # on the shop's work before this claim is lifted (connector.store.shop_stops).
+    await asyncio.to_thread(_resume, db, config, now)
     other = marker.get("database")
     if other == mine.database_id:
         return mine
@@ -74,12 +77,23 @@ def _recorded(db: Database, config: TandemConfig, now: datetime, account: str) -
     reach; written only the first time (reading needs no write lock)."""
     where, shop = db.describe(), config.store.shop_name
     with db.read() as conn:
-        found = identity.current(conn)
+        found = identity.current(conn, shop)
     if found is not None and (found.shop, found.account) == (shop, account):
         return found
     with db.write() as conn:
-        mine = identity.ensure(conn, "shopify", shop, now, where)
+        shops = [(store.platform, store.shop_name) for store in config.stores]
+        mine = identity.ensure(conn, "shopify", shop, now, where, configured=shops)
         return identity.check_account(conn, mine, account, where)
+
+
+def _resume(db: Database, config: TandemConfig, asked_at: datetime) -> None:
+    shop = config.store.shop_name
+    with db.read() as conn:
+        if not shop_stops.shop_stopped(conn, shop):
+            return
+    with db.write() as conn:
+        note = "installed again: Shopify accepts Tandem's access token"
+        shop_stops.resume_shop(conn, shop, asked_at, note)
 
 
 def _marker(value: Any) -> dict[str, str]:

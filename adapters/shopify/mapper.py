@@ -12,14 +12,14 @@ fulfilled units.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
 
-from connector.domain import Address, Customer, Order, OrderLine, PriorHandling, PriorPO
+from connector.domain import Address, Customer, Order, OrderLine, PriorHandling
+from connector.services.order_facts import prior_pos
 
 
 class MappingError(ValueError):
@@ -58,27 +58,10 @@ def prior_handling(node: dict[str, Any]) -> PriorHandling:
         if isinstance(fo, dict)
     }
     return PriorHandling(
-        purchase_orders=_prior_pos((node.get("purchaseOrders") or {}).get("value")),
+        purchase_orders=prior_pos((node.get("purchaseOrders") or {}).get("value")),
         on_hold="ON_HOLD" in statuses,
         closed=bool(statuses) and statuses <= {"CLOSED", "CANCELLED"},
     )
-
-
-def _prior_pos(value: Any) -> tuple[PriorPO, ...]:
-    try:
-        entries = json.loads(value) if isinstance(value, str) else []
-    except ValueError:
-        entries = []
-    found: list[PriorPO] = []
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        fields = {k: entry.get(k) for k in ("number", "database", "supplier", "status")}
-        try:
-            found.append(PriorPO.model_validate({k: v for k, v in fields.items() if v}))
-        except ValidationError:
-            continue
-    return tuple(found)
 
 
 def _fulfilled(line: OrderLine, item: dict[str, Any]) -> OrderLine:

@@ -4,39 +4,26 @@ Both read orders through the same GraphQL query and mapper and store them with t
 idempotent ingest, so an order seen by a webhook three times and by a poll once is one order
 with its lines planned once.
 
-The poll cursor never moves past the poll's start time, and each poll starts `poll_overlap`
-before it: Shopify's search index lags behind writes, and an order updated while a poll runs
-must be found by the next one. Ingest ignores what it already has, so overlap costs nothing.
+Where a poll starts and how its cursor moves are the core's rules (`services.polling`):
+Shopify's search index lags behind writes, which the poll overlap covers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import select, update
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
 from adapters.shopify.errors import reading
 from adapters.shopify.mapper import MappingError, map_order
 from connector.configuration import TandemConfig
-from connector.domain import ExceptionKind, Order
-from connector.services.ingest import IngestReport, ingest_orders
+from connector.domain import Order
+from connector.services.polling import OrdersReport, advance_cursor, poll_start, store_orders
 from connector.store import Database
-from connector.store import schema as t
-from connector.store.exceptions import NewException, raise_exceptions
 
 ORDERS_PER_CALL = 5  # nodes(ids:) batch; 5 orders with 50 lines each stay under 1000 points
-
-
-@dataclass
-class OrdersReport:
-    seen: int = 0
-    ingest: IngestReport = field(default_factory=IngestReport)
-    problems: list[str] = field(default_factory=list)
 
 
 def mode_field(config: TandemConfig) -> dict[str, str]:
@@ -88,33 +75,6 @@ async def _complete_lines(
             page = more.get("pageInfo") or {}
 
 
-def store_orders(
-    db: Database,
-    config: TandemConfig,
-    shop: str,
-    orders: Sequence[Order],
-    problems: Sequence[tuple[str, str]],
-    now: datetime,
-) -> IngestReport:
-    with db.write() as conn:
-        report = ingest_orders(conn, shop, orders, config.store.planned_financial_statuses, now)
-        raise_exceptions(conn, unreadable(shop, problems), now)
-    return report
-
-
-def unreadable(shop: str, problems: Sequence[tuple[str, str]]) -> list[NewException]:
-    """The exceptions for orders that could not be read, one per order however often."""
-    return [
-        NewException(
-            ExceptionKind.ORDER_UNREADABLE,
-            f"order_unreadable:{shop}:{gid}",
-            f"{message}; Tandem reads it again when it changes",
-            details={"shop": shop, "order": gid},
-        )
-        for gid, message in problems
-    ]
-
-
 async def orders_since(
     client: ShopifyClient, config: TandemConfig, since: datetime
 ) -> tuple[list[Order], list[tuple[str, str]]]:
@@ -156,44 +116,15 @@ async def poll_orders(
 ) -> OrdersReport:
     """Read every order updated since the last poll (minus the overlap), or since `since`
     (the daemon's reconcile pass reaches further back), and store it."""
-    cursors = t.shop_cursors
-    with db.read() as conn:
-        polled_until = conn.execute(
-            select(cursors.c.polled_until).where(cursors.c.shop == shop)
-        ).scalar()
-        began = conn.execute(
-            select(t.store_identity.c.first_run_at).where(t.store_identity.c.shop == shop)
-        ).scalar()
-    lookback = config.store.first_poll_lookback
-    if since is not None and began is not None:
-        # Not even the reconcile pass reaches before this database served the shop (plus the
-        # configured look-back): older orders are backfilled deliberately.
-        since = max(since, began - (lookback or timedelta(0)) - config.store.poll_overlap)
     report = OrdersReport()
-    if since is None and polled_until is None and lookback is None:
-        # A first poll looks back at nothing: orders from before Tandem served this shop are
-        # planned only deliberately (`tandem backfill`). From now on, the cursor holds.
-        ids: list[str] = []
-    else:
-        if since is None:
-            since = (polled_until or now - (lookback or timedelta(0))) - config.store.poll_overlap
-        ids = list(dict.fromkeys(await changed_order_ids(client, since)))
+    start = poll_start(db, config, shop, now, since)
+    ids = [] if start is None else list(dict.fromkeys(await changed_order_ids(client, start)))
     report.seen = len(ids)
-    for start in range(0, len(ids), ORDERS_PER_CALL * 10):
+    for first in range(0, len(ids), ORDERS_PER_CALL * 10):
         orders, problems = await fetch_orders(
-            client, config, ids[start : start + ORDERS_PER_CALL * 10]
+            client, config, ids[first : first + ORDERS_PER_CALL * 10]
         )
         report.ingest.add(store_orders(db, config, shop, orders, problems, now))
         report.problems.extend(message for _, message in problems)
-    with db.write() as conn:
-        moved = conn.execute(
-            update(cursors)
-            .where(cursors.c.shop == shop, cursors.c.polled_until < now)
-            .values(polled_until=now, updated_at=now)
-        ).rowcount
-        if not moved:
-            known = select(cursors.c.shop).where(cursors.c.shop == shop)
-            moved = conn.execute(known).first() is not None
-        if not moved:
-            conn.execute(cursors.insert().values(shop=shop, polled_until=now, updated_at=now))
+    advance_cursor(db, shop, now)
     return report

@@ -8,6 +8,14 @@ the topic: an order topic names an order, app/uninstalled carries the shop it is
 the body only the order id is stored, and only when it is plain printable ASCII, so a NUL or a
 lone surrogate elsewhere in the body never reaches the database.
 
+The privacy topics (customers/data_request, customers/redact, shop/redact) are Shopify's
+mandatory compliance webhooks: their body is the request, so what it asks is stored with the
+delivery (`privacy_request`: ids, the customer's email and phone as printable text). As the
+headers are not signed, a signed body replayed under another topic must not pass for a
+request: each must name the shop it is sent for (shop_domain) and carry its own topic's keys
+and none of another's — an order body (which names a customer) is no customers/redact, and a
+customer's request is no shop/redact.
+
 Each check answers None or a reason fit to send back (it never echoes what was sent).
 """
 
@@ -23,6 +31,15 @@ from connector.store import schema as t
 
 MAX_DEPTH = 64
 APP_UNINSTALLED = "app/uninstalled"
+DATA_REQUEST = "customers/data_request"
+CUSTOMER_REDACT = "customers/redact"
+SHOP_REDACT = "shop/redact"
+PRIVACY_TOPICS = frozenset({DATA_REQUEST, CUSTOMER_REDACT, SHOP_REDACT})
+# The list of order ids each customer request carries.
+_ORDER_LISTS = {DATA_REQUEST: "orders_requested", CUSTOMER_REDACT: "orders_to_redact"}
+_CUSTOMER_KEYS = ("customer", "data_request", *_ORDER_LISTS.values())
+MAX_ORDERS = 10_000
+_TEXT_LIMITS = {"email": 320, "phone": 64}
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 _CHECKS = (
@@ -84,6 +101,8 @@ class Refused(ValueError):
 def subject(topic: str, shop: str, payload: dict[str, Any]) -> str | None:
     """The order a delivery names (None for a topic about no order); Refused when the body
     does not fit the topic, as an orders/create body replayed as app/uninstalled."""
+    if topic in PRIVACY_TOPICS:
+        return None
     if topic == APP_UNINSTALLED:
         domain = payload.get("myshopify_domain")
         if not isinstance(domain, str) or domain.lower() != shop.lower():
@@ -102,3 +121,73 @@ def subject(topic: str, shop: str, payload: dict[str, Any]) -> str | None:
     if len(gid) > _length("resource_id") or not _RESOURCE.fullmatch(gid):
         raise Refused(f"the {topic} body's order id is not a Shopify order id")
     return gid
+
+
+def _id(value: Any) -> str | None:
+    """A Shopify numeric id (a JSON number or digits) as text; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and 0 < value < 10**20:
+        return str(value)
+    if isinstance(value, str) and value.isdigit() and len(value) <= 20:
+        return value
+    return None
+
+
+def _text(topic: str, customer: dict[str, Any], key: str) -> str | None:
+    value = customer.get(key)
+    if value is None or value == "":
+        return None
+    limit = _TEXT_LIMITS[key]
+    if not isinstance(value, str) or len(value) > limit or not value.isprintable():
+        raise Refused(
+            f"the {topic} body's customer {key} is not text of at most {limit} characters"
+        )
+    return value.strip() or None
+
+
+def privacy_request(topic: str, shop: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """What a privacy request asks, as stored with its delivery (None for other topics):
+    `shop_id`, and for a customer's request `customer_id`, `email`, `phone`, `orders` (ids)
+    and, for a data request, `request_id`. Refused when the body is not a request of its
+    topic for this shop."""
+    if topic not in PRIVACY_TOPICS:
+        return None
+    domain = payload.get("shop_domain")
+    if not isinstance(domain, str) or domain.lower() != shop.lower():
+        raise Refused(f"a {topic} body must name the shop it is sent for (shop_domain)")
+    shop_id = _id(payload.get("shop_id"))
+    if topic == SHOP_REDACT:
+        if any(key in payload for key in _CUSTOMER_KEYS):
+            raise Refused(f"a {topic} body names the shop only, not a customer or orders")
+        return {"shop_id": shop_id}
+    customer = payload.get("customer")
+    if not isinstance(customer, dict):
+        raise Refused(f"a {topic} body must name its customer (customer)")
+    listed = _ORDER_LISTS[topic]
+    for other, key in _ORDER_LISTS.items():
+        if other != topic and key in payload:
+            raise Refused(f"a {topic} body carries {listed}, not {key}")
+    if topic == CUSTOMER_REDACT and "data_request" in payload:
+        raise Refused(f"a {topic} body carries no data_request")
+    orders = payload.get(listed)
+    if not isinstance(orders, list) or len(orders) > MAX_ORDERS:
+        raise Refused(f"a {topic} body must list at most {MAX_ORDERS} order ids ({listed})")
+    order_ids = [_id(order) for order in orders]
+    if None in order_ids:
+        raise Refused(f"the {topic} body's {listed} holds something other than order ids")
+    request: dict[str, Any] = {
+        "shop_id": shop_id,
+        "customer_id": _id(customer.get("id")),
+        "email": _text(topic, customer, "email"),
+        "phone": _text(topic, customer, "phone"),
+        "orders": order_ids,
+    }
+    if not (request["customer_id"] or request["email"] or request["phone"]):
+        raise Refused(f"a {topic} body must name its customer by id, email or phone")
+    if topic == DATA_REQUEST:
+        asked = payload.get("data_request")
+        request["request_id"] = _id(asked.get("id")) if isinstance(asked, dict) else None
+        if request["request_id"] is None:
+            raise Refused(f"a {topic} body must carry the request's id (data_request.id)")
+    return request

@@ -4,34 +4,34 @@ Shopify signs the raw body: `X-Shopify-Hmac-Sha256` = base64(HMAC-SHA256(secret,
 check is constant-time and accepts the previous secret while one is being rotated. A delivery
 is stored under its `X-Shopify-Webhook-Id` (Shopify's retries reuse it), so a webhook that
 arrives three times is processed once. The order itself is read later through GraphQL
-(`deliveries.py`), so a webhook and a poll give the same order.
+(`deliveries.py`), so a webhook and a poll give the same order. A privacy request's body is
+the request: what it asks is stored with it (`webhook_checks.privacy_request`).
 
 Registering subscribes each of TOPICS to Tandem's URL and keeps any subscription that exists.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-from pydantic import SecretStr
-from sqlalchemy import Connection, select
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
 from adapters.shopify.errors import check, reading
 from adapters.shopify.webhook_checks import (
     APP_UNINSTALLED,
+    PRIVACY_TOPICS,
     Refused,
     header_problem,
+    privacy_request,
     read_payload,
     subject,
 )
-from connector.store import schema as t
+from connector.platforms import Delivery, store_delivery
+from connector.webhook_signatures import verify
+
+__all__ = ["Delivery", "parse_delivery", "register_webhooks", "store_delivery", "verify"]
 
 # orders/updated also comes when an order is fulfilled or refunded, so orders/fulfilled and
 # the like would only read the same order again.
@@ -45,32 +45,9 @@ TOPICS = (
 )
 # The topics whose delivery names an order for Tandem to read.
 ORDER_TOPICS = frozenset(topic for topic in TOPICS if topic.startswith("orders/"))
-
-
-def signature(secret: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
-def verify(body: bytes, header: str | None, secrets: Sequence[SecretStr]) -> bool:
-    if not header:
-        return False
-    given = header.strip().encode()
-    matched = False
-    for secret in secrets:
-        expected = signature(secret.get_secret_value(), body).encode()
-        # Every secret is compared, so the time taken does not tell which one matched.
-        matched |= hmac.compare_digest(expected, given)
-    return matched
-
-
-@dataclass(frozen=True)
-class Delivery:
-    webhook_id: str
-    shop: str
-    topic: str
-    resource_id: str | None
-    triggered_at: datetime | None
+# Shopify's mandatory compliance topics: not subscribed through the API (Shopify sends them to
+# the compliance URL of the app's configuration), answered by `privacy_requests.py`.
+COMPLIANCE_TOPICS = PRIVACY_TOPICS
 
 
 def parse_delivery(headers: Mapping[str, str], body: bytes) -> Delivery | str:
@@ -87,9 +64,11 @@ def parse_delivery(headers: Mapping[str, str], body: bytes) -> Delivery | str:
         return payload
     try:
         resource = subject(topic, shop, payload)
+        request = privacy_request(topic, shop, payload)
     except Refused as exc:
         return str(exc)
-    return Delivery(webhook_id, shop, topic, resource, _time(headers.get("x-shopify-triggered-at")))
+    triggered = _time(headers.get("x-shopify-triggered-at"))
+    return Delivery(webhook_id, shop, topic, resource, triggered, payload=request)
 
 
 def _time(value: str | None) -> datetime | None:
@@ -102,29 +81,6 @@ def _time(value: str | None) -> datetime | None:
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
     except (ValueError, OverflowError):
         return None
-
-
-def store_delivery(conn: Connection, delivery: Delivery, now: datetime) -> bool:
-    """Store a delivery; False when it was stored before (a retry or a duplicate)."""
-    seen = conn.execute(
-        select(t.webhook_deliveries.c.id).where(
-            t.webhook_deliveries.c.webhook_id == delivery.webhook_id
-        )
-    ).first()
-    if seen:
-        return False
-    conn.execute(
-        t.webhook_deliveries.insert().values(
-            webhook_id=delivery.webhook_id,
-            shop=delivery.shop,
-            topic=delivery.topic,
-            resource_id=delivery.resource_id,
-            triggered_at=delivery.triggered_at,
-            received_at=now,
-            attempts=0,
-        )
-    )
-    return True
 
 
 @dataclass

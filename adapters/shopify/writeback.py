@@ -9,10 +9,8 @@ there), the metafield is set whole, and stock is set under the outbox item's ide
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, update
 
 from adapters.shopify import documents as doc
 from adapters.shopify.client import ShopifyClient
@@ -21,86 +19,21 @@ from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.domain import POStatus
 from connector.outbox import OutboxItem
+from connector.services.order_facts import order_status
 from connector.store import Database
 from connector.store import schema as t
-from connector.store.prior import this_database_id
 
 METAFIELD_NAMESPACE = "tandem"
 METAFIELD_KEY = "purchase_orders"
 
 
-def shop_order(conn: Connection, order_id: int) -> Any:
-    """The order's id in the shop (`external_id`) and its name, for the calls and messages."""
-    return conn.execute(
-        select(t.orders.c.external_id, t.orders.c.name).where(t.orders.c.id == order_id)
-    ).one()
-
-
-# A PO that ended keeps its own status on the orders it served (a supplier's refusal).
-ENDED = frozenset({POStatus.CANCELLED.value, POStatus.REJECTED.value})
-
-
-def purchase_orders_of(conn: Connection, order_id: int) -> list[dict[str, Any]]:
-    """What the `tandem.purchase_orders` metafield says about one order: every PO that serves
-    or served it. A PO the order's lines have left (an edit, a cancellation, a refusal) is
-    listed as cancelled for this order, with no lines, unless the whole PO ended."""
-    po, pl, a, ol, s, link = (
-        t.purchase_orders,
-        t.po_lines,
-        t.allocations,
-        t.order_lines,
-        t.suppliers,
-        t.po_orders,
-    )
-    heads = conn.execute(
-        select(po.c.id, po.c.number, po.c.status, po.c.mode, po.c.expected_at, s.c.name)
-        .join(link, link.c.po_id == po.c.id)
-        .join(s, s.c.id == po.c.supplier_id)
-        .where(link.c.order_id == order_id, po.c.number.is_not(None))
-        .order_by(po.c.number)
-    ).all()
-    if not heads:
-        return []
-    held: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for po_id, sku, units in conn.execute(
-        select(pl.c.po_id, ol.c.sku, a.c.quantity)
-        .join(a, a.c.po_line_id == pl.c.id)
-        .join(ol, ol.c.id == a.c.order_line_id)
-        .where(ol.c.order_id == order_id, pl.c.po_id.in_([h.id for h in heads]))
-    ):
-        if units > 0:
-            held[po_id][sku] += units
-    tracking: dict[int, list[str]] = defaultdict(list)
-    for po_id, numbers in conn.execute(
-        select(t.shipments.c.po_id, t.shipments.c.tracking_numbers).where(
-            t.shipments.c.po_id.in_([h.id for h in heads])
-        )
-    ):
-        tracking[po_id].extend(numbers)
-    return [
-        {
-            "number": h.number,
-            "supplier": h.name,
-            "status": h.status if held[h.id] or h.status in ENDED else POStatus.CANCELLED.value,
-            "mode": h.mode,
-            "eta": h.expected_at.date().isoformat() if h.expected_at and held[h.id] else None,
-            "lines": [{"sku": sku, "quantity": units} for sku, units in held[h.id].items()],
-            "tracking": tracking[h.id],
-        }
-        for h in heads
-    ]
-
-
 async def write_order_status(
     db: Database, client: ShopifyClient, config: TandemConfig, item: OutboxItem
 ) -> None:
-    order_id = int(item.payload["order_id"])
-    with db.read() as conn:
-        order = shop_order(conn, order_id)
-        pos = purchase_orders_of(conn, order_id)
-        database = this_database_id(conn)
-    if not pos:
+    status = order_status(db, int(item.payload["order_id"]))
+    if status is None:
         return
+    order, pos = status.order, status.purchase_orders
     subject = f"order {order.name}"
     tags = [p["number"] for p in pos]
     template = config.store.status_tag
@@ -125,11 +58,7 @@ async def write_order_status(
         "namespace": METAFIELD_NAMESPACE,
         "key": METAFIELD_KEY,
         "type": "json",
-        # Each entry names this database: PO numbers repeat across databases, and another one
-        # serving the same shop must tell its POs from ours (connector.fences).
-        "value": json.dumps(
-            [{**p, "database": database} if database else p for p in pos], separators=(",", ":")
-        ),
+        "value": json.dumps(pos, separators=(",", ":")),  # each entry naming this database
     }
     data = await client.execute(doc.METAFIELDS_SET, {"metafields": [metafield]})
     check(data.get("metafieldsSet"), "metafieldsSet", subject)

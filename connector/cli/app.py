@@ -1,4 +1,5 @@
-"""The `tandem` application: command groups wired together."""
+"""The `tandem` application: command groups wired together, each installed platform's own
+(`tandem orders`, `tandem shopify`, …) among them."""
 
 from __future__ import annotations
 
@@ -12,15 +13,15 @@ from connector.cli import (
     db_cmd,
     demo_cmd,
     exceptions_cmd,
-    orders,
     plan,
     po,
     portal_cmd,
     run_cmd,
-    shopify_cmd,
+    serve_cmd,
     stock,
     supplier_cmd,
 )
+from connector.platforms import registered
 
 app = typer.Typer(
     name="tandem",
@@ -30,18 +31,20 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(config_cmd.app, name="config")
-app.add_typer(orders.app, name="orders")
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(stock.app, name="stock")
 app.add_typer(po.app, name="po")
 app.add_typer(exceptions_cmd.app, name="exceptions")
 app.add_typer(db_cmd.app, name="db")
-app.add_typer(shopify_cmd.app, name="shopify")
 app.add_typer(supplier_cmd.app, name="supplier")
 app.add_typer(dashboard_cmd.app, name="dashboard")
 app.add_typer(portal_cmd.app, name="portal")
 plan.register(app)
-app.command("serve")(shopify_cmd.serve_command)
+app.command("serve")(serve_cmd.serve_command)
 app.command("run")(run_cmd.run_command)
 app.command("demo")(demo_cmd.demo_command)
 app.command("backfill")(backfill.backfill_command)
+
+for _platform in registered().values():
+    for _group, _commands in _platform.commands().items():
+        app.add_typer(_commands, name=_group)

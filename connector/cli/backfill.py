@@ -16,21 +16,25 @@ from connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
     JsonOption,
+    ShopOption,
     console,
     errors,
     fail,
     get_config,
     get_database,
+    one_shop,
     print_json,
     reported,
 )
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.domain import Order
+from connector.platforms import Capability, storefront
 from connector.services.backfill import BackfillReport, backfill
+from connector.services.polling import unreadable
 from connector.store import Database
 from connector.store.exceptions import NewException
-from connector.sync import FILE_SHOP, SyncReport, sync_inputs
+from connector.sync import SyncReport, sync_inputs
 
 
 def parse_since(value: str, timezone: str) -> datetime:
@@ -56,27 +60,16 @@ def read_orders(
 ) -> tuple[str, list[Order], list[NewException], list[str]]:
     """(shop, orders updated since `since`, exceptions for the unreadable, problems); a dry
     run checks that this database serves the shop without marking the shop as its own."""
-    if config.store.platform == "shopify":
-        from adapters.shopify.identity import claim_shop
-        from adapters.shopify.orders import orders_since, unreadable
-        from adapters.shopify.sync import make_client, shop_key
+    shop = storefront(config)
 
-        async def fetch() -> tuple[list[Order], list[tuple[str, str]]]:
-            async with make_client(config) as client:
-                await claim_shop(client, db, config, utcnow(), mark=not dry_run)
-                return await orders_since(client, config, since)
+    async def fetch() -> tuple[list[Order], list[tuple[str, str]]]:
+        async with shop.session(db) as session:
+            if Capability.CLAIM in shop.capabilities:
+                await session.claim(utcnow(), mark=not dry_run)
+            return await session.orders_since(since)
 
-        shop = shop_key(config)
-        orders, problems = asyncio.run(fetch())
-        return shop, orders, unreadable(shop, problems), [p for _, p in problems]
-    from adapters.file import read_orders_file
-
-    path = config.store.orders_file
-    if path is None:
-        fail("store.orders_file is not set: there are no orders to backfill")
-    parsed = read_orders_file(path)
-    recent = [o for o in parsed.orders if o.updated_at >= since]
-    return FILE_SHOP, recent, [], [f"{path}: {p}" for p in parsed.problems]
+    orders, problems = asyncio.run(fetch())
+    return shop.shop, orders, unreadable(shop.shop, problems), [p for _, p in problems]
 
 
 def backfill_command(
@@ -88,14 +81,16 @@ def backfill_command(
     ] = False,
     config_path: ConfigOption = DEFAULT_CONFIG,
     as_json: JsonOption = False,
+    shop_name: ShopOption = None,
 ) -> None:
     """Plan the orders updated since DATE (older than the first poll), fences included.
 
     Changed catalogues and stock files are imported first, as `tandem sync` does; with
     --dry-run the orders, the plan and its PO lines are then shown and rolled back."""
-    config = get_config(config_path)
+    whole = get_config(config_path)
+    config = one_shop(whole, shop_name)
     start = parse_since(since, config.timezone)
-    db = get_database(config)
+    db = get_database(whole)
     with reported():
         # What the plan stands on, as `tandem sync` has it: changed catalogues and stock.
         inputs = SyncReport()

@@ -37,6 +37,10 @@ ConfigOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ShopOption = Annotated[
+    str | None,
+    typer.Option("--shop", help="The shop (as `tandem config check` names it), with several."),
+]
 DEFAULT_CONFIG = Path("tandem.yaml")
 
 
@@ -77,9 +81,8 @@ def get_database(config: TandemConfig) -> Database:
     with reported():
         db = open_database(config.database_url)
         with db.write() as conn:
-            identity.ensure(
-                conn, config.store.platform, config.store.shop_name, utcnow(), db.describe()
-            )
+            shops = [(store.platform, store.shop_name) for store in config.stores]
+            identity.ensure_all(conn, shops, utcnow(), db.describe())
         return db
 
 
@@ -101,22 +104,47 @@ def is_terminal() -> bool:
     return console.is_terminal and not os.environ.get("CI")
 
 
+def one_shop(config: TandemConfig, name: str | None) -> TandemConfig:
+    """The configuration as the shop named by --shop reads it; with one shop, that one."""
+    names = [store.shop_name for store in config.stores]
+    if name is None:
+        if len(names) == 1:
+            return config
+        fail(f"several shops are configured ({', '.join(names)}): name one with --shop", code=2)
+    for shop in config.shops():
+        if shop.store.shop_name == name.strip().lower():
+            return shop
+    fail(f"--shop {name!r} is not a configured shop (configured: {', '.join(names)})", code=2)
+
+
+def check_shops(config: TandemConfig, db: Database) -> None:
+    """`check_shop` for every configured shop."""
+    for shop in config.shops():
+        check_shop(shop, db)
+
+
 def check_shop(config: TandemConfig, db: Database, *, adopt: bool = False) -> None:
-    """Ask the shop whether this database serves it (and, the first time, say so there):
-    refuse with one line when another database does. When the shop cannot be asked now,
-    carry on: each job asks again before it touches the shop."""
-    from adapters.shopify.errors import ShopifyError
-    from adapters.shopify.identity import claim_shop
-    from adapters.shopify.sync import make_client
+    """Ask the shop (`config.store`) whether this database serves it (and, the first time, say
+    so there): refuse with one line when another database does. When the shop cannot be asked
+    now, carry on: each job asks again before it touches the shop. A platform that keeps no
+    such record on the shop has nothing to ask."""
+    from connector.platforms import Capability, storefront
+    from connector.store.identity import IdentityError
+
+    shop = storefront(config)
+    if Capability.CLAIM not in shop.capabilities:
+        return
 
     async def claim() -> None:
-        async with make_client(config) as client:
-            await claim_shop(client, db, config, utcnow(), adopt=adopt)
+        async with shop.session(db) as session:
+            await session.claim(utcnow(), adopt=adopt)
 
     with reported():
         try:
             asyncio.run(claim())
-        except ShopifyError as exc:
+        except IdentityError:
+            raise
+        except TandemError as exc:
             if adopt:
                 raise
-            errors.print(f"could not ask the shop which database serves it: {exc}", markup=False)
+            errors.print(f"could not ask {shop.shop} which database serves it: {exc}", markup=False)

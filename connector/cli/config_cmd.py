@@ -28,7 +28,8 @@ def check(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
         raise typer.Exit(2)
     console.print(f"[green]{config_path}: configuration is valid[/green]", highlight=False)
     console.print(f"database: {database_of(config.database_url)}", highlight=False)
-    console.print(f"shop: {config.store.shop_name} ({config.store.platform})", highlight=False)
+    for store in config.stores:
+        console.print(f"shop: {store.shop_name} ({store.platform})", highlight=False)
     console.print(
         f"default mode {config.rules.default_mode} · strategy"
         f" {config.rules.supplier_strategy} · quantity basis {config.rules.quantity_basis}",
@@ -78,7 +79,11 @@ def channel_problems(config: TandemConfig) -> list[str]:
 
 def missing_files(config: TandemConfig) -> list[str]:
     """The files the configuration reads that are not there (yet): each would fail later."""
-    named = [("store.orders_file", config.store.orders_file)]
+    several = len(config.stores) > 1
+    named = [
+        (f"stores[{i}].orders_file" if several else "store.orders_file", store.orders_file)
+        for i, store in enumerate(config.stores)
+    ]
     named.append(("warehouse.stock_file", config.warehouse.stock_file))
     named.extend((f"supplier {s.id}: catalogue.path", s.catalogue.path) for s in config.suppliers)
     return [f"{key}: {path} does not exist" for key, path in named if path and not path.exists()]

@@ -7,12 +7,15 @@ import typer
 from connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
+    ShopOption,
     check_shop,
     console,
     fail,
     get_config,
     get_database,
+    one_shop,
 )
+from connector.platforms import Capability, can
 
 app = typer.Typer(help="The state database.", no_args_is_help=True)
 
@@ -26,13 +29,16 @@ def upgrade(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
 
 
 @app.command("adopt-shop")
-def adopt_shop(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
+def adopt_shop(config_path: ConfigOption = DEFAULT_CONFIG, shop: ShopOption = None) -> None:
     """Make this database the one that serves the configured shop, after the database that
     served it was lost for good. Orders that database handled stay fenced: the shop still
     names their POs, so they are not ordered again."""
-    config = get_config(config_path)
-    if config.store.platform != "shopify":
-        fail("only a Shopify shop names the database that serves it; nothing to adopt")
+    config = one_shop(get_config(config_path), shop)
+    if not can(config, Capability.CLAIM):
+        fail(
+            f"a {config.store.platform} shop does not name the database that serves it;"
+            " nothing to adopt"
+        )
     db = get_database(config)
     check_shop(config, db, adopt=True)
     console.print(f"{config.store.shop_name} is now served by {db.describe()}", highlight=False)

@@ -89,7 +89,7 @@ def sync_command(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
                 f"{len(report.stock.not_stocked)} SKU(s) are not stocked at the stock push"
                 f" location, so their stock is not pushed: {shown}"
                 + (f" and {more} more" if more > 0 else "")
-                + "; stock them there in Shopify or change store.stock_push.location",
+                + "; stock them there in the shop or change store.stock_push.location",
                 style="yellow",
                 highlight=False,
                 markup=False,

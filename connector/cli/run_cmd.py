@@ -9,7 +9,7 @@ import typer
 from connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
-    check_shop,
+    check_shops,
     get_config,
     get_database,
     reported,
@@ -47,6 +47,5 @@ def run_command(
     with reported():
         sock = process.listen(config.daemon.host, config.daemon.port)
     db = get_database(config)
-    if config.store.platform == "shopify":
-        check_shop(config, db)
+    check_shops(config, db)
     raise typer.Exit(process.end(process.run(run_daemon(config, db, sock=sock))))

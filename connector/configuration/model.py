@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -49,10 +50,39 @@ class StockPushConfig(Section):
     continue_selling_back_to_back: bool = False
 
 
+class ShopRules(Section):
+    """A shop's own reading of the mode (`stores[].rules`); unset keys: the top-level rules."""
+
+    default_mode: Mode | None = None
+    mode_properties: list[str] | None = None
+    mode_tags: dict[str, Mode] | None = None
+    mode_metafield: str | None = None
+
+    @field_validator("mode_tags")
+    @classmethod
+    def _lower_tags(cls, value: dict[str, Mode] | None) -> dict[str, Mode] | None:
+        return None if value is None else {k.strip().lower(): v for k, v in value.items()}
+
+
 class StoreConfig(Section):
-    platform: Literal["shopify", "file"] = "file"
+    # The platform the shop runs on: one of the installed platforms (`connector.platforms`).
+    platform: str = "file"
     shop_url: str | None = None
     access_token: SecretStr | None = None
+    # How Tandem gets its Admin API token (adapters/shopify/auth.py): `token`, the permanent
+    # `access_token` of a legacy custom app; `client_credentials`, the Dev Dashboard app's
+    # client id and secret exchanged for a token that lasts a day (an app of the merchant's
+    # own organisation, installed on their shop); `oauth`, an app installed with `tandem
+    # shopify connect --oauth`, whose offline token (and refresh token) Tandem keeps in its
+    # database. Unset: `client_credentials` when the app's client id or secret is set and
+    # access_token is not, else `token` (adapters.shopify.auth.auth_mode).
+    auth: Literal["token", "client_credentials", "oauth"] | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    # Encrypts the tokens Tandem keeps in its database; unset: derived from client_secret.
+    # Changing it (or the secret) only makes the stored token unreadable: client credentials
+    # fetch a new one, an OAuth install needs `tandem shopify connect --oauth` again.
+    token_key: SecretStr | None = None
     webhook_secret: SecretStr | None = None
     # Accepted as well while a webhook secret is being rotated.
     previous_webhook_secret: SecretStr | None = None
@@ -68,8 +98,20 @@ class StoreConfig(Section):
     # fulfillmentCreate tells the customer about drop-ship tracking.
     notify_customer: bool = True
     stock_push: StockPushConfig = Field(default_factory=StockPushConfig)
+    # For a REST platform with API keys (WooCommerce: adapters/woocommerce/): the consumer key
+    # and secret, sent as HTTPS basic auth, or in the query string only if query_string_auth
+    # (for servers that strip the Authorization header); the order completed once suppliers
+    # shipped every line (complete_when_shipped); and where tracking goes besides the
+    # customer note: `shipment_tracking`, the Shipment Tracking extension's order meta.
+    consumer_key: str | None = None
+    consumer_secret: SecretStr | None = None
+    query_string_auth: bool = False
+    complete_when_shipped: bool = False
+    tracking_meta: Literal["shipment_tracking", "none"] = "none"
     # For the file platform: the JSON file `tandem sync` reads orders from.
     orders_file: ConfigPath | None = None
+    # How this shop's orders name their mode, where it differs from the top-level `rules`.
+    rules: ShopRules | None = None
     # Only orders in one of these financial states are planned.
     planned_financial_statuses: list[str] = Field(
         default_factory=lambda: ["paid", "partially_paid", "partially_refunded", "authorized"]
@@ -80,22 +122,29 @@ class StoreConfig(Section):
     def _lower(cls, value: list[str]) -> list[str]:
         return [v.strip().lower() for v in value]
 
-    @field_validator("api_version")
+    @field_validator("platform")
     @classmethod
-    def _version_name(cls, value: str) -> str:
-        # ShopifyAPI knows how Shopify names its versions: "unstable", or a release YYYY-MM.
-        # Releases come out each quarter, so only four months name one.
-        from shopify.api_version import ApiVersion, VersionNotFoundError
+    def _installed(cls, value: str) -> str:
+        from connector.platforms import UnknownPlatform, platform
 
         try:
-            version = ApiVersion.coerce_to_version(value)
-        except VersionNotFoundError:
-            version = None
-        if version is None or (version.stable and value[5:] not in ("01", "04", "07", "10")):
-            raise ValueError(
-                f"{value!r} is not a Shopify API version (a quarterly release YYYY-01, -04,"
-                " -07 or -10, e.g. 2026-07; or unstable)"
-            )
+            platform(value)
+        except UnknownPlatform as exc:
+            raise ValueError(str(exc).removeprefix("store.platform ")) from None
+        return value
+
+    @field_validator("*")
+    @classmethod
+    def _platform_field(cls, value: Any, info: ValidationInfo) -> Any:
+        """Each key as the configured platform reads it (a Shopify API version, say)."""
+        from connector.platforms import platform
+
+        name = info.data.get("platform")
+        if name is None or info.field_name == "platform":
+            return value
+        problem = platform(name).field_problem(info.field_name or "", value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("shop_url")
@@ -107,9 +156,7 @@ class StoreConfig(Section):
         if "://" not in value:
             value = f"https://{value}"
         if not re.match(r"^https?://[^/\s]+$", value):
-            raise ValueError(
-                f"{value!r} is not a shop address (e.g. https://my-shop.myshopify.com)"
-            )
+            raise ValueError(f"{value!r} is not a shop address (e.g. https://shop.example.com)")
         return value
 
     @field_validator("status_tag")
@@ -123,18 +170,18 @@ class StoreConfig(Section):
 
     @property
     def shop_name(self) -> str:
-        """The shop as Tandem names it in its tables and messages: its host
-        (my-shop.myshopify.com), or "file" for the orders file."""
-        if self.platform == "file" or self.shop_url is None:
-            return "file"
-        return self.shop_url.split("://", 1)[-1]
+        """The shop as Tandem names it in its tables and messages (its host, for instance)."""
+        from connector.platforms import platform
+
+        return platform(self.platform).shop_name(self)
 
     @model_validator(mode="after")
     def _platform_needs(self) -> StoreConfig:
-        if self.platform == "shopify":
-            missing = [k for k in ("shop_url", "access_token") if getattr(self, k) is None]
-            if missing:
-                raise ValueError(f"platform shopify needs {' and '.join(missing)}")
+        from connector.platforms import platform
+
+        missing = platform(self.platform).missing(self)
+        if missing:
+            raise ValueError("; ".join(missing))
         return self
 
 
@@ -291,6 +338,9 @@ class SupplierConfig(SupplierPaperwork):
     drop_ship_fee: Decimal = Field(default=Decimal(0), ge=0)
     currency: Currency | None = None
     consolidate: bool = True
+    # With several shops (`stores`): one PO for the orders of every shop (each order's shop
+    # named on it), instead of one per shop.
+    consolidate_shops: bool = False
     transport: Transport = Field(default_factory=lambda: ManualTransport(type="manual"))
     # A send whose outcome is unknown (a crash after sending): `hold` raises an exception for
     # a person; `resend` sends again (same Message-ID / Idempotency-Key). Channels that can
@@ -363,6 +413,11 @@ class TandemConfig(Section):
     po_number_prefix: str = Field(default="PO-", max_length=20)
     po_number_digits: int = Field(default=5, ge=1, le=12)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    # Several shops in one Tandem (an agency's): each with its own platform, credentials,
+    # webhook secret, stock location and mode rules; suppliers and catalogues are shared.
+    # `store:` is a list of one; after loading, `stores` always lists every shop and `store`
+    # is the first (in `for_shop`, the one in hand).
+    stores: list[StoreConfig] = Field(default_factory=list)
     smtp: SmtpConfig | None = None
     warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
@@ -372,6 +427,9 @@ class TandemConfig(Section):
     portal: PortalConfig = Field(default_factory=PortalConfig)
     inbox: InboxConfig | None = None  # where suppliers' replies arrive
     company: CompanyConfig | None = None  # us on the PO paperwork; unset: the warehouse
+    # Where a customer's data is exported when the store asks for it on their behalf
+    # (connector.services.privacy); unset: `privacy` beside the configuration file.
+    privacy_folder: ConfigPath = Field(default="privacy", validate_default=True)
 
     _check_tz = field_validator("timezone")(check_timezone)
 
@@ -384,6 +442,50 @@ class TandemConfig(Section):
                 raise ValueError(f"supplier id {supplier.id!r} is used twice")
             seen.add(supplier.id)
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_or_many(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("stores") is not None:
+            stores, store = data["stores"], data.get("store")
+            if not stores:
+                raise ValueError("stores: list at least one shop")
+            if store is not None and isinstance(stores, list) and len(stores) == 1:
+                # Both, as a loaded one-shop configuration dumps itself: `store` is the shop.
+                return {k: v for k, v in data.items() if k != "stores"}
+            if store is not None and not (isinstance(stores, list) and store in stores):
+                raise ValueError("give store (one shop) or stores (a list of shops), not both")
+            data = {k: v for k, v in data.items() if k != "store"}
+        return data
+
+    @model_validator(mode="after")
+    def _every_shop(self) -> TandemConfig:
+        if not self.stores:
+            self.stores = [self.store]
+        else:
+            self.store = self.stores[0]
+        seen: dict[str, int] = {}
+        for index, store in enumerate(self.stores):
+            name = store.shop_name
+            if name in seen:
+                raise ValueError(
+                    f"stores[{index}]: the shop {name} is listed already (stores[{seen[name]}])"
+                )
+            seen[name] = index
+        return self
+
+    def for_shop(self, store: StoreConfig) -> TandemConfig:
+        """This configuration as one shop's work reads it: `store` is that shop, and `rules`
+        carry its own overrides (`stores` still lists every shop)."""
+        rules = self.rules
+        if store.rules is not None:
+            overrides = store.rules.model_dump(exclude_none=True)
+            rules = rules.model_copy(update=overrides)
+        return self.model_copy(update={"store": store, "rules": rules})
+
+    def shops(self) -> list[TandemConfig]:
+        """One configuration per shop (`for_shop`), in the order listed."""
+        return [self.for_shop(store) for store in self.stores]
 
     @model_validator(mode="after")
     def _smtp_for_email(self) -> TandemConfig:

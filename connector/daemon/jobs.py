@@ -2,30 +2,23 @@
 
 Every job records its last success (for /healthz) and counts its runs (for /metrics); a
 failing job logs why and the next run tries again. Database-heavy steps run in a thread so the
-web server keeps answering webhooks meanwhile. Polling a shop takes an advisory lock, so with
-several replicas one polls while the others skip.
+web server keeps answering webhooks meanwhile. Each configured shop has jobs of its own
+(`connector.daemon.shop_jobs`), reached through the storefront port (`connector.platforms`): a
+job its platform cannot do has nothing to do, and one shop's failure is its own. Planning,
+dispatch and the suppliers' side are shared by every shop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.deliveries import process_deliveries
-from adapters.shopify.identity import claim_shop
-from adapters.shopify.orders import poll_orders
-from adapters.shopify.stock import plan_stock_push
-from adapters.shopify.sync import make_client, shop_key
-from adapters.shopify.throttle import Throttle
-from adapters.shopify.worker import perform_store_writes
 from adapters.suppliers import make_channel
 from adapters.suppliers.email.replies import read_inbox
 from adapters.suppliers.sftp.answer_poll import read_sftp_answers
@@ -34,6 +27,7 @@ from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.daemon import metrics
 from connector.daemon.logs import bound, customer_data, customer_values, get_logger
+from connector.daemon.shop_jobs import ShopJobs
 from connector.errors import TemporaryError
 from connector.health import Checks, Failure
 from connector.services.dispatch import Outcome, dispatch
@@ -42,15 +36,13 @@ from connector.services.supplier_answers import raise_unconfirmed
 from connector.services.supplier_status import poll_supplier_status
 from connector.store import Database
 from connector.store import schema as t
-from connector.sync import SyncReport, sync_feed, sync_file_orders, sync_inputs
+from connector.sync import SyncReport, sync_feed, sync_inputs
 
 log = get_logger("tandem.jobs")
 
 # How far back the slow full pass reads orders again. Orders the shop had before this
 # database's first run are fenced by what the shop says about them (services.plan).
 RECONCILE_WINDOW = timedelta(days=7)
-# How often a running daemon checks again that the shop names this database (seconds).
-RECLAIM_SHOP = 600.0
 
 # How each outcome of a PO message is logged: level and event.
 OUTCOME_LINES = {
@@ -99,13 +91,14 @@ class Jobs:
         self.worker = worker or outbox.worker_name()
         self.health = Health()
         self.checks = Checks()  # what fails right now: exceptions, /healthz, the gauge
-        self.shopify = config.store.platform == "shopify"
+        self.shops = {
+            work.name: work
+            for work in (
+                ShopJobs(db, shop, self.worker, self._report_checks) for shop in config.shops()
+            )
+        }
         self.stopping = False  # set on SIGTERM: loops stop taking new items
         self.running: set[str] = set()  # the jobs under way now
-        # One bucket per shop, shared by every job's client: jobs run side by side.
-        self.throttle = Throttle()
-        self._waits_reported = 0.0
-        self._claimed_at: float | None = None  # when the shop last said it is ours (monotonic)
 
     def health_report(self, names: Iterable[str]) -> dict[str, Any]:
         """What /healthz adds: when this process started, what fails now, each job's last
@@ -147,47 +140,38 @@ class Jobs:
         await self._check(f"job:{name}", None)
         log.debug("job done", job=name, seconds=round(time.perf_counter() - started, 3))
 
-    @asynccontextmanager
-    async def shopify_client(self) -> AsyncIterator[ShopifyClient]:
-        """A client for one job, paced by the shop's shared bucket; the time waited for it since
-        the last report goes to /metrics."""
-        async with make_client(self.config, throttle=self.throttle) as client:
-            if self._claimed_at is None or time.monotonic() - self._claimed_at > RECLAIM_SHOP:
-                # Another database may have adopted the shop since: then nothing more is done.
-                await claim_shop(client, self.db, self.config, utcnow())
-                self._claimed_at = time.monotonic()
-            try:
-                yield client
-            finally:
-                waited = self.throttle.stats.waited_seconds
-                metrics.throttle_waits.inc(waited - self._waits_reported)
-                self._waits_reported = waited
-
     # -- the jobs ------------------------------------------------------------------------------
 
-    async def poll_orders(self) -> None:
-        if not self.shopify:
-            result = SyncReport()
-            await asyncio.to_thread(sync_file_orders, self.db, self.config, utcnow(), result)
-            await self._report_checks(result.checked, result.failing)
-            self._count_orders(result.orders.created + result.orders.updated)
-            for problem in result.problems + result.failures:
-                log.warning("order not read", problem=problem)
-            return
-        await self._poll_shop()
+    def job_name(self, job: str, shop: str) -> str:
+        """A shop's job as scheduled and reported: `poll_orders`, or with several shops
+        `poll_orders:shop.example.com`."""
+        return job if len(self.shops) == 1 else f"{job}:{shop}"
 
-    async def webhooks(self) -> None:
-        if not self.shopify:
-            return
-        shop = shop_key(self.config)
-        with bound(shop=shop):
-            async with self.shopify_client() as client:
-                report = await process_deliveries(self.db, client, self.config, shop, utcnow())
-            for problem in report.problems:  # each names its order or delivery
-                log.warning("webhook order not read", problem=problem)
-        self._count_orders(report.ingest.created + report.ingest.updated)
-        if report.ingest.created or report.ingest.updated:
+    def shop(self, name: str | None = None) -> ShopJobs:
+        """The named shop's jobs; unset, the first shop's."""
+        return self.shops[name] if name is not None else next(iter(self.shops.values()))
+
+    async def poll_orders(self, shop: str | None = None) -> None:
+        work = self.shop(shop)
+        with bound(shop=work.name):
+            await work.poll_orders()
+
+    async def webhooks(self, shop: str | None = None) -> None:
+        work = self.shop(shop)
+        with bound(shop=work.name):
+            stored = await work.webhooks()
+        if stored:
             await self.plan()
+
+    async def store_writes(self, shop: str | None = None) -> None:
+        work = self.shop(shop)
+        with bound(shop=work.name):
+            await work.store_writes()
+
+    async def stock_push(self, shop: str | None = None) -> None:
+        work = self.shop(shop)
+        with bound(shop=work.name):
+            await work.stock_push()
 
     async def catalogues(self) -> None:
         report = SyncReport()
@@ -246,18 +230,6 @@ class Jobs:
         await asyncio.to_thread(self._log_outcomes, report.outcomes)
         await self._report_checks(*channel_checks(report.outcomes))
 
-    async def store_writes(self) -> None:
-        """Write-backs to the shop (order status, fulfillments, stock), a job of its own: a
-        shop that throttles Tandem, with a backlog of hundreds of write-backs after a
-        restart, never holds up the next PO to a supplier (and a supplier that does not
-        answer never holds up the shop's write-backs)."""
-        if not self.shopify:
-            return
-        async with self.shopify_client() as client:
-            work = await perform_store_writes(self.db, client, self.config, worker=self.worker)
-        for failure in work.failed:
-            log.error("store write-back failed", error=failure)
-
     async def supplier_status(self) -> None:
         for line in await poll_supplier_status(
             self.db, self.config, utcnow(), channels=make_channel
@@ -293,46 +265,20 @@ class Jobs:
         for line in report.failures:
             log.error("supplier answers not read", error=line)
 
-    async def stock_push(self) -> None:
-        if not (self.shopify and self.config.store.stock_push.enabled):
-            return
-        async with self.shopify_client() as client:
-            plan = await plan_stock_push(
-                self.db, client, self.config, shop_key(self.config), utcnow()
-            )
-            await perform_store_writes(self.db, client, self.config, worker=self.worker)
-        if plan.changed:
-            log.info("stock pushed", changed=plan.changed, calls=plan.queued_calls)
-
     async def reconcile(self) -> None:
-        """The slow full pass: webhooks and polls may both have missed something."""
-        if self.shopify:
-            await self._poll_shop(since=utcnow() - RECONCILE_WINDOW)
+        """The slow full pass: webhooks and polls may both have missed something. Each shop's
+        poll succeeds or fails on its own (its check says so); then everything is planned."""
+        since = utcnow() - RECONCILE_WINDOW
+        for name, shop in self.shops.items():
+
+            async def poll(shop: ShopJobs = shop) -> None:
+                await shop.poll_orders(since=since)
+
+            with bound(shop=name):
+                await self.guarded(f"reconcile:{name}", poll)
         await self.plan(everything=True)
 
     # -- helpers -------------------------------------------------------------------------------
-
-    async def _poll_shop(self, since: datetime | None = None) -> None:
-        """Poll the shop's orders, unless another replica is polling it right now: the
-        advisory lock lets one poller per shop in at a time (PostgreSQL; SQLite has one
-        process per database anyway)."""
-        shop = shop_key(self.config)
-        with self.db.try_lock(f"poll:{shop}") as held:
-            if not held:
-                log.debug("another replica polls this shop", shop=shop)
-                return
-            # Both lines are written while the lock is held: together they say when.
-            log.debug("polling orders", shop=shop)
-            try:
-                async with self.shopify_client() as client:
-                    report = await poll_orders(
-                        self.db, client, self.config, shop, utcnow(), since=since
-                    )
-            finally:
-                log.debug("polling over", shop=shop)
-        self._count_orders(report.ingest.created + report.ingest.updated)
-        for problem in report.problems:
-            log.warning("order not read", problem=problem)
 
     async def _report_checks(self, covered: Sequence[str], failing: Sequence[Failure]) -> None:
         if covered or failing:
@@ -344,11 +290,6 @@ class Jobs:
             await self._report_checks([check], [failure] if failure else [])
         except Exception as exc:
             log.error("check not recorded", check=check, error=f"{type(exc).__name__}: {exc}")
-
-    def _count_orders(self, count: int) -> None:
-        if count:
-            metrics.orders_ingested.inc(count)
-            log.info("orders stored", count=count)
 
     def _log_outcomes(self, outcomes: Sequence[Outcome]) -> None:
         """One line per PO message, counted per supplier. A supplier's answer may quote the

@@ -19,7 +19,7 @@ from connector.store import schema as t
 registry = CollectorRegistry()
 
 orders_ingested = Counter(
-    "tandem_orders_ingested_total", "Orders stored new or changed", registry=registry
+    "tandem_orders_ingested_total", "Orders stored new or changed", ["shop"], registry=registry
 )
 lines_planned = Counter("tandem_lines_planned_total", "Order lines planned", registry=registry)
 pos_released = Counter("tandem_pos_released_total", "POs released", registry=registry)
@@ -35,8 +35,15 @@ outbox_oldest = Gauge(
 )
 exceptions_open = Gauge("tandem_exceptions_open", "Open exceptions", registry=registry)
 throttle_waits = Counter(
-    "tandem_shopify_throttle_wait_seconds_total",
-    "Seconds spent waiting for Shopify's cost bucket",
+    "tandem_store_throttle_wait_seconds_total",
+    "Seconds spent waiting for the shop's rate limit",
+    ["platform", "shop"],
+    registry=registry,
+)
+deprecated_calls = Counter(
+    "tandem_platform_deprecated_calls_total",
+    "Platform answers saying the call uses something the platform has deprecated",
+    ["platform", "operation"],
     registry=registry,
 )
 webhook_latency = Histogram(

@@ -49,16 +49,25 @@ WEB_SHUTDOWN_SECONDS = 5  # open HTTP connections get this long to finish
 
 def schedule(scheduler: AsyncIOScheduler, jobs: Jobs, config: TandemConfig) -> None:
     every = config.daemon.intervals
+
+    def each_shop(job: str, interval: timedelta) -> list[tuple[str, Any, timedelta]]:
+        """The job once per shop, each on its own: one shop's failure is its own."""
+        step = getattr(jobs, job)
+        return [
+            (jobs.job_name(job, shop), functools.partial(step, shop), interval)
+            for shop in jobs.shops
+        ]
+
     plan: list[tuple[str, Any, timedelta]] = [
-        ("poll_orders", jobs.poll_orders, every.poll_orders),
-        ("webhooks", jobs.webhooks, every.poll_orders),
+        *each_shop("poll_orders", every.poll_orders),
+        *each_shop("webhooks", every.poll_orders),
         ("catalogues", jobs.catalogues, every.catalogues),
         ("plan", jobs.plan, every.plan),
         ("dispatch", jobs.dispatch, every.dispatch),
         # Write-backs to the shop, as often as dispatch but never in its way (see the job).
-        ("store_writes", jobs.store_writes, every.dispatch),
+        *each_shop("store_writes", every.dispatch),
         ("supplier_status", jobs.supplier_status, every.supplier_status),
-        ("stock_push", jobs.stock_push, every.stock_push),
+        *each_shop("stock_push", every.stock_push),
         ("reconcile", jobs.reconcile, every.reconcile),
     ]
     if config.inbox is not None:  # the suppliers' email replies
@@ -115,9 +124,10 @@ async def run_daemon(config: TandemConfig, db: Database, *, sock: socket.socket)
     loop = asyncio.get_running_loop()
 
     def wake_webhooks() -> None:
-        job = None if jobs.stopping else scheduler.get_job("webhooks")
-        if job is not None:
-            job.modify(next_run_time=utcnow())
+        for shop in () if jobs.stopping else jobs.shops:
+            job = scheduler.get_job(jobs.job_name("webhooks", shop))
+            if job is not None:
+                job.modify(next_run_time=utcnow())
 
     async def on_delivery() -> None:  # on the web server's loop: the scheduler lives on ours
         loop.call_soon_threadsafe(wake_webhooks)

@@ -21,7 +21,7 @@ from connector.routing import ChoiceRules, ModeRules
 from connector.services.changes import ChangeReason, request_changes
 from connector.services.release import customer_addresses, release_due, warehouse_ship_to
 from connector.services.store_updates import po_ids_of_lines, queue_status_updates, writes_back
-from connector.services.suppliers import supplier_terms, sync_suppliers
+from connector.services.suppliers import replan_waiting, supplier_terms, sync_suppliers
 from connector.store import Database
 from connector.store import schema as t
 from connector.store.events import Event, record
@@ -98,6 +98,13 @@ def fence_rules(conn: Connection, config: TandemConfig) -> FenceRules:
 def plan_lines(
     conn: Connection, config: TandemConfig, now: datetime, *, everything: bool = False
 ) -> PlanSummary:
+    if not everything:
+        # A changed line can free supply (a shrunk order credits what its released PO
+        # holds): lines of the same SKUs waiting on a planning exception look again.
+        flagged = select(t.order_lines.c.sku).where(t.order_lines.c.needs_planning).distinct()
+        skus = [sku for (sku,) in conn.execute(flagged)]
+        if skus:
+            replan_waiting(conn, skus)
     lines = load_lines(conn, everything=everything, fences=fence_rules(conn, config))
     if not lines:
         return PlanSummary()
@@ -115,6 +122,10 @@ def plan_lines(
             free_stock=free,
             open_po_lines=open_po,
             committed=committed,
+            separate_shops=len(config.stores) > 1,
+            shop_mode_rules={
+                shop.store.shop_name: planning_rules(shop)[0] for shop in config.shops()
+            },
         )
     )
     summary = apply_plan(conn, config, lines, result, now)
@@ -187,6 +198,7 @@ def apply_plan(
             order_id=alloc.order_id if per_order else None,
             currency=currency,
             ship_to=addresses.get(alloc.order_id) if alloc.mode is Mode.DROP_SHIP else warehouse,
+            shop=alloc.shop,
         )
     drafts = draft_ids(conn, specs, now) if specs else {}
     wanted = {(drafts[a.group_key], a.offer.supplier_sku): a.offer for a in result.allocations}

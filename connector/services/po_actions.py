@@ -149,60 +149,64 @@ def cancel(
     who: str = "cli",
     first: First | None = None,
 ) -> ActionResult:
-    po, pl, a, ol = t.purchase_orders, t.po_lines, t.allocations, t.order_lines
     with db.write() as conn:
         db.lock(conn, "planner")
         if first is not None:
             first(conn)
-        po_id = find_po(conn, reference)
-        head = conn.execute(select(po).where(po.c.id == po_id)).one()
-        name = head.number or f"draft-{po_id}"
-        if head.status in (
-            POStatus.CANCELLED.value,
-            POStatus.RECEIVED.value,
-            POStatus.SHIPPED.value,
-        ):
-            raise ConflictError(f"{name} is {head.status}; it cannot be cancelled")
-        line_ids = select(pl.c.id).where(pl.c.po_id == po_id)
-        served = select(a.c.order_line_id).where(a.c.po_line_id.in_(line_ids))
-        # The orders it served are planned again (another supplier may have the goods).
-        conn.execute(update(ol).where(ol.c.id.in_(served)).values(needs_planning=True))
-        content = po_revisions.contents(conn, [po_id], cancelled=True)[po_id]
-        sent = head.number is not None and not _withdrawn(conn, config, head, who, now)
-        revision = head.revision + 1 if sent else head.revision
-        conn.execute(
-            update(po)
-            .where(po.c.id == po_id)
-            .values(
-                status=POStatus.CANCELLED.value, cancelled_at=now, updated_at=now, revision=revision
-            )
+        return cancel_po(conn, config, find_po(conn, reference), now, who)
+
+
+def cancel_po(
+    conn: Connection, config: TandemConfig, po_id: int, now: datetime, who: str
+) -> ActionResult:
+    """Cancel one PO in the caller's transaction, which holds the planner's lock."""
+    po, pl, a, ol = t.purchase_orders, t.po_lines, t.allocations, t.order_lines
+    head = conn.execute(select(po).where(po.c.id == po_id)).one()
+    name = head.number or f"draft-{po_id}"
+    if head.status in (
+        POStatus.CANCELLED.value,
+        POStatus.RECEIVED.value,
+        POStatus.SHIPPED.value,
+    ):
+        raise ConflictError(f"{name} is {head.status}; it cannot be cancelled")
+    line_ids = select(pl.c.id).where(pl.c.po_id == po_id)
+    served = select(a.c.order_line_id).where(a.c.po_line_id.in_(line_ids))
+    # The orders it served are planned again (another supplier may have the goods).
+    conn.execute(update(ol).where(ol.c.id.in_(served)).values(needs_planning=True))
+    content = po_revisions.contents(conn, [po_id], cancelled=True)[po_id]
+    sent = head.number is not None and not _withdrawn(conn, config, head, who, now)
+    revision = head.revision + 1 if sent else head.revision
+    conn.execute(
+        update(po)
+        .where(po.c.id == po_id)
+        .values(
+            status=POStatus.CANCELLED.value, cancelled_at=now, updated_at=now, revision=revision
         )
-        queue_status_updates(conn, config, [po_id], now)
-        conn.execute(a.delete().where(a.c.po_line_id.in_(line_ids)))
-        if sent:
-            po_revisions.withdraw_stopped(
-                conn,
-                po_id,
-                f"superseded: {name} cancelled by {who}; the cancellation tells the supplier",
-                who,
-                now,
-            )
-            po_revisions.add_revision(
-                conn,
-                po_id,
-                head.number,
-                head.supplier_id,
-                revision,
-                [{"po_line_id": None, "kind": "cancel_po", "reason": f"cancelled by {who}"}],
-                content,
-                now,
-            )
-        message = f"{name} cancelled by {who}" + (
-            "; a cancellation is queued for the supplier" if sent else ""
+    )
+    queue_status_updates(conn, config, [po_id], now)
+    conn.execute(a.delete().where(a.c.po_line_id.in_(line_ids)))
+    if sent:
+        po_revisions.withdraw_stopped(
+            conn,
+            po_id,
+            f"superseded: {name} cancelled by {who}; the cancellation tells the supplier",
+            who,
+            now,
         )
-        record(
-            conn, [Event("po.cancelled", message, po_id=po_id, supplier_id=head.supplier_id)], now
+        po_revisions.add_revision(
+            conn,
+            po_id,
+            head.number,
+            head.supplier_id,
+            revision,
+            [{"po_line_id": None, "kind": "cancel_po", "reason": f"cancelled by {who}"}],
+            content,
+            now,
         )
+    message = f"{name} cancelled by {who}" + (
+        "; a cancellation is queued for the supplier" if sent else ""
+    )
+    record(conn, [Event("po.cancelled", message, po_id=po_id, supplier_id=head.supplier_id)], now)
     return ActionResult(name, message)
 
 

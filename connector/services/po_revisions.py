@@ -59,16 +59,22 @@ def contents(
                         "pack_size": r.pack_size,
                     }
                 )
-        for po_id, name in conn.execute(
-            select(pl.c.po_id, o.c.name)
+        served: dict[int, list[tuple[str, str]]] = {}
+        for po_id, name, shop in conn.execute(
+            select(pl.c.po_id, o.c.name, o.c.shop)
             .join(a, a.c.po_line_id == pl.c.id)
             .join(ol, ol.c.id == a.c.order_line_id)
             .join(o, o.c.id == ol.c.order_id)
             .where(pl.c.po_id.in_(part))
             .distinct()
-            .order_by(pl.c.po_id, o.c.name)
+            .order_by(pl.c.po_id, o.c.name, o.c.shop)
         ):
-            found[po_id]["orders"].append(name)
+            served.setdefault(po_id, []).append((name, shop))
+        for po_id, orders in served.items():
+            # A PO for the orders of several shops (a supplier consolidating across shops)
+            # names each order's shop: order numbers repeat between shops.
+            several = len({shop for _, shop in orders}) > 1
+            found[po_id]["orders"] = [f"{n} ({s})" if several else n for n, s in orders]
     return found
 
 

@@ -6,7 +6,8 @@ Each effect has a stable dedupe key, so a replayed release or shipment queues no
   PO holds for the order, so an order whose lines left a PO hears of it too.
 - `store.fulfillment`: a drop-ship shipment's tracking as a fulfillment; one per shipment and
   order.
-Only the Shopify platform writes back; for the `file` platform nothing is queued.
+Only a shop whose platform takes write-backs gets them queued (for the `file` platform
+nothing is), each marked with its shop: every shop's worker performs its own.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, func, select
 
 from connector.configuration import TandemConfig
 from connector.outbox import Effect, enqueue
+from connector.platforms import Capability, shops_that_can
 from connector.store import schema as t
 from connector.store.planning_input import chunks
 
@@ -29,7 +31,23 @@ KINDS = (ORDER_STATUS, FULFILLMENT, STOCK, CONTINUE_SELLING)
 
 
 def writes_back(config: TandemConfig) -> bool:
-    return config.store.platform == "shopify"
+    """Whether any configured shop's platform takes order status and shipments."""
+    return bool(shops_that_can(config, Capability.WRITE_BACK))
+
+
+def _shops_of(conn: Connection, config: TandemConfig, order_ids: Collection[int]) -> dict[int, str]:
+    """Order id -> its shop, for the orders of shops that take write-backs. With one shop
+    configured, every order is that shop's (whatever name an older version stored it under)."""
+    writing = shops_that_can(config, Capability.WRITE_BACK)
+    if len(config.stores) == 1:
+        return {order_id: shop for order_id in order_ids for shop in writing}
+    o = t.orders
+    found: dict[int, str] = {}
+    for part in chunks(sorted(set(order_ids))):
+        for order_id, shop in conn.execute(select(o.c.id, o.c.shop).where(o.c.id.in_(part))):
+            if shop in writing:
+                found[order_id] = shop
+    return found
 
 
 def link_orders(conn: Connection, po_ids: Collection[int], now: datetime) -> None:
@@ -114,6 +132,8 @@ def queue_status_updates(
     }
     link_orders(conn, states, now)
     units = _units_served(conn, states)
+    served = served_orders(conn, states)
+    shops = _shops_of(conn, config, {o for orders in served.values() for o in orders})
     effects = [
         Effect(
             ORDER_STATUS,
@@ -121,9 +141,11 @@ def queue_status_updates(
             f":{units.get((po_id, order_id), 0)}",
             {"order_id": order_id},
             po_id=po_id,
+            shop=shops[order_id],
         )
-        for po_id, orders in sorted(served_orders(conn, states).items())
+        for po_id, orders in sorted(served.items())
         for order_id in sorted(orders)
+        if order_id in shops
     ]
     return enqueue(conn, effects, now)
 
@@ -134,6 +156,7 @@ def queue_fulfillments(
     if not writes_back(config):
         return 0
     orders = {order for (_, order), units in _units_served(conn, [po_id]).items() if units > 0}
+    shops = _shops_of(conn, config, orders)
     return enqueue(
         conn,
         [
@@ -142,8 +165,10 @@ def queue_fulfillments(
                 f"{FULFILLMENT}:{shipment_id}:{order_id}",
                 {"shipment_id": shipment_id, "order_id": order_id},
                 po_id=po_id,
+                shop=shops[order_id],
             )
             for order_id in sorted(orders)
+            if order_id in shops
         ],
         now,
     )

@@ -27,6 +27,7 @@ def supplier_terms(config: TandemConfig) -> dict[str, SupplierTerms]:
             priority=s.priority,
             drop_ship_fee=s.drop_ship_fee,
             consolidate=s.consolidate,
+            across_shops=s.consolidate_shops,
         )
         for s in config.suppliers
     }

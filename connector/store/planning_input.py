@@ -62,6 +62,7 @@ def load_lines(
             o.c.customer,
             o.c.address_key,
             o.c.prior_handling,
+            o.c.shop,
         )
         .join(o, o.c.id == ol.c.order_id)
         .order_by(o.c.created_at, o.c.id, ol.c.position)
@@ -85,6 +86,7 @@ def load_lines(
             held=tuple(held.get(r.id, ())),
             supplier_override=r.supplier_override,
             fence=fenced.get(r.id),
+            shop=r.shop,
         )
         for r in rows
     ]
@@ -108,6 +110,7 @@ def load_held(conn: Connection, line_ids: Sequence[int]) -> dict[int, list[Held]
                 po.c.mode,
                 po.c.ship_to_key,
                 po.c.status,
+                po.c.shop,
             )
             .select_from(
                 a.outerjoin(pl, pl.c.id == a.c.po_line_id).outerjoin(po, po.c.id == pl.c.po_id)
@@ -137,6 +140,7 @@ def _held(r: Any) -> Held:
         offer_key=(r.supplier_id, r.supplier_sku),
         mode=Mode(r.mode),
         ship_to_key=r.ship_to_key,
+        po_shop=r.shop,
     )
 
 
@@ -243,6 +247,7 @@ def load_open_po_lines(conn: Connection, skus: Iterable[str]) -> dict[str, list[
                 pl.c.id,
                 pl.c.po_id,
                 pl.c.sku,
+                po.c.shop,
                 (
                     pl.c.quantity * pl.c.pack_size
                     - pl.c.received_units
@@ -260,7 +265,7 @@ def load_open_po_lines(conn: Connection, skus: Iterable[str]) -> dict[str, list[
         )
         for r in rows:
             if r.free > 0:
-                result[r.sku].append(OpenPOLine(r.id, r.po_id, r.sku, int(r.free)))
+                result[r.sku].append(OpenPOLine(r.id, r.po_id, r.sku, int(r.free), r.shop))
     return result
 
 

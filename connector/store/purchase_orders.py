@@ -28,6 +28,7 @@ class DraftSpec:
     order_id: int | None
     currency: str
     ship_to: dict[str, Any] | None
+    shop: str | None = None  # the shop whose orders it serves; None: any
 
 
 def draft_ids(conn: Connection, specs: Mapping[str, DraftSpec], now: datetime) -> dict[str, int]:
@@ -54,6 +55,7 @@ def draft_ids(conn: Connection, specs: Mapping[str, DraftSpec], now: datetime) -
                 "order_id": specs[k].order_id,
                 "currency": specs[k].currency,
                 "ship_to": specs[k].ship_to,
+                "shop": specs[k].shop,
                 "revision": 0,
                 "opened_at": now,
                 "updated_at": now,

@@ -172,6 +172,9 @@ purchase_orders = Table(
     Column("mode", String(20), nullable=False),
     Column("status", String(24), nullable=False),
     Column("group_key", String(400), nullable=False),
+    # The shop whose orders the PO serves; None: any (one shop, or a supplier configured to
+    # consolidate across shops, whose PO then names each order's shop).
+    Column("shop", String(255)),
     Column("ship_to_key", String(32), nullable=False),
     Column("ship_to", JSON),
     Column("order_id", ForeignKey("orders.id")),
@@ -326,6 +329,9 @@ outbox = Table(
     Column("last_error", Text),
     Column("po_id", ForeignKey("purchase_orders.id", ondelete="SET NULL")),
     Column("supplier_id", String(64)),
+    # The shop a write-back goes to (None: a message to a supplier); each shop's worker takes
+    # only its own, so one shop that fails holds up no other.
+    Column("shop", String(255)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime),
     Index("ix_outbox_due", "status", "next_attempt_at"),
@@ -356,6 +362,22 @@ store_identity = Table(
     Column("first_run_at", UTCDateTime, nullable=False),
 )
 
+# The Admin API token of a shop Tandem reaches as an app (client credentials, OAuth): kept so
+# a restart reuses a token still valid. `sealed` holds the access and refresh tokens encrypted
+# (adapters/shopify/token_store.py); what is readable here is no secret.
+shop_tokens = Table(
+    "shop_tokens",
+    metadata,
+    Column("shop", String(255), primary_key=True),
+    Column("client_id", String(255), primary_key=True),
+    Column("grant_type", String(32), nullable=False),  # client_credentials, authorization_code, ...
+    Column("scope", Text, nullable=False),
+    Column("sealed", Text, nullable=False),
+    Column("obtained_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),  # null: the token does not expire
+    Column("refresh_expires_at", UTCDateTime),
+)
+
 shop_cursors = Table(
     "shop_cursors",
     metadata,
@@ -379,7 +401,20 @@ webhook_deliveries = Table(
     Column("processed_at", UTCDateTime),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
+    # What a privacy request says (whom it is about, which orders), for the topics whose body
+    # is their content; once answered only its ids are kept (connector.services.privacy).
+    Column("payload", JSON),
     Index("ix_webhook_deliveries_pending", "processed_at", "id"),
+)
+
+# Shops whose work is stopped: Tandem was uninstalled from the shop (as its platform confirmed).
+# The jobs that talk to such a shop skip it until a claim succeeds again (store.shop_stops).
+shop_stops = Table(
+    "shop_stops",
+    metadata,
+    Column("shop", String(255), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("stopped_at", UTCDateTime, nullable=False),
 )
 
 shop_inventory = Table(

@@ -1,45 +1,37 @@
-"""The Starlette application: `POST /webhooks/shopify`, `GET /healthz`, `GET /metrics` and the
+"""The Starlette application: `POST /webhooks/{platform}`, `GET /healthz`, `GET /metrics` and the
 dashboard (`connector.web.dashboard`), as both `tandem serve` and `tandem run` serve it.
 
-The webhook route does the least work that makes a delivery safe — verify, store (with the
-Shopify adapter's helpers) — and answers 200 at once; reading the order and planning happen
-after the response (`on_delivery`), so Shopify's 5-second timeout is never at risk.
+The webhook route does the least work that makes a delivery safe — find the shop it is for,
+verify and check with the platform's webhook door (`connector.platforms`), store — and answers
+200 at once; reading the
+order and planning happen after the response (`on_delivery`), so a platform's delivery timeout
+(seconds) is never at risk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 from starlette.applications import Starlette
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.shopify.webhooks import Delivery, parse_delivery, store_delivery, verify
-from connector.clock import utcnow
 from connector.configuration import TandemConfig
 from connector.daemon import metrics
-from connector.daemon.logs import bound, get_logger
+from connector.daemon.logs import get_logger
 from connector.portal.routes import portal_routes
 from connector.store import Database
-from connector.web.bounded import read_bounded, too_large
 from connector.web.dashboard import dashboard_routes
 from connector.web.limits import RequestLimits
+from connector.web.webhook_route import OnDelivery, webhook_endpoint
 
 log = get_logger("tandem.web")
-
-OnDelivery = Callable[[], Awaitable[None]]
-
-
-def _claimed(value: str | None) -> str | None:
-    return value if value is None or len(value) <= 100 else value[:100] + "…"
 
 
 def create_app(
@@ -50,48 +42,7 @@ def create_app(
     health: Callable[[], dict[str, Any]] | None = None,
 ) -> Starlette:
     """The web app. `health` adds the daemon's job times to /healthz."""
-    secrets = [s for s in (config.store.webhook_secret, config.store.previous_webhook_secret) if s]
-    max_body = config.daemon.max_webhook_bytes
-
-    def store(delivery: Delivery) -> bool:
-        try:
-            with db.write() as conn:
-                return store_delivery(conn, delivery, utcnow())
-        except IntegrityError:
-            return False  # the same delivery stored a moment ago by a concurrent request
-
-    async def shopify_webhook(request: Request) -> Response:
-        with metrics.webhook_latency.time():
-            return await receive(request)
-
-    async def receive(request: Request) -> Response:
-        headers = request.headers
-        # As the sender claims until the signature is checked (cut short, for the log's
-        # sake); ids only, never the body.
-        with bound(
-            webhook_id=_claimed(headers.get("x-shopify-webhook-id")),
-            topic=_claimed(headers.get("x-shopify-topic")),
-            shop=_claimed(headers.get("x-shopify-shop-domain")),
-        ):
-            body = await read_bounded(request, max_body)
-            if body is None:
-                log.warning("webhook refused: body too large", limit=max_body)
-                return too_large(max_body)
-            if not secrets:
-                log.warning("webhook refused: store.webhook_secret is not set")
-                return PlainTextResponse("webhooks are not configured", status_code=401)
-            if not verify(body, headers.get("x-shopify-hmac-sha256"), secrets):
-                log.warning("webhook refused: bad signature")
-                return PlainTextResponse("invalid signature", status_code=401)
-            delivery = parse_delivery(dict(headers), body)
-            if isinstance(delivery, str):
-                log.warning("webhook refused", reason=delivery)
-                return PlainTextResponse(delivery, status_code=400)
-            new = await run_in_threadpool(store, delivery)
-            with bound(order=delivery.resource_id):
-                log.info("webhook stored" if new else "webhook already stored")
-        task = BackgroundTask(on_delivery) if new and on_delivery else None
-        return PlainTextResponse("ok" if new else "duplicate", background=task)
+    webhook = webhook_endpoint(config, db, on_delivery)
 
     async def healthz(_: Request) -> Response:
         def check() -> None:
@@ -117,7 +68,7 @@ def create_app(
 
     return Starlette(
         routes=[
-            Route("/webhooks/shopify", shopify_webhook, methods=["POST"]),
+            Route("/webhooks/{platform}", webhook, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", prometheus, methods=["GET"]),
             *dashboard_routes(config, db),

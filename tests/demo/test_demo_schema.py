@@ -93,6 +93,9 @@ def _compare_inputs(
         if theirs.deprecation_reason:
             problems.append(f"{where}: {name} is deprecated in Shopify's schema")
     for name, theirs in real.items():
+        # A deprecated one stays out (it may not be here either way); Tandem never sends it.
+        if theirs.deprecation_reason:
+            continue
         if name not in demo and (_required(theirs) or default_of(theirs) is not None):
             problems.append(f"{where}: {name} ({theirs.type}) is missing; Shopify's has it")
 

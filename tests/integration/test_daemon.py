@@ -96,7 +96,8 @@ def test_webhook_to_email_and_tags_then_a_clean_stop(
         [message] = recorder.messages()
         assert "PO-00001" in message["Subject"]
         wait_for(lambda: "PO-00001" in shopify_standin.order_tags(order), 30, "the order tag", log)
-        waited = ("tandem_shopify_throttle_wait_seconds_total", ())
+        shop = (("platform", "shopify"), ("shop", shopify_standin.url.split("://")[1]))
+        waited = ("tandem_store_throttle_wait_seconds_total", shop)
         wait_for(lambda: metrics(port)[waited] > 0, 30, "a wait for Shopify's bucket", log)
         seen = metrics(port)
     finally:
@@ -107,7 +108,8 @@ def test_webhook_to_email_and_tags_then_a_clean_stop(
     assert seen[("tandem_pos_sent_total", (("supplier", "acme"),))] == 1
     assert ("tandem_pos_sent_total", (("supplier", "all"),)) not in seen
     # Stored once from the webhook; a poll may store it once more, changed by Tandem's tags.
-    assert seen[("tandem_orders_ingested_total", ())] in (1, 2)
+    served = (("shop", shopify_standin.url.split("://")[1]),)
+    assert seen[("tandem_orders_ingested_total", served)] in (1, 2)
     assert seen[("tandem_exceptions_open", ())] == 1  # GNOME
     assert seen[("tandem_job_runs_total", (("job", "poll_orders"), ("outcome", "ok")))] >= 1
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from adapters.shopify.sync import shopify_pass
 from adapters.suppliers import make_channel
 from connector.configuration import load_config
 from connector.store import Database
 from connector.store import schema as t
+from connector.sync import store_pass
 from tests.integration.shopify_support import config_data, tandem, write_config
 from tests.standin import ShopifyStandin
 
@@ -53,7 +53,7 @@ def test_an_order_changed_while_a_poll_runs_is_found_by_the_next_poll(
 
     merchant = MerchantDuringThePoll(shop)
     first = asyncio.run(
-        shopify_pass(tandem_db, load_config(config_path), transport=merchant, channels=make_channel)
+        store_pass(tandem_db, load_config(config_path), transport=merchant, channels=make_channel)
     )
     assert first.failures == []
     assert merchant.late_order is not None

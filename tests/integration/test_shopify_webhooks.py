@@ -19,12 +19,16 @@ from starlette.testclient import TestClient
 
 from adapters.shopify.deliveries import MAX_ATTEMPTS, process_deliveries
 from adapters.shopify.errors import ShopifyError
-from adapters.shopify.sync import ShopifyPass, shop_key, shopify_pass
+from adapters.shopify.sync import shop_key
 from adapters.suppliers import make_channel
 from connector.clock import utcnow
 from connector.configuration import TandemConfig, load_config
+from connector.platforms import Delivery, store_delivery
+from connector.services.polling import OrdersReport
 from connector.store import Database
 from connector.store import schema as t
+from connector.store.shop_stops import shop_stopped
+from connector.sync import SyncReport, store_pass
 from connector.web import create_app
 from tests.integration.shopify_support import (
     SECRET,
@@ -38,11 +42,9 @@ from tests.standin import ShopifyStandin
 from tests.standin.shopify import INVALID_TOKEN
 
 
-def after_webhooks(db: Database, config: TandemConfig) -> ShopifyPass:
+def after_webhooks(db: Database, config: TandemConfig) -> SyncReport:
     """What `tandem serve` runs once a webhook is answered: read, plan, send, write back."""
-    return asyncio.run(
-        shopify_pass(db, config, channels=make_channel, poll=False, push_stock=False)
-    )
+    return asyncio.run(store_pass(db, config, channels=make_channel, poll=False, push_stock=False))
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ def webhooks(config_file: Path, tandem_db: Database) -> Iterator[TestClient]:
     config = load_config(config_file)
 
     async def on_delivery() -> None:
-        await shopify_pass(tandem_db, config, channels=make_channel, poll=False, push_stock=False)
+        await store_pass(tandem_db, config, channels=make_channel, poll=False, push_stock=False)
 
     with TestClient(create_app(config, tandem_db, on_delivery=on_delivery)) as client:
         yield client
@@ -210,7 +212,46 @@ def receiver(config_file: Path, tandem_db: Database) -> Iterator[TestClient]:
         yield client
 
 
-def test_an_uninstall_is_recorded_although_its_revoked_token_stops_the_orders(
+def test_a_delivery_stored_for_another_shop_of_the_database_is_left_to_that_shop(
+    shop: ShopifyStandin, config_file: Path, tandem_db: Database, receiver: TestClient
+) -> None:
+    tandem("sync", "--config", str(config_file))
+    order = shop.add_order([("SPADE", 2)])
+    deliver(receiver, shop, "orders/create", order, times=1)
+    # A second shop served from the same database, whose deliveries its own pass reads.
+    loaded = load_config(config_file)
+    other = loaded.store.model_copy(update={"shop_url": "https://other-shop.myshopify.com"})
+    config = loaded.model_copy(update={"stores": [loaded.store, other]})
+    theirs = [
+        Delivery("wh-theirs", other.shop_name, "orders/create", order, None),
+        Delivery(
+            "wh-theirs-redact",
+            other.shop_name,
+            "customers/redact",
+            None,
+            None,
+            payload={"shop_domain": other.shop_name, "customer": {"id": 1}},
+        ),
+    ]
+    with tandem_db.write() as conn:
+        for delivery in theirs:
+            assert store_delivery(conn, delivery, utcnow())
+
+    async def one_pass() -> OrdersReport:
+        async with client_for(shop) as client:
+            return await process_deliveries(tandem_db, client, config, shop_key(config), utcnow())
+
+    report = asyncio.run(one_pass())
+
+    seen = deliveries(tandem_db)
+    assert seen[f"wh-orders/create-{order}"][0]  # this shop's own is read
+    assert planned(tandem_db)["orders"] == 1
+    assert seen["wh-theirs"] == (False, 0, None)  # the other's waits, untouched
+    assert seen["wh-theirs-redact"] == (False, 0, None)
+    assert not [p for p in report.problems if "other-shop" in p]
+
+
+def test_an_uninstall_stops_the_shops_work_until_the_app_is_installed_again(
     shop: ShopifyStandin, config_file: Path, tandem_db: Database, receiver: TestClient
 ) -> None:
     tandem("sync", "--config", str(config_file))
@@ -222,19 +263,37 @@ def test_an_uninstall_is_recorded_although_its_revoked_token_stops_the_orders(
         body, headers = shop.webhook_request(topic, payload, SECRET, webhook_id=f"wh-{topic}")
         assert receiver.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
 
-    # Uninstalling revoked the token: Shopify answers the check and the order read with 401.
+    # Uninstalling revoked the token: Shopify answers the check with 401.
     shop.answer_next("AppInstalled", 401, {"errors": INVALID_TOKEN})
-    shop.answer_next("OrdersById", 401, {"errors": INVALID_TOKEN})
     config = load_config(config_file)
+    shop.clear_requests()
     result = after_webhooks(tandem_db, config)
-    assert any("Shopify refused the access token" in f for f in result.failures)
 
     [uninstalled] = [e for e in exceptions(config_file) if e["kind"] == "app_uninstalled"]
     assert "uninstalled from tandem-test.myshopify.com" in uninstalled["message"]
+    with tandem_db.read() as conn:
+        assert shop_stopped(conn, shop_key(config))
     seen = deliveries(tandem_db)
     assert seen["wh-app/uninstalled"][0]  # done
     done, _, error = seen["wh-orders/create"]
-    assert not done and "HTTP 401" in error  # read once the app is installed again
+    assert not done and "read once it is installed again" in error
+    assert "OrdersById" not in shop.operations()  # no call made with a token known gone
+    assert any("installed again" in p for p in result.problems)
+
+    # While Shopify still refuses the token, a claim fails and the shop stays stopped.
+    shop.answer_next("ShopIdentity", 401, {"errors": INVALID_TOKEN})
+    after_webhooks(tandem_db, config)
+    with tandem_db.read() as conn:
+        assert shop_stopped(conn, shop_key(config))
+    assert not deliveries(tandem_db)["wh-orders/create"][0]
+
+    # Installed again: the claim succeeds, the stop is lifted and the waiting order read.
+    after_webhooks(tandem_db, config)
+    with tandem_db.read() as conn:
+        assert not shop_stopped(conn, shop_key(config))
+    assert deliveries(tandem_db)["wh-orders/create"][0]
+    assert planned(tandem_db)["orders"] == 1
+    assert not [e for e in exceptions(config_file) if e["kind"] == "app_uninstalled"]
 
 
 def test_an_uninstall_shopify_does_not_confirm_is_not_acted_on(
@@ -336,7 +395,7 @@ def test_the_web_app_answers_while_the_pass_after_a_webhook_waits_to_plan(
         async with httpx.AsyncClient(transport=transport, base_url="http://tandem") as web:
             started = time.monotonic()
             running = asyncio.create_task(
-                shopify_pass(tandem_db, config, channels=make_channel, poll=False, push_stock=False)
+                store_pass(tandem_db, config, channels=make_channel, poll=False, push_stock=False)
             )
             await asyncio.sleep(0.5)  # the pass is waiting for the planner's write by now
             answer = await web.get("/healthz")

@@ -281,3 +281,25 @@ def test_pack_sizes_round_the_consolidated_line(db: Database) -> None:
     assert (line["quantity"], line["units"]) == (3, 18)
     with db.read() as conn:
         assert conn.execute(select(func.count()).select_from(t.purchase_orders)).scalar() == 1
+
+
+def test_an_order_waiting_for_a_cancelled_orders_unit_gets_it_in_the_same_run(
+    db: Database,
+) -> None:
+    # acme had one SPADE; order #1 got it on a sent PO and order #2 found acme out of stock.
+    cfg = config()
+    offers(db, cfg, "acme", ("SPADE", "10", 1))
+    ingest(db, order(1, ("SPADE", 1)))
+    run_planner(db, cfg, T0)
+    send_everything(db, cfg)
+    ingest(db, order(2, ("SPADE", 1)))
+    run_planner(db, cfg, T0)
+    assert holdings(db) == {"1-1": 1}
+    with db.read() as conn:
+        assert [p["sku"] for p in list_exceptions(conn)] == ["SPADE"]
+    # Order #1 is cancelled: its unit is order #2's at once, without another change.
+    ingest(db, order(1, ("SPADE", 1), cancelled=True, version=1))
+    run_planner(db, cfg, T0)
+    assert holdings(db) == {"2-1": 1}
+    with db.read() as conn:  # what is left open is the cancellation for acme to confirm
+        assert [p["kind"] for p in list_exceptions(conn)] == ["po_change_requested"]

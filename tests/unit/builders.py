@@ -153,8 +153,16 @@ def apply_in_memory(data: PlanningInput, result: Plan) -> list[LineToPlan]:
                 ship_to_key=alloc.ship_to_key,
             )
         )
+    # A link to a PO line another line let go of lands on that PO line, as in the store: same
+    # PO, supplier and supplier SKU (so its units still count against the supplier's stock).
+    on_po_line = {h.po_line_id: h for ln in data.lines for h in ln.held if h.po_line_id}
     for link in result.links:
         kind = HoldKind.STOCK if link.po_line_id is None else HoldKind.RELEASED
+        source = on_po_line.get(link.po_line_id)
+        if source is not None:
+            linked = replace(source, id=next(_ids), kind=kind, units=link.units, received=0)
+            held[link.line_id].append(linked)
+            continue
         held[link.line_id].append(
             Held(
                 id=next(_ids),

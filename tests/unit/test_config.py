@@ -269,3 +269,62 @@ suppliers:
         in lines
     )
     assert "acme.csv does not exist" not in result.output
+
+
+def test_several_shops_are_listed_under_stores_each_checked_where_it_stands(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        """\
+stores:
+  - platform: shopify
+    shop_url: north.myshopify.com
+    access_token: a
+  - platform: woocommerce
+    shop_url: https://garden.example
+""",
+    )
+    assert f"{path}:5: stores[1]: platform woocommerce needs" in "\n".join(problems(path))
+    twice = write(
+        tmp_path,
+        """stores:
+  - {platform: shopify, shop_url: north.myshopify.com, access_token: a}
+  - {platform: shopify, shop_url: north.myshopify.com, access_token: b}
+""",
+    )
+    assert any(
+        "stores[1]: the shop north.myshopify.com is listed already (stores[0])" in line
+        for line in problems(twice)
+    )
+    both = write(
+        tmp_path,
+        "store: {platform: file}\n"
+        "stores:\n  - {platform: shopify, shop_url: north.myshopify.com, access_token: a}\n"
+        "  - {platform: shopify, shop_url: south.myshopify.com, access_token: b}\n",
+    )
+    assert any("give store (one shop) or stores" in line for line in problems(both))
+
+
+def test_each_shop_reads_the_top_level_rules_with_its_own_overrides(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+rules:
+  default_mode: back_to_back
+  mode_properties: [_fulfilment]
+stores:
+  - platform: file
+    orders_file: a.json
+  - platform: shopify
+    shop_url: north.myshopify.com
+    access_token: a
+    rules:
+      mode_properties: [_ship_from]
+""",
+    )
+    config = load_config(path)
+    assert [s.store.shop_name for s in config.shops()] == ["file", "north.myshopify.com"]
+    assert [s.rules.mode_properties for s in config.shops()] == [["_fulfilment"], ["_ship_from"]]
+    assert {s.rules.default_mode for s in config.shops()} == {"back_to_back"}
+    assert config.store.shop_name == "file"  # `store`: the first shop

@@ -5,17 +5,19 @@ cancellations, releases, replays of the planner) and checks after every planner 
 - no line holds more than it needs (invariant 2),
 - every line that needs supply is fully held or carries an exception saying why (invariant 1),
 - planning again without any change changes nothing.
+
+The named tests at the end state, in a merchant's words, cases the property once found.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from connector.domain import Mode, QuantityBasis, Strategy
-from connector.planning import HoldKind, LineToPlan, PlanningInput, plan
+from connector.domain import ExceptionKind, Mode, QuantityBasis, Strategy
+from connector.planning import Held, HoldKind, LineToPlan, PlanningInput, plan
 from tests.unit.builders import (
     apply_in_memory,
     facts,
@@ -107,6 +109,23 @@ def check(data: PlanningInput) -> list[LineToPlan]:
     basis=st.sampled_from(list(QuantityBasis)),
     default_mode=st.sampled_from(list(Mode)),
 )
+# A cancellation takes a unit off a released PO while another order waits for that supplier's
+# last unit: the unit must count as the supplier's stock again in the same run.
+@example(
+    offers=[
+        offer("s1", "A", "1", stock=None, pack=1, minimum=1),
+        offer("s1", "B", "1", stock=1, pack=1, minimum=1),
+    ],
+    events=[
+        ("add", {"quantity": 1, "sku": "B", "tags": (), "address": "x", "eligible": True}),
+        ("release",),
+        ("add", {"quantity": 1, "sku": "B", "tags": (), "address": "x", "eligible": True}),
+        ("cancel", 0),
+    ],
+    strategy=Strategy.PREFERRED,
+    basis=QuantityBasis.FULL,
+    default_mode=Mode.STOCK,
+)
 def test_invariants_hold_through_edits_and_replays(
     offers: list, events: list, strategy: Strategy, basis: QuantityBasis, default_mode: Mode
 ) -> None:
@@ -140,3 +159,80 @@ def test_invariants_hold_through_edits_and_replays(
             lines, offers, SUPPLIERS, default_mode=default_mode, strategy=strategy, basis=basis
         )
         lines = check(snapshot(lines, base))
+
+
+def _last_unit_sent_then_cancelled(
+    basis: QuantityBasis, waiting: list[LineToPlan]
+) -> tuple[PlanningInput, list[LineToPlan]]:
+    """s1 had one B in stock; order #1001 got it on a released PO; `waiting` orders came in
+    after and found s1 out of stock; now order #1001 is cancelled."""
+    offers = [offer("s1", "B", "1", stock=1)]
+
+    def snap(lines: list[LineToPlan]) -> PlanningInput:
+        return snapshot(lines, planning_input(lines, offers, SUPPLIERS, basis=basis))
+
+    lines = check(snap([line(1, 1, "B", line_facts=facts(order_tags=("b2b",)))]))
+    lines = release_all(lines)
+    lines = check(snap([*lines, *waiting]))
+    assert [holding(ln) for ln in lines] == [1] + [0] * len(waiting)
+    lines[0] = replace(lines[0], cancelled=True)
+    data = snap(lines)
+    return data, check(data)
+
+
+def test_a_cancelled_order_frees_its_supplier_stock_for_the_next_order_in_the_same_run() -> None:
+    # Ordering every unit (full basis): the unit comes off the sent PO and the waiting order
+    # is ordered at once, not one planner run later (a run that would see a change).
+    waiting = [line(2, 1, "B", line_facts=facts(order_tags=("b2b",)))]
+    data, lines = _last_unit_sent_then_cancelled(QuantityBasis.FULL, waiting)
+    result = plan(data)
+    assert [(s.line_id, s.new_units) for s in result.shrinks] == [(1, 0)]
+    assert [(a.line_id, a.offer.supplier_id, a.units) for a in result.allocations] == [(2, "s1", 1)]
+    assert result.problems == []
+    assert [holding(ln) for ln in lines] == [0, 1]
+
+
+def test_a_cancelled_orders_unit_on_a_sent_po_goes_to_the_next_order_and_is_not_sold_twice() -> (
+    None
+):
+    # Ordering only the shortfall: the waiting back-to-back order takes the unit already on
+    # its way; the drop-ship order behind it does not get it from the supplier's stock too.
+    waiting = [
+        line(2, 1, "B", line_facts=facts(order_tags=("b2b",))),
+        line(3, 1, "B", line_facts=facts(order_tags=("dropship",))),
+    ]
+    data, lines = _last_unit_sent_then_cancelled(QuantityBasis.SHORTFALL, waiting)
+    result = plan(data)
+    [link] = result.links
+    assert (link.line_id, link.units, link.po_line_id) == (2, 1, data.lines[0].held[0].po_line_id)
+    assert result.allocations == []
+    assert [(p.line_id, p.kind) for p in result.problems] == [(3, ExceptionKind.NO_STOCK)]
+    assert [holding(ln) for ln in lines] == [0, 1, 0]
+
+
+def test_units_on_a_rejected_po_are_not_counted_as_the_suppliers_stock_again() -> None:
+    # s1 has one B; order #1002's draft already speaks for it. Order #1001's PO was rejected
+    # (its allocation has no supplier any more): dropping it frees none of s1's stock.
+    offers = [offer("s1", "B", "1", stock=1)]
+    rejected = Held(
+        id=101,
+        kind=HoldKind.DRAFT,
+        units=1,
+        po_id=9,
+        po_line_id=90,
+        po_number="PO-9",
+        supplier_id=None,
+        offer_key=("s1", "s1-B"),
+        mode=Mode.BACK_TO_BACK,
+        ship_to_key="warehouse",
+    )
+    draft = replace(rejected, id=102, po_id=10, po_line_id=100, po_number=None, supplier_id="s1")
+    lines = [
+        line(1, 1, "B", held=(rejected,), line_facts=facts(order_tags=("b2b",))),
+        line(2, 1, "B", held=(draft,), line_facts=facts(order_tags=("b2b",))),
+    ]
+    data = replace(planning_input(lines, offers, SUPPLIERS), committed={("s1", "s1-B"): 1})
+    result = plan(data)
+    assert [(s.line_id, s.new_units) for s in result.shrinks] == [(1, 0)]
+    assert result.allocations == []
+    assert [(p.line_id, p.kind) for p in result.problems] == [(1, ExceptionKind.NO_STOCK)]

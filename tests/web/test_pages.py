@@ -11,15 +11,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, select
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from connector.catalogue.importer import import_catalogue
 from connector.clock import utcnow
 from connector.configuration import TandemConfig
+from connector.services.ingest import ingest_orders
 from connector.services.plan import run_planner
 from connector.services.shipments import ShippedLine, record_shipment
 from connector.store import Database
 from connector.store import schema as t
+from connector.web.dashboard import dashboard_routes
 from tests.store.helpers import ingest, offers, order
 from tests.web.conftest import log_in
 from tests.web.support import B2B, DROP, dashboard_config, held_send, seed
@@ -273,3 +276,39 @@ def test_po_numbers_with_slashes_and_long_lists_page(db: Database, client: TestC
     orders = client.get("/orders", params={"page": "2"}).text
     assert "page 2 of 2" in orders
     assert len(re.findall(r'<section class="order">', orders)) == 6
+
+
+def test_with_several_shops_orders_and_pos_filter_by_shop(db: Database) -> None:
+    shops = [
+        {"platform": "shopify", "shop_url": f"{name}.myshopify.com", "access_token": "x"}
+        for name in ("north", "south")
+    ]
+    cfg = dashboard_config(stores=shops, rules={"default_mode": "back_to_back"})
+    offers(db, cfg, "acme", ("SPADE", "10"))
+    with db.write() as conn:
+        ingest_orders(conn, "north.myshopify.com", [order(1001, ("SPADE", 1))], ["paid"], utcnow())
+        ingest_orders(conn, "south.myshopify.com", [order(2001, ("SPADE", 2))], ["paid"], utcnow())
+    assert run_planner(db, cfg, utcnow()).released == ["PO-00001", "PO-00002"]
+    app = Starlette(routes=dashboard_routes(cfg, db))
+    with TestClient(app, follow_redirects=False) as client:
+        log_in(client)
+        everything = text_of(client.get("/orders").text)
+        assert "#1001" in everything and "#2001" in everything
+        north = text_of(client.get("/orders", params={"shop": "north.myshopify.com"}).text)
+        assert "#1001" in north and "#2001" not in north
+        assert "north.myshopify.com ·" in north  # each order says its shop
+        south_pos = text_of(client.get("/pos", params={"shop": "south.myshopify.com"}).text)
+        assert "1 PO," in south_pos
+        [number] = re.findall(r"PO-\d+", south_pos)
+        with db.read() as conn:
+            served = conn.execute(
+                select(t.orders.c.shop)
+                .join(t.order_lines, t.order_lines.c.order_id == t.orders.c.id)
+                .join(t.allocations, t.allocations.c.order_line_id == t.order_lines.c.id)
+                .join(t.po_lines, t.po_lines.c.id == t.allocations.c.po_line_id)
+                .join(t.purchase_orders, t.purchase_orders.c.id == t.po_lines.c.po_id)
+                .where(t.purchase_orders.c.number == number)
+            ).scalars()
+            assert set(served) == {"south.myshopify.com"}
+        # A shop not configured filters nothing out (it is not one of the choices).
+        assert "#2001" in text_of(client.get("/orders", params={"shop": "elsewhere"}).text)

@@ -281,6 +281,18 @@ def fulfillment_create(ctx: Context, _root: Any, args: dict[str, Any], info: Inf
                     ["fulfillment"], "All fulfillment orders must belong to the same order."
                 )  # guess
             )
+        locations = list(dict.fromkeys(fo["_location"] for fo in fulfillment_orders))
+        if len(locations) > 1:
+            # Shopify's message, as merchants quote it (the Shopify developer community); the
+            # field as for its other fulfillmentCreate preconditions (recorded).
+            numbers = ", ".join(str(gid_parts(loc)[1]) for loc in locations)  # type: ignore[index]
+            return failed(
+                _user_error(
+                    ["fulfillment"],
+                    "All fulfillment orders must be assigned to a single location."
+                    f" Multiple locations with IDs [{numbers}] were found",
+                )
+            )
         if not wanted or any(store.objects[i]["remainingQuantity"] < q for i, q in wanted.items()):
             return failed(
                 _user_error(

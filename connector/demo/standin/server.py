@@ -22,8 +22,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+import connector.demo.standin.definitions
 import connector.demo.standin.mutations
 import connector.demo.standin.queries  # noqa: F401  (registers the read resolvers)
+from connector.demo.standin.apps import Apps, app_routes
 from connector.demo.standin.cost import MAX_QUERY_COST, Bucket, QueryCost
 from connector.demo.standin.errors import parse_error, validation_errors, variable_errors
 from connector.demo.standin.resolvers import Context, resolve_field, resolve_type
@@ -32,6 +34,9 @@ from connector.demo.standin.schema import schema_path as select_schema
 from connector.demo.standin.store import Store
 
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
+# What Shopify's X-Shopify-API-Deprecated-Reason header says of a request that uses a
+# deprecated field.
+DEPRECATION_DOCS = "https://shopify.dev/api/usage/versioning#deprecation-practices"
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 MAX_INPUT_ARRAY = 250
 
@@ -74,6 +79,7 @@ class Scripted:
     passthrough: bool = False  # only delay, then handle the request normally
     operation: str | None = None  # only for a request running this operation
     after_handling: bool = False  # handle the request, then answer this instead
+    skip: int = 0  # let this many requests running `operation` through first
 
 
 class Engine:
@@ -102,7 +108,11 @@ class Engine:
         self.throttle_status = throttle_status
         self.strict_deprecations = strict_deprecations
         self.allow_http_webhooks = allow_http_webhooks
+        # Sent as X-Shopify-API-Deprecated-Reason with every answer when set (otherwise only
+        # with answers to requests that use a deprecated field, as Shopify does).
+        self.deprecated_reason: str | None = None
         self.requests: list[RequestRecord] = []
+        self.apps = Apps()  # apps installed on the shop, and their tokens
         self.scripted: deque[Scripted] = deque()
         self.targeted: list[Scripted] = []  # scripted answers for one operation
         self.throttled = 0
@@ -132,6 +142,7 @@ class Engine:
             self.store = store
             self.bucket = Bucket(self.bucket.size, self.bucket.restore_rate, self.bucket.clock)
             self.requests.clear()
+            self.apps.clear()
             self.scripted.clear()
             self.targeted.clear()
             self.throttled = self.points_spent = self.points_requested = 0
@@ -157,6 +168,9 @@ class Engine:
             name = operation_name(payload)
             for index, scripted in enumerate(self.targeted):
                 if scripted.operation == name:
+                    if scripted.skip:
+                        scripted.skip -= 1
+                        return None
                     return self.targeted.pop(index)
         return None
 
@@ -379,7 +393,8 @@ def build_app(engine: Engine, token: str, api_version: str) -> Starlette:
                     with engine._lock:
                         engine.throttled += 1
                 return _scripted_response(scripted)
-        if request.headers.get("x-shopify-access-token") != token:
+        presented = request.headers.get("x-shopify-access-token")
+        if presented != token and not engine.apps.valid(presented):
             engine.record(RequestRecord(None, {}, None, version, 401, "unauthorized"))
             return JSONResponse({"errors": INVALID_TOKEN}, status_code=401)
         raw = await request.body()
@@ -406,9 +421,17 @@ def build_app(engine: Engine, token: str, api_version: str) -> Starlette:
             record.answer_lost = True
             return _scripted_response(targeted)
         headers = {"X-Shopify-API-Version": api_version, "X-Request-Id": str(uuid.uuid4())}
+        deprecated = engine.deprecated_reason or (DEPRECATION_DOCS if record.deprecated else None)
+        if deprecated:
+            headers["X-Shopify-API-Deprecated-Reason"] = deprecated
         return JSONResponse(body, status_code=status, headers=headers)
 
-    return Starlette(routes=[Route("/admin/api/{version}/graphql.json", graphql, methods=["POST"])])
+    return Starlette(
+        routes=[
+            Route("/admin/api/{version}/graphql.json", graphql, methods=["POST"]),
+            *app_routes(engine.apps),
+        ]
+    )
 
 
 def _is_throttled(body: dict[str, Any]) -> bool:

@@ -28,7 +28,8 @@ from typing import Any
 
 import httpx
 
-from connector.demo.standin import webhooks
+from connector.demo.standin import definitions, webhooks
+from connector.demo.standin.apps import Apps
 from connector.demo.standin.schema import API_VERSION, SchemaSource, schema_source
 from connector.demo.standin.server import (
     INVALID_TOKEN,
@@ -110,7 +111,8 @@ class ShopifyStandin:
 
     def configure(self, **settings: Any) -> ShopifyStandin:
         """Change engine settings of a running stand-in: bucket_size, restore_rate, clock,
-        max_query_cost, cost_model, throttle_status, strict_deprecations, allow_http_webhooks."""
+        max_query_cost, cost_model, throttle_status, strict_deprecations, allow_http_webhooks,
+        deprecated_reason (sent as X-Shopify-API-Deprecated-Reason with every answer)."""
         self.engine.configure(**settings)
         return self
 
@@ -160,6 +162,12 @@ class ShopifyStandin:
     @property
     def domain(self) -> str:
         return str(self.store.shop["myshopifyDomain"])
+
+    @property
+    def apps(self) -> Apps:
+        """Apps installed on the shop: `apps.add(client_id, client_secret, scopes=...)`, then
+        their tokens from /admin/oauth/access_token (see `apps.py`)."""
+        return self.engine.apps
 
     # -- talking to it ------------------------------------------------------------------------
 
@@ -262,11 +270,14 @@ class ShopifyStandin:
         lines: Sequence[Mapping[str, Any] | tuple[str, int] | str],
         **options: Any,
     ) -> str:
-        """An order (GID) with one OPEN fulfillment order holding every line.
+        """An order (GID) with one OPEN fulfillment order per location its lines are
+        assigned to (all at `location_id`, the shop location by default, unless a line names
+        its own).
 
         A line is `"SKU"`, `("SKU", quantity)` or a dict with `sku`, `quantity`, `price`,
         `title`, `name`, `variant_id`, `product_id`, `custom_attributes` ({key: value}),
-        `requires_shipping`; a SKU of a seeded variant links the variant and its product.
+        `requires_shipping`, `location_id`; a SKU of a seeded variant links the variant and its
+        product.
         Options: `name`, `customer` (GID or add_customer kwargs), `shipping_address`
         (MailingAddress fields), `financial_status`, `currency`, `tags`, `note`, `email`,
         `created_at`, `updated_at`, `custom_attributes`, `location_id`.
@@ -297,6 +308,22 @@ class ShopifyStandin:
 
     def add_webhook_subscription(self, topic: str, uri: str) -> str:
         return self.store.add_webhook_subscription(topic, uri)
+
+    def add_metafield_definition(
+        self,
+        owner_type: str,
+        namespace: str,
+        key: str,
+        type_: str,
+        *,
+        name: str | None = None,
+        pinned: bool = False,
+    ) -> str:
+        """A metafield definition (GID) as the merchant or another app made it."""
+        found = definitions.add_definition(
+            self.store, owner_type, namespace, key, type_, name=name, pinned=pinned
+        )
+        return str(found["id"])
 
     def freeze_time(self, at: datetime | str) -> None:
         """Timestamps the shop writes (createdAt, updatedAt...) from now on start at `at`."""
@@ -333,6 +360,24 @@ class ShopifyStandin:
     def metafield(self, owner_id: str, namespace: str, key: str) -> dict[str, Any] | None:
         return self.metafields(owner_id).get(f"{namespace}.{key}")
 
+    def metafield_definitions(self) -> list[dict[str, Any]]:
+        """Every metafield definition: id, ownerType, namespace, key, name, description, type,
+        pinnedPosition (None while unpinned)."""
+        with self.store.lock:
+            return [
+                {
+                    "id": d["id"],
+                    "ownerType": d["ownerType"],
+                    "namespace": d["namespace"],
+                    "key": d["key"],
+                    "name": d["name"],
+                    "description": d["description"],
+                    "type": d["type"]["name"],
+                    "pinnedPosition": d["pinnedPosition"],
+                }
+                for d in self.store.all("MetafieldDefinition")
+            ]
+
     def fulfillments(self, order_id: str) -> list[dict[str, Any]]:
         with self.store.lock:
             order = self.store.require(order_id, "Order")
@@ -358,6 +403,7 @@ class ShopifyStandin:
                         ],
                         "notify_customer": f["_notify_customer"],
                         "fulfillment_order_ids": list(f["_fulfillment_orders"]),
+                        "location_id": f["_location"],
                     }
                 )
             return out
@@ -380,7 +426,14 @@ class ShopifyStandin:
                             "remaining": foli["remainingQuantity"],
                         }
                     )
-                out.append({"id": fo_id, "status": fo["status"], "lines": lines})
+                out.append(
+                    {
+                        "id": fo_id,
+                        "status": fo["status"],
+                        "location_id": fo["_location"],
+                        "lines": lines,
+                    }
+                )
             return out
 
     def _item_id(self, sku_or_item_id: str) -> str:
@@ -543,26 +596,42 @@ class ShopifyStandin:
         *,
         headers: Mapping[str, str] | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
         """Answer the next `times` requests running `operation` (its name in the document)
-        with this instead of handling them; other requests are handled as usual."""
-        for _ in range(times):
+        with this instead of handling them, once `after` of them have been handled as usual;
+        other requests are handled as usual."""
+        for index in range(times):
             self.engine.targeted.append(
-                Scripted(status, body, dict(headers or {}), operation=operation)
+                Scripted(
+                    status,
+                    body,
+                    dict(headers or {}),
+                    operation=operation,
+                    skip=after if index == 0 else 0,
+                )
             )
 
     def lose_answer_next(
-        self, operation: str, status: int = 502, *, body: Any = None, times: int = 1
+        self,
+        operation: str,
+        status: int = 502,
+        *,
+        body: Any = None,
+        times: int = 1,
+        after: int = 0,
     ) -> None:
         """Handle the next `times` requests running `operation` (the write happens), then
-        answer `status` instead of the result, as when a gateway drops Shopify's answer."""
-        for _ in range(times):
+        answer `status` instead of the result, as when a gateway drops Shopify's answer; the
+        first `after` such requests are answered as usual."""
+        for index in range(times):
             self.engine.targeted.append(
                 Scripted(
                     status,
                     f"HTTP {status}".encode() if body is None else body,
                     operation=operation,
                     after_handling=True,
+                    skip=after if index == 0 else 0,
                 )
             )
 
@@ -618,4 +687,5 @@ DEFAULTS = {
     "throttle_status": 200,
     "strict_deprecations": False,
     "allow_http_webhooks": False,
+    "deprecated_reason": None,
 }

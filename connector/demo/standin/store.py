@@ -386,9 +386,17 @@ class Store:
                     "_fulfillments": [],
                 }
             )
+            # One fulfillment order per location the lines are assigned to (a line's own
+            # `location_id`, else the order's, else the shop location), as Shopify splits them.
+            by_location: dict[str, list[str]] = {}
             for spec in lines:
-                order["_lines"].append(self._add_line(order, spec)["id"])
-            self._open_fulfillment_order(order, order["_lines"], location_id)
+                line_id = self._add_line(order, spec)["id"]
+                order["_lines"].append(line_id)
+                own = spec.get("location_id") if isinstance(spec, Mapping) else None
+                where = own or location_id or self.default_location
+                by_location.setdefault(where, []).append(line_id)
+            for where, line_ids in by_location.items():
+                self._open_fulfillment_order(order, line_ids, where)
             return order_id
 
     def _add_line(

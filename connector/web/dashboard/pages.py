@@ -77,6 +77,13 @@ def actions_for(item: dict[str, Any]) -> list[str]:
 def page_routes(d: Dashboard) -> list[BaseRoute]:
     config = d.config
     supplier_ids = [s.id for s in config.suppliers]
+    # With several shops, the orders and POs pages filter by shop.
+    shops = [s.shop_name for s in config.stores] if len(config.stores) > 1 else []
+
+    def shop_filter(request: Request) -> str | None:
+        chosen = request.query_params.get("shop") or None
+        return chosen if chosen in shops else None
+
     choices = [(s.id, s.name) for s in config.suppliers]
 
     async def home(request: Request, session: Session) -> Response:
@@ -86,7 +93,8 @@ def page_routes(d: Dashboard) -> list[BaseRoute]:
     async def orders(request: Request, session: Session) -> Response:
         search = request.query_params.get("q", "").strip()[:100]
         page = number(request.query_params.get("page"), 1, 1) or 1
-        rows, total = await d.read(list_orders, search, page)
+        shop = shop_filter(request)
+        rows, total = await d.read(list_orders, search, page, shop=shop)
         return d.render(
             request,
             session,
@@ -97,6 +105,8 @@ def page_routes(d: Dashboard) -> list[BaseRoute]:
             page=page,
             pages=pages(total),
             q=search,
+            shops=shops,
+            shop=shop or "",
         )
 
     async def order(request: Request, session: Session) -> Response:
@@ -127,6 +137,7 @@ def page_routes(d: Dashboard) -> list[BaseRoute]:
             supplier=supplier,
             status=status,
             older_than_days=days,
+            shop=shop_filter(request),
             page=page,
         )
         return d.render(
@@ -138,8 +149,14 @@ def page_routes(d: Dashboard) -> list[BaseRoute]:
             total=total,
             page=page,
             pages=pages(total),
-            filters={"supplier": supplier or "", "status": status or "", "days": days},
+            filters={
+                "supplier": supplier or "",
+                "status": status or "",
+                "days": days,
+                "shop": shop_filter(request) or "",
+            },
             suppliers=supplier_ids,
+            shops=shops,
             statuses=PO_STATUSES,
         )
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from connector import outbox
 from connector.configuration import TandemConfig
@@ -25,12 +25,28 @@ def list_po_rows(
     supplier: str | None = None,
     status: str | None = None,
     older_than_days: int | None = None,
+    shop: str | None = None,
     page: int = 1,
     per_page: int = PER_PAGE,
 ) -> tuple[list[dict[str, Any]], int]:
-    """POs, newest first, with their totals and how many orders each serves."""
+    """POs, newest first, with their totals and how many orders each serves. `shop`: the POs
+    serving (or that served) an order of that shop."""
     po, o, pl, a, ol = t.purchase_orders, t.orders, t.po_lines, t.allocations, t.order_lines
     where = []
+    if shop:
+        held = (
+            select(pl.c.po_id)
+            .join(a, a.c.po_line_id == pl.c.id)
+            .join(ol, ol.c.id == a.c.order_line_id)
+            .join(o, o.c.id == ol.c.order_id)
+            .where(o.c.shop == shop)
+        )
+        linked = (
+            select(t.po_orders.c.po_id)
+            .join(o, o.c.id == t.po_orders.c.order_id)
+            .where(o.c.shop == shop)
+        )
+        where.append(or_(po.c.shop == shop, po.c.id.in_(held), po.c.id.in_(linked)))
     if supplier:
         where.append(po.c.supplier_id == supplier)
     if status:

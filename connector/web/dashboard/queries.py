@@ -72,11 +72,17 @@ def overview(conn: Connection, now: datetime) -> dict[str, Any]:
 
 
 def list_orders(
-    conn: Connection, search: str = "", page: int = 1, per_page: int = PER_PAGE
+    conn: Connection,
+    search: str = "",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    *,
+    shop: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Orders, newest first, whose name contains `search`; and how many match in all."""
+    """Orders, newest first, whose name contains `search` (of `shop`, if named); and how many
+    match in all."""
     o = t.orders
-    where = []
+    where = [] if shop is None else [o.c.shop == shop]
     if search:
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append(or_(o.c.name.ilike(pattern, escape="\\"), o.c.external_id == search))
@@ -97,6 +103,7 @@ def _order(row: Any, lines: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
+        "shop": row.shop,
         "external_id": row.external_id,
         "created_at": row.created_at,
         "financial_status": row.financial_status,

@@ -1,4 +1,4 @@
-"""`tandem orders import`: read orders from a JSON file (the file store platform)."""
+"""`tandem orders import`: store the orders of a JSON file (the `file` platform's format)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from adapters.file.storefront import store_orders_file
 from connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
@@ -17,7 +18,6 @@ from connector.cli.common import (
     reported,
 )
 from connector.clock import utcnow
-from connector.sync import store_orders_file
 
 app = typer.Typer(help="Bring orders in.", no_args_is_help=True)
 

@@ -1,0 +1,119 @@
+"""Several shops in one database: POs keep each shop's orders apart unless the supplier
+consolidates across shops, each shop reads the mode its own way, and each write-back is its
+shop's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from connector import outbox
+from connector.configuration import TandemConfig
+from connector.services.ingest import ingest_orders
+from connector.services.plan import run_planner
+from connector.services.po_revisions import contents
+from connector.services.store_updates import KINDS
+from connector.store import Database
+from connector.store import schema as t
+from connector.store.views import list_pos
+from connector.store_writes import LEASE
+from tests.store.helpers import PAID, T0, config, offers, order
+
+NORTH = {"platform": "shopify", "shop_url": "north.myshopify.com", "access_token": "x"}
+SOUTH = {"platform": "shopify", "shop_url": "south.myshopify.com", "access_token": "y"}
+FILE = {"platform": "file", "orders_file": "orders.json"}
+
+
+def agency(**supplier: Any) -> TandemConfig:
+    base = config()
+    data = base.model_dump(exclude={"store", "stores"})
+    data["suppliers"][0].update(supplier)
+    return TandemConfig.model_validate(
+        {
+            **data,
+            "rules": {"default_mode": "back_to_back"},
+            "stores": [NORTH, SOUTH, {**FILE, "rules": {"mode_properties": ["_ship_from"]}}],
+        }
+    )
+
+
+def take(db: Database, shop: str, *orders: Any) -> None:
+    with db.write() as conn:
+        ingest_orders(conn, shop, list(orders), PAID, T0)
+
+
+def served(db: Database) -> dict[str, set[str]]:
+    """PO number -> the shops of the orders it serves."""
+    a, pl, po, ol, o = t.allocations, t.po_lines, t.purchase_orders, t.order_lines, t.orders
+    with db.read() as conn:
+        rows = conn.execute(
+            select(po.c.number, o.c.shop)
+            .join(pl, pl.c.po_id == po.c.id)
+            .join(a, a.c.po_line_id == pl.c.id)
+            .join(ol, ol.c.id == a.c.order_line_id)
+            .join(o, o.c.id == ol.c.order_id)
+        ).all()
+    found: dict[str, set[str]] = {}
+    for number, shop in rows:
+        found.setdefault(number, set()).add(shop)
+    return found
+
+
+def test_each_shops_orders_get_pos_of_their_own(db: Database) -> None:
+    cfg = agency()
+    offers(db, cfg, "acme", ("SPADE", "10"))
+    take(db, "north.myshopify.com", order(1, ("SPADE", 1)), order(2, ("SPADE", 2)))
+    take(db, "south.myshopify.com", order(1, ("SPADE", 4)))
+    assert run_planner(db, cfg, T0).released == ["PO-00001", "PO-00002"]
+    assert sorted(map(sorted, served(db).values())) == [
+        ["north.myshopify.com"],
+        ["south.myshopify.com"],
+    ]
+    with db.read() as conn:
+        quantities = {p["number"]: p["lines"][0]["quantity"] for p in list_pos(conn)}
+    assert sorted(quantities.values()) == [3, 4]
+
+
+def test_a_supplier_that_consolidates_across_shops_gets_one_po(db: Database) -> None:
+    cfg = agency(consolidate_shops=True)
+    offers(db, cfg, "acme", ("SPADE", "10"))
+    take(db, "north.myshopify.com", order(1, ("SPADE", 1)))
+    take(db, "south.myshopify.com", order(1, ("SPADE", 4)))
+    assert run_planner(db, cfg, T0).released == ["PO-00001"]
+    assert served(db) == {"PO-00001": {"north.myshopify.com", "south.myshopify.com"}}
+    # The PO names each order with its shop: both shops have an order #1.
+    with db.read() as conn:
+        [po_id] = conn.execute(select(t.purchase_orders.c.id)).scalars()
+        assert contents(conn, [po_id])[po_id]["orders"] == [
+            "#1 (north.myshopify.com)",
+            "#1 (south.myshopify.com)",
+        ]
+
+
+def test_a_shop_reads_the_mode_its_own_way(db: Database) -> None:
+    # The file shop names the mode in a line property of its own; north does not read it.
+    cfg = agency()
+    offers(db, cfg, "acme", ("SPADE", "10"))
+    take(db, "file", order(7, ("SPADE", 1, {"_ship_from": "stock"})))
+    take(db, "north.myshopify.com", order(1, ("SPADE", 1, {"_ship_from": "stock"})))
+    run_planner(db, cfg, T0)
+    assert served(db) == {"PO-00001": {"north.myshopify.com"}}
+
+
+def test_each_write_back_is_for_the_shop_of_its_order(db: Database) -> None:
+    cfg = agency()
+    offers(db, cfg, "acme", ("SPADE", "10"))
+    take(db, "north.myshopify.com", order(1, ("SPADE", 1)))
+    take(db, "south.myshopify.com", order(2, ("SPADE", 1)))
+    take(db, "file", order(3, ("SPADE", 1, {"_fulfilment": "b2b"})))
+    run_planner(db, cfg, T0)
+    with db.write() as conn:
+        mine = outbox.claim(conn, "w", T0, LEASE, kinds=KINDS, shop="south.myshopify.com")
+    assert [item.payload["order_id"] for item in mine] == [2]
+    with db.read() as conn:
+        shops = sorted(
+            conn.execute(select(t.outbox.c.shop).where(t.outbox.c.kind.in_(KINDS))).scalars()
+        )
+    # The file platform takes no write-backs: its order has none.
+    assert shops == ["north.myshopify.com", "south.myshopify.com"]
