@@ -34,15 +34,20 @@ class FenceRules:
     po_prefix: str  # PO numbers are this prefix and digits ("PO-00012")
     status_tag: str  # the status tag template ("tandem:{status}"); "" for none
     database_id: str | None  # this database's id; None before it has one
+    # The other shops' templates, where several shops have templates of their own: a tag any
+    # of them writes marks an order as handled.
+    other_status_tags: tuple[str, ...] = ()
 
     def is_po_number(self, tag: str) -> bool:
         return re.fullmatch(re.escape(self.po_prefix) + r"\d+", tag) is not None
 
     def live_status_tags(self) -> frozenset[str]:
-        if not self.status_tag:
-            return frozenset()
+        templates = {t for t in (self.status_tag, *self.other_status_tags) if t}
         return frozenset(
-            self.status_tag.format(status=s.value) for s in POStatus if s.value not in ENDED
+            template.format(status=s.value)
+            for template in templates
+            for s in POStatus
+            if s.value not in ENDED
         )
 
 

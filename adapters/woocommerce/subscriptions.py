@@ -1,6 +1,7 @@
 """The shop's webhooks, subscribed by `tandem woocommerce webhooks register`: one active
 webhook per order topic Tandem reads, delivering to Tandem's `/webhooks/woocommerce` and
-signed with the store's webhook secret. Webhooks already delivering a topic there are kept."""
+signed with the store's webhook secret. Webhooks already delivering a topic there are kept,
+and their secret set to the store's."""
 
 from __future__ import annotations
 
@@ -36,12 +37,15 @@ async def existing_webhooks(client: WooCommerceClient) -> list[dict[str, Any]]:
 async def register_webhooks(client: WooCommerceClient, url: str, secret: SecretStr) -> Registration:
     result = Registration()
     delivering = {
-        str(hook.get("topic"))
+        str(hook.get("topic")): hook
         for hook in await existing_webhooks(client)
         if hook.get("delivery_url") == url and hook.get("status") == "active"
     }
     for topic in TOPICS:
         if topic in delivering:
+            # Kept, signed from now on with the store's secret (it may have been another).
+            hook_id = delivering[topic].get("id")
+            await client.put(f"/webhooks/{hook_id}", {"secret": secret.get_secret_value()})
             result.kept.append(topic)
             continue
         body = {

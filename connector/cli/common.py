@@ -112,7 +112,7 @@ def one_shop(config: TandemConfig, name: str | None) -> TandemConfig:
             return config
         fail(f"several shops are configured ({', '.join(names)}): name one with --shop", code=2)
     for shop in config.shops():
-        if shop.store.shop_name == name.strip().lower():
+        if shop.store.shop_name.casefold() == name.strip().casefold():
             return shop
     fail(f"--shop {name!r} is not a configured shop (configured: {', '.join(names)})", code=2)
 

@@ -451,8 +451,11 @@ class TandemConfig(Section):
             if not stores:
                 raise ValueError("stores: list at least one shop")
             if store is not None and isinstance(stores, list) and len(stores) == 1:
-                # Both, as a loaded one-shop configuration dumps itself: `store` is the shop.
-                return {k: v for k, v in data.items() if k != "stores"}
+                # Both, as a loaded one-shop configuration dumps itself (and is then changed):
+                # `store` is the shop, unless `stores` names a shop on another platform.
+                listed = stores[0] if isinstance(stores[0], dict) else {}
+                if not isinstance(store, dict) or store.get("platform") == listed.get("platform"):
+                    return {k: v for k, v in data.items() if k != "stores"}
             if store is not None and not (isinstance(stores, list) and store in stores):
                 raise ValueError("give store (one shop) or stores (a list of shops), not both")
             data = {k: v for k, v in data.items() if k != "store"}

@@ -148,8 +148,12 @@ class Jobs:
         return job if len(self.shops) == 1 else f"{job}:{shop}"
 
     def shop(self, name: str | None = None) -> ShopJobs:
-        """The named shop's jobs; unset, the first shop's."""
-        return self.shops[name] if name is not None else next(iter(self.shops.values()))
+        """The named shop's jobs; unset, the only shop's."""
+        if name is not None:
+            return self.shops[name]
+        if len(self.shops) > 1:
+            raise ValueError("several shops are configured: name the shop")
+        return next(iter(self.shops.values()))
 
     async def poll_orders(self, shop: str | None = None) -> None:
         work = self.shop(shop)

@@ -174,7 +174,8 @@ async def run_daemon(config: TandemConfig, db: Database, *, sock: socket.socket)
         log.warning(
             "still running at the end of the grace period; not waited for", jobs=left_behind
         )
-    if SENDING_JOBS.intersection(left_behind):
+    # A shop's job is named after its shop too (store_writes:shop.example.com).
+    if SENDING_JOBS.intersection(job.split(":", 1)[0] for job in left_behind):
         # A send may be under way: its lease runs out and the next holder checks with the
         # supplier before sending again.
         log.warning("outbox leases kept: a send may be under way")

@@ -91,6 +91,7 @@ def fence_rules(conn: Connection, config: TandemConfig) -> FenceRules:
     return FenceRules(
         po_prefix=config.po_number_prefix,
         status_tag=config.store.status_tag,
+        other_status_tags=tuple(s.status_tag for s in config.stores[1:]),
         database_id=this_database_id(conn),
     )
 
@@ -110,7 +111,8 @@ def plan_lines(
         return PlanSummary()
     before = conn.execute(select(func.max(t.exceptions.c.id))).scalar() or 0
     offers, committed, free, open_po = load_supply(conn, lines, config.rules.quantity_basis)
-    mode_rules, choice_rules = planning_rules(config)
+    # The first shop's reading of the mode, for lines of a shop not (or no longer) listed.
+    mode_rules, choice_rules = planning_rules(config.for_shop(config.store))
     result = plan(
         PlanningInput(
             lines=lines,

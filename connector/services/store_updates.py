@@ -40,7 +40,10 @@ def _shops_of(conn: Connection, config: TandemConfig, order_ids: Collection[int]
     configured, every order is that shop's (whatever name an older version stored it under)."""
     writing = shops_that_can(config, Capability.WRITE_BACK)
     if len(config.stores) == 1:
-        return {order_id: shop for order_id in order_ids for shop in writing}
+        if not writing:
+            return {}
+        [only] = writing
+        return dict.fromkeys(order_ids, only)
     o = t.orders
     found: dict[int, str] = {}
     for part in chunks(sorted(set(order_ids))):

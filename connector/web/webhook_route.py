@@ -36,19 +36,26 @@ def _claimed(value: str | None) -> str | None:
 
 def signed_by(
     shops: list[Storefront], claimed: str | None, headers: Mapping[str, str], body: bytes
-) -> Storefront | None:
-    """The shop whose webhook secret signed the body: the one the sender names first (by its
-    host), then the others of the platform; None when no secret fits."""
-    named = (claimed or "").lower().split("://")[-1].rstrip("/")
-    for shop in sorted(shops, key=lambda s: s.shop.lower() != named):
+) -> tuple[Storefront | None, bool]:
+    """(The shop the delivery is for, whether that is certain by its secret alone.) A sender
+    naming one of the shops must have signed with that shop's secret. Otherwise the shops
+    whose secret signed it: one, and the delivery is that shop's; several (an app signing
+    every shop's webhooks with one secret), and the name the sender gives decides later."""
+    named = (claimed or "").casefold().split("://")[-1].rstrip("/")
+
+    def signed(shop: Storefront) -> bool:
         door = shop.webhooks
-        if (
+        return bool(
             door is not None
             and shop.webhook_secrets
             and door.verify(headers, body, shop.webhook_secrets)
-        ):
-            return shop
-    return None
+        )
+
+    for shop in shops:
+        if shop.shop.casefold() == named:
+            return (shop, False) if signed(shop) else (None, False)
+    fits = [shop for shop in shops if signed(shop)]
+    return (fits[0] if fits else None), len(fits) == 1
 
 
 def webhook_endpoint(
@@ -92,7 +99,7 @@ def webhook_endpoint(
             if not any(s.webhook_secrets for s in candidates):
                 log.warning("webhook refused: store.webhook_secret is not set")
                 return PlainTextResponse("webhooks are not configured", status_code=401)
-            shop = signed_by(candidates, claims.get("shop"), headers, body)
+            shop, by_secret = signed_by(candidates, claims.get("shop"), headers, body)
             if shop is None or shop.webhooks is None:
                 log.warning("webhook refused: bad signature")
                 return PlainTextResponse("invalid signature", status_code=401)
@@ -100,9 +107,9 @@ def webhook_endpoint(
             if isinstance(delivery, str):
                 log.warning("webhook refused", reason=delivery)
                 return PlainTextResponse(delivery, status_code=400)
-            if len(candidates) > 1:
-                # Several shops of the platform: the delivery is for the shop whose secret
-                # signed it, whatever name the sender gives the shop.
+            if len(candidates) > 1 and by_secret:
+                # Several shops of the platform, and only this one's secret fits: the
+                # delivery is this shop's, whatever name the sender gives the shop.
                 delivery = replace(delivery, shop=shop.shop)
             new = await run_in_threadpool(store, delivery)
             with bound(order=delivery.resource_id, shop=shop.shop):

@@ -413,6 +413,7 @@ class WooCommerceStandin:
             route("/products/{id:int}/variations/batch", "POST", self._batch_variations),
             route("/webhooks", "GET", self._list_webhooks),
             route("/webhooks", "POST", self._add_webhook),
+            route("/webhooks/{id:int}", "PUT", self._update_webhook),
         ]
         return Starlette(routes=routes)
 
@@ -528,6 +529,14 @@ class WooCommerceStandin:
         }
         self.webhooks[hook_id] = hook
         return JSONResponse({k: v for k, v in hook.items() if k != "secret"}, status_code=201)
+
+    def _update_webhook(self, params: dict[str, Any], _: Any, body: Any) -> dict[str, Any]:
+        hook = self.webhooks.get(params["id"])
+        if hook is None:
+            raise WooError(404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.")
+        changes = body if isinstance(body, dict) else {}
+        hook.update({k: v for k, v in changes.items() if k in ("secret", "status", "name")})
+        return {k: v for k, v in hook.items() if k != "secret"}
 
     def _list_orders(self, _: dict[str, Any], query: dict[str, str], __: Any) -> Response:
         gmt = query.get("dates_are_gmt", "false").lower() in ("1", "true")

@@ -46,3 +46,53 @@ def test_migrating_a_database_that_holds_orders_keeps_every_allocation(db: Datab
     with db.write() as conn:  # and foreign keys are enforced again afterwards
         if db.is_sqlite:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_write_backs_from_before_shops_were_told_apart_are_given_their_shop(
+    db: Database,
+) -> None:
+    """Every store write-back queued before 0015 (done, dead or pending) is given its shop on
+    the upgrade, so the shop's worker still takes it when it is put back in the queue."""
+    from sqlalchemy import JSON, column, select, table
+
+    from connector.clock import utcnow
+    from connector.services.store_updates import ORDER_STATUS, STOCK
+    from connector.store import schema as t
+    from connector.store.identity import ensure
+    from connector.store.migrate import migrate
+    from tests.store.helpers import ingest, order
+
+    ingest(db, order(1, ("SPADE", 2)))
+    with db.write() as conn:
+        ensure(conn, "shopify", "north.myshopify.com", utcnow(), "the test database")
+        [order_id] = conn.execute(select(t.orders.c.id)).scalars()
+    migrate(db, "0014", down=True)
+    old_outbox = table(  # as 0014 has it: no shop
+        "outbox",
+        *(column(name) for name in ("kind", "dedupe_key", "idempotency_key", "status")),
+        column("payload", JSON),
+        *(column(name) for name in ("attempts", "next_attempt_at", "in_doubt", "created_at")),
+    )
+    now = utcnow()
+    with db.write() as conn:
+        for key, kind, status, payload in (
+            ("status:1", ORDER_STATUS, "dead", {"order_id": order_id}),
+            ("stock:1", STOCK, "pending", {"items": []}),
+        ):
+            conn.execute(
+                old_outbox.insert().values(
+                    kind=kind,
+                    dedupe_key=key,
+                    idempotency_key=key,
+                    status=status,
+                    payload=payload,
+                    attempts=0,
+                    next_attempt_at=now,
+                    in_doubt=False,
+                    created_at=now,
+                )
+            )
+    migrate(db, "head")
+    with db.read() as conn:
+        shops = dict(conn.execute(select(t.outbox.c.dedupe_key, t.outbox.c.shop)).all())
+    assert shops == {"status:1": "north.myshopify.com", "stock:1": "north.myshopify.com"}

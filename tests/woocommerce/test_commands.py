@@ -27,12 +27,16 @@ def test_register_subscribes_the_order_topics_once(
     ]
     assert {h["secret"] for h in hooks} == {SECRET}  # what Tandem checks deliveries against
 
+    # The merchant changed the secret in Tandem's configuration: the kept webhooks follow.
+    for hook in woocommerce_standin.webhooks.values():
+        hook["secret"] = "an old secret"
     again = tandem("woocommerce", "webhooks", "register", "--url", URL, "--config", str(config))
     assert again.splitlines() == [
         f"kept    order.created → {URL}",
         f"kept    order.updated → {URL}",
     ]
     assert len(woocommerce_standin.webhooks) == 2
+    assert {h["secret"] for h in woocommerce_standin.webhooks.values()} == {SECRET}
 
 
 def test_register_without_a_webhook_secret_says_what_to_set(
