@@ -16,8 +16,10 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -450,12 +452,6 @@ class TandemConfig(Section):
             stores, store = data["stores"], data.get("store")
             if not stores:
                 raise ValueError("stores: list at least one shop")
-            if store is not None and isinstance(stores, list) and len(stores) == 1:
-                # Both, as a loaded one-shop configuration dumps itself (and is then changed):
-                # `store` is the shop, unless `stores` names a shop on another platform.
-                listed = stores[0] if isinstance(stores[0], dict) else {}
-                if not isinstance(store, dict) or store.get("platform") == listed.get("platform"):
-                    return {k: v for k, v in data.items() if k != "stores"}
             if store is not None and not (isinstance(stores, list) and store in stores):
                 raise ValueError("give store (one shop) or stores (a list of shops), not both")
             data = {k: v for k, v in data.items() if k != "store"}
@@ -476,6 +472,15 @@ class TandemConfig(Section):
                 )
             seen[name] = index
         return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """A one-shop configuration dumps as it is written: `store`, without `stores` (so a
+        dump, changed and loaded again, is the changed shop)."""
+        data = handler(self)
+        if isinstance(data, dict) and len(self.stores) == 1:
+            data.pop("stores", None)
+        return data
 
     def for_shop(self, store: StoreConfig) -> TandemConfig:
         """This configuration as one shop's work reads it: `store` is that shop, and `rules`

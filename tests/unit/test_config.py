@@ -328,3 +328,14 @@ stores:
     assert [s.rules.mode_properties for s in config.shops()] == [["_fulfilment"], ["_ship_from"]]
     assert {s.rules.default_mode for s in config.shops()} == {"back_to_back"}
     assert config.store.shop_name == "file"  # `store`: the first shop
+
+
+def test_a_dumped_one_shop_configuration_loads_again_with_its_shop_changed() -> None:
+    from connector.configuration import TandemConfig
+
+    first = TandemConfig.model_validate({"store": {"platform": "file"}})
+    data = first.model_dump()
+    assert "stores" not in data
+    data["store"] = {"platform": "shopify", "shop_url": "north.myshopify.com", "access_token": "a"}
+    again = TandemConfig.model_validate(data)
+    assert [s.shop_name for s in again.stores] == ["north.myshopify.com"]
