@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
+
 import typer
 
 from connector.cli import (
@@ -29,7 +32,41 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+DISTRIBUTION = "tandem-connector"
+
+
+def installed_version() -> str:
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"tandem {installed_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_print_version,
+            is_eager=True,
+            help="Print Tandem's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Tandem: storefront orders in, purchase orders to suppliers out."""
+
+
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(stock.app, name="stock")
