@@ -46,7 +46,7 @@ from connector.services.plan import PlanSummary, run_planner
 from connector.services.stock import import_stock
 from connector.store import Database
 from connector.store.identity import IdentityError
-from connector.store.shop_stops import shop_stopped
+from connector.store.shop_stops import is_stopped
 
 
 @dataclass
@@ -211,11 +211,6 @@ async def store_pass(
     return report
 
 
-def _stopped(db: Database, shop: Storefront) -> bool:
-    with db.read() as conn:
-        return shop_stopped(conn, shop.shop)
-
-
 async def _read_shop(
     db: Database,
     shop: Storefront,
@@ -245,7 +240,7 @@ async def _read_shop(
             steps: list[tuple[str, Callable[[], Awaitable[OrdersRead]]]] = []
             if Capability.WEBHOOKS in can:
                 steps.append(("webhook deliveries", partial(session.read_deliveries, started)))
-            if poll and not _stopped(db, shop):
+            if poll and not is_stopped(db, shop.shop):
                 steps.append(("polling orders", partial(session.poll_orders, started)))
             for name, step in steps:
                 try:
@@ -268,7 +263,7 @@ async def _write_shop(
     named: bool,
 ) -> None:
     can = shop.capabilities
-    if not can & {Capability.WRITE_BACK, Capability.STOCK} or _stopped(db, shop):
+    if not can & {Capability.WRITE_BACK, Capability.STOCK} or is_stopped(db, shop.shop):
         return
     prefix = f"{shop.shop}: " if named else ""
     try:

@@ -23,7 +23,7 @@ from connector.daemon import metrics
 from connector.daemon.logs import get_logger
 from connector.health import Failure
 from connector.platforms import Capability, OrdersRead, ShopSession, storefront
-from connector.store.shop_stops import shop_stopped
+from connector.store.shop_stops import is_stopped
 
 if TYPE_CHECKING:
     from connector.store import Database
@@ -76,12 +76,7 @@ class ShopJobs:
     async def stopped(self) -> bool:
         """Whether this shop's work is stopped. Now and then a stopped shop is asked again:
         a claim it accepts resumes its work."""
-
-        def read() -> bool:
-            with self.db.read() as conn:
-                return shop_stopped(conn, self.name)
-
-        if not await asyncio.to_thread(read):
+        if not await asyncio.to_thread(is_stopped, self.db, self.name):
             return False
         if self._claim_due():
             self._claimed_at = time.monotonic()
@@ -90,7 +85,7 @@ class ShopJobs:
                     await session.claim(utcnow())
             except Exception as exc:  # still uninstalled, or not reachable: ask again later
                 log.debug("stopped shop not resumed", shop=self.name, error=str(exc))
-            return await asyncio.to_thread(read)
+            return await asyncio.to_thread(is_stopped, self.db, self.name)
         return True
 
     # -- the jobs ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, select
 
+from connector.store import Database
 from connector.store import schema as t
 from connector.store.exceptions import resolve_keys
 
@@ -33,6 +34,12 @@ def stop_reason(conn: Connection, shop: str) -> str | None:
 def shop_stopped(conn: Connection, shop: str) -> bool:
     """Whether the jobs that talk to `shop` must skip it."""
     return stop_reason(conn, shop) is not None
+
+
+def is_stopped(db: Database, shop: str) -> bool:
+    """`shop_stopped`, in a read of its own."""
+    with db.read() as conn:
+        return shop_stopped(conn, shop)
 
 
 def stop_shop(conn: Connection, shop: str, reason: str, now: datetime) -> None:

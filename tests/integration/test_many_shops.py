@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import select
 
 from connector.store import open_database
-from connector.store import schema as t
 from tests.integration.daemon_support import free_port, start, stop, wait_for
 from tests.standin import ShopifyStandin
 from tests.standins.woocommerce import WooCommerceStandin
+from tests.store.helpers import shops_served
 from tests.suppliers.email.support import Recorder, smtp_server
 
 
@@ -95,25 +94,6 @@ def agency_config(
     return path
 
 
-def pos_by_shop(database: Path) -> dict[str, set[str]]:
-    """PO number -> the shops of the orders it serves."""
-    db = open_database(f"sqlite:///{database}")
-    a, pl, po, ol, o = t.allocations, t.po_lines, t.purchase_orders, t.order_lines, t.orders
-    found: dict[str, set[str]] = {}
-    with db.read() as conn:
-        rows = conn.execute(
-            select(po.c.number, o.c.shop)
-            .join(pl, pl.c.po_id == po.c.id)
-            .join(a, a.c.po_line_id == pl.c.id)
-            .join(ol, ol.c.id == a.c.order_line_id)
-            .join(o, o.c.id == ol.c.order_id)
-        ).all()
-    for number, shop in rows:
-        found.setdefault(number, set()).add(shop)
-    db.dispose()
-    return found
-
-
 def test_three_shops_order_apart_and_one_outage_leaves_the_others_running(
     two_shopify_shops: tuple[ShopifyStandin, ShopifyStandin],
     woocommerce_standin: WooCommerceStandin,
@@ -160,7 +140,9 @@ def test_three_shops_order_apart_and_one_outage_leaves_the_others_running(
         code = stop(process)
     assert code == 0, log.read_text()[-3000:]
 
-    served = pos_by_shop(tmp_path / "tandem.db")
+    db = open_database(f"sqlite:///{tmp_path / 'tandem.db'}")
+    served = shops_served(db)
+    db.dispose()
     assert all(len(shops) == 1 for shops in served.values())  # no PO mixes shops
     assert sorted(shop for shops in served.values() for shop in shops) == sorted(
         [hosts[0], hosts[0], hosts[1], hosts[2], hosts[2]]

@@ -154,3 +154,20 @@ def holdings(db: Database) -> dict[str, int]:
     for ref, units in rows:
         result[ref] = result.get(ref, 0) + units
     return result
+
+
+def shops_served(db: Database) -> dict[str, set[str]]:
+    """PO number -> the shops of the orders it serves."""
+    a, pl, po, ol, o = t.allocations, t.po_lines, t.purchase_orders, t.order_lines, t.orders
+    with db.read() as conn:
+        rows = conn.execute(
+            select(po.c.number, o.c.shop)
+            .join(pl, pl.c.po_id == po.c.id)
+            .join(a, a.c.po_line_id == pl.c.id)
+            .join(ol, ol.c.id == a.c.order_line_id)
+            .join(o, o.c.id == ol.c.order_id)
+        ).all()
+    found: dict[str, set[str]] = {}
+    for number, shop in rows:
+        found.setdefault(number, set()).add(shop)
+    return found

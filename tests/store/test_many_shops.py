@@ -18,7 +18,7 @@ from connector.store import Database
 from connector.store import schema as t
 from connector.store.views import list_pos
 from connector.store_writes import LEASE
-from tests.store.helpers import PAID, T0, config, offers, order
+from tests.store.helpers import PAID, T0, config, offers, order, shops_served
 
 NORTH = {"platform": "shopify", "shop_url": "north.myshopify.com", "access_token": "x"}
 SOUTH = {"platform": "shopify", "shop_url": "south.myshopify.com", "access_token": "y"}
@@ -43,30 +43,13 @@ def take(db: Database, shop: str, *orders: Any) -> None:
         ingest_orders(conn, shop, list(orders), PAID, T0)
 
 
-def served(db: Database) -> dict[str, set[str]]:
-    """PO number -> the shops of the orders it serves."""
-    a, pl, po, ol, o = t.allocations, t.po_lines, t.purchase_orders, t.order_lines, t.orders
-    with db.read() as conn:
-        rows = conn.execute(
-            select(po.c.number, o.c.shop)
-            .join(pl, pl.c.po_id == po.c.id)
-            .join(a, a.c.po_line_id == pl.c.id)
-            .join(ol, ol.c.id == a.c.order_line_id)
-            .join(o, o.c.id == ol.c.order_id)
-        ).all()
-    found: dict[str, set[str]] = {}
-    for number, shop in rows:
-        found.setdefault(number, set()).add(shop)
-    return found
-
-
 def test_each_shops_orders_get_pos_of_their_own(db: Database) -> None:
     cfg = agency()
     offers(db, cfg, "acme", ("SPADE", "10"))
     take(db, "north.myshopify.com", order(1, ("SPADE", 1)), order(2, ("SPADE", 2)))
     take(db, "south.myshopify.com", order(1, ("SPADE", 4)))
     assert run_planner(db, cfg, T0).released == ["PO-00001", "PO-00002"]
-    assert sorted(map(sorted, served(db).values())) == [
+    assert sorted(map(sorted, shops_served(db).values())) == [
         ["north.myshopify.com"],
         ["south.myshopify.com"],
     ]
@@ -81,7 +64,7 @@ def test_a_supplier_that_consolidates_across_shops_gets_one_po(db: Database) -> 
     take(db, "north.myshopify.com", order(1, ("SPADE", 1)))
     take(db, "south.myshopify.com", order(1, ("SPADE", 4)))
     assert run_planner(db, cfg, T0).released == ["PO-00001"]
-    assert served(db) == {"PO-00001": {"north.myshopify.com", "south.myshopify.com"}}
+    assert shops_served(db) == {"PO-00001": {"north.myshopify.com", "south.myshopify.com"}}
     # The PO names each order with its shop: both shops have an order #1.
     with db.read() as conn:
         [po_id] = conn.execute(select(t.purchase_orders.c.id)).scalars()
@@ -98,7 +81,7 @@ def test_a_shop_reads_the_mode_its_own_way(db: Database) -> None:
     take(db, "file", order(7, ("SPADE", 1, {"_ship_from": "stock"})))
     take(db, "north.myshopify.com", order(1, ("SPADE", 1, {"_ship_from": "stock"})))
     run_planner(db, cfg, T0)
-    assert served(db) == {"PO-00001": {"north.myshopify.com"}}
+    assert shops_served(db) == {"PO-00001": {"north.myshopify.com"}}
 
 
 def test_each_write_back_is_for_the_shop_of_its_order(db: Database) -> None:

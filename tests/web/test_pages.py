@@ -23,7 +23,7 @@ from connector.services.shipments import ShippedLine, record_shipment
 from connector.store import Database
 from connector.store import schema as t
 from connector.web.dashboard import dashboard_routes
-from tests.store.helpers import ingest, offers, order
+from tests.store.helpers import ingest, offers, order, shops_served
 from tests.web.conftest import log_in
 from tests.web.support import B2B, DROP, dashboard_config, held_send, seed
 
@@ -300,15 +300,6 @@ def test_with_several_shops_orders_and_pos_filter_by_shop(db: Database) -> None:
         south_pos = text_of(client.get("/pos", params={"shop": "south.myshopify.com"}).text)
         assert "1 PO," in south_pos
         [number] = re.findall(r"PO-\d+", south_pos)
-        with db.read() as conn:
-            served = conn.execute(
-                select(t.orders.c.shop)
-                .join(t.order_lines, t.order_lines.c.order_id == t.orders.c.id)
-                .join(t.allocations, t.allocations.c.order_line_id == t.order_lines.c.id)
-                .join(t.po_lines, t.po_lines.c.id == t.allocations.c.po_line_id)
-                .join(t.purchase_orders, t.purchase_orders.c.id == t.po_lines.c.po_id)
-                .where(t.purchase_orders.c.number == number)
-            ).scalars()
-            assert set(served) == {"south.myshopify.com"}
+        assert shops_served(db)[number] == {"south.myshopify.com"}
         # A shop not configured filters nothing out (it is not one of the choices).
         assert "#2001" in text_of(client.get("/orders", params={"shop": "elsewhere"}).text)
