@@ -81,9 +81,9 @@ def config_data(database_url: str) -> dict[str, Any]:
 
 def child(database_url: str, feed: Path, profile: bool) -> None:
     """One import, timed; prints a JSON line with the figures."""
-    from connector.catalogue import import_catalogue
-    from connector.configuration.model import TandemConfig
-    from connector.store import open_database
+    from tandem.connector.catalogue import import_catalogue
+    from tandem.connector.configuration.model import TandemConfig
+    from tandem.connector.store import open_database
 
     config = TandemConfig.model_validate(config_data(database_url))
     db = open_database(database_url)
@@ -129,7 +129,7 @@ def run_import(database_url: str, feed: Path, profile: bool) -> dict[str, Any]:
 def reset_postgres(url: str) -> None:
     from sqlalchemy import text
 
-    from connector.store import Database
+    from tandem.connector.store import Database
 
     db = Database(url)
     with db.write() as conn:

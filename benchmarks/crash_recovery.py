@@ -66,8 +66,8 @@ from starlette.requests import ClientDisconnect
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from connector.demo.standin import ShopifyStandin  # noqa: E402
-from connector.store import schema as t  # noqa: E402
+from tandem.connector.store import schema as t  # noqa: E402
+from tandem_shopify_standin import ShopifyStandin  # noqa: E402
 
 TANDEM = Path(sys.executable).parent / "tandem"
 SECRET = "whsec-crash-bench"

@@ -32,15 +32,15 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import delete, update  # noqa: E402
 
-from adapters.feeds import make_feed  # noqa: E402
-from adapters.shopify.stock import plan_stock_push  # noqa: E402
-from adapters.shopify.sync import make_client, shop_key  # noqa: E402
-from connector.catalogue.feeds import refresh_feed  # noqa: E402
-from connector.clock import utcnow  # noqa: E402
-from connector.configuration.model import TandemConfig  # noqa: E402
-from connector.services.stock_figures import supplier_stock  # noqa: E402
-from connector.store import Database, open_database  # noqa: E402
-from connector.store import schema as t  # noqa: E402
+from tandem.adapters.feeds import make_feed  # noqa: E402
+from tandem.adapters.shopify.stock import plan_stock_push  # noqa: E402
+from tandem.adapters.shopify.sync import make_client, shop_key  # noqa: E402
+from tandem.connector.catalogue.feeds import refresh_feed  # noqa: E402
+from tandem.connector.clock import utcnow  # noqa: E402
+from tandem.connector.configuration.model import TandemConfig  # noqa: E402
+from tandem.connector.services.stock_figures import supplier_stock  # noqa: E402
+from tandem.connector.store import Database, open_database  # noqa: E402
+from tandem.connector.store import schema as t  # noqa: E402
 from tests.support.feed_server import FeedServer  # noqa: E402
 
 LOCATION = "gid://shopify/Location/1"

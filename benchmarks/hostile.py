@@ -77,9 +77,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from connector.demo.standin import ShopifyStandin  # noqa: E402
-from connector.demo.standin.webhooks import sign  # noqa: E402
-from connector.web.dashboard.passwords import ITERATIONS, hash_password  # noqa: E402
+from tandem.connector.web.dashboard.passwords import ITERATIONS, hash_password  # noqa: E402
+from tandem_shopify_standin import ShopifyStandin  # noqa: E402
+from tandem_shopify_standin.webhooks import sign  # noqa: E402
 
 TANDEM = Path(sys.executable).parent / "tandem"
 SECRET = "whsec-hostile-bench"

@@ -20,13 +20,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from connector.catalogue import import_catalogue
-from connector.configuration.model import TandemConfig
-from connector.domain import Address, Customer, Order, OrderLine
-from connector.services.ingest import ingest_orders
-from connector.services.plan import run_planner
-from connector.store import open_database
-from connector.store import schema as t
+from tandem.connector.catalogue import import_catalogue
+from tandem.connector.configuration.model import TandemConfig
+from tandem.connector.domain import Address, Customer, Order, OrderLine
+from tandem.connector.services.ingest import ingest_orders
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import open_database
+from tandem.connector.store import schema as t
 
 SUPPLIERS = [
     ("acme", "back_to_back", 1, {"min_order_value": 500}),

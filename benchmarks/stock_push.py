@@ -22,14 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.shopify.stock import plan_stock_push  # noqa: E402
-from adapters.shopify.sync import make_client, shop_key  # noqa: E402
-from adapters.shopify.worker import perform_store_writes  # noqa: E402
-from connector.catalogue import import_catalogue  # noqa: E402
-from connector.clock import utcnow  # noqa: E402
-from connector.configuration.model import TandemConfig  # noqa: E402
-from connector.demo.standin import ShopifyStandin  # noqa: E402
-from connector.store import Database, open_database  # noqa: E402
+from tandem.adapters.shopify.stock import plan_stock_push  # noqa: E402
+from tandem.adapters.shopify.sync import make_client, shop_key  # noqa: E402
+from tandem.adapters.shopify.worker import perform_store_writes  # noqa: E402
+from tandem.connector.catalogue import import_catalogue  # noqa: E402
+from tandem.connector.clock import utcnow  # noqa: E402
+from tandem.connector.configuration.model import TandemConfig  # noqa: E402
+from tandem.connector.store import Database, open_database  # noqa: E402
+from tandem_shopify_standin import ShopifyStandin  # noqa: E402
 
 BUCKET, RESTORE = 2000, 100
 

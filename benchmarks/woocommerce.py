@@ -26,11 +26,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.woocommerce.storefront import WooCommerceStorefront  # noqa: E402
-from connector.catalogue.importer import import_catalogue  # noqa: E402
-from connector.clock import utcnow  # noqa: E402
-from connector.configuration import TandemConfig  # noqa: E402
-from connector.store import open_database  # noqa: E402
+from tandem.adapters.woocommerce.storefront import WooCommerceStorefront  # noqa: E402
+from tandem.connector.catalogue.importer import import_catalogue  # noqa: E402
+from tandem.connector.clock import utcnow  # noqa: E402
+from tandem.connector.configuration import TandemConfig  # noqa: E402
+from tandem.connector.store import open_database  # noqa: E402
 from tests.standins.woocommerce import WooCommerceStandin  # noqa: E402
 
 PER_PARENT = 100

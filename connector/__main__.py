@@ -1,4 +1,4 @@
-"""Tandem's entry point (`tandem`, or `python -m connector`): the command line, ended quietly
+"""Tandem's entry point (`tandem`, or `python -m tandem.connector`): the command line, ended quietly
 when Ctrl-C comes before a command has started.
 
 Loading the command line takes a moment (SQLAlchemy, pydantic, Typer), and a Ctrl-C meanwhile
@@ -20,7 +20,7 @@ def main() -> None:
     # nothing a user can act on, and a line that is not JSON in the daemon's log.
     warnings.filterwarnings("ignore", message="DSA is deprecated", module="asyncssh")
     try:
-        from connector.cli.app import app
+        from tandem.connector.cli.app import app
 
         app()
     except KeyboardInterrupt:

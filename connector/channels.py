@@ -25,8 +25,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from connector.configuration.model import SupplierConfig, TandemConfig
-from connector.errors import TandemError
+from tandem.connector.configuration.model import SupplierConfig, TandemConfig
+from tandem.connector.errors import TandemError
 
 DocumentKind = Literal["order", "change", "cancel", "test"]
 

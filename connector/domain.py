@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connector.text import clean_deep
+from tandem.connector.text import clean_deep
 
 # Bounds the state store holds (column widths, integer range): an order outside them is
 # refused as bad input, naming the field, instead of failing the whole batch at insert.

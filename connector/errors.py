@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from connector.configuration.loader import Problem
+    from tandem.connector.configuration.loader import Problem
 
 
 class TandemError(Exception):
@@ -29,7 +29,7 @@ class ConfigError(TandemError):
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        from connector.configuration.loader import format_path
+        from tandem.connector.configuration.loader import format_path
 
         out = []
         for p in self.problems:
@@ -55,7 +55,7 @@ class InputError(TandemError):
 
 class TemporaryError(TandemError):
     """A failure that is likely to pass by itself (a service busy or briefly unreachable):
-    reported at once, but it asks a person only when it repeats (connector.health)."""
+    reported at once, but it asks a person only when it repeats (tandem.connector.health)."""
 
 
 class NotFound(TandemError):

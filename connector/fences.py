@@ -21,7 +21,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from connector.domain import POStatus, PriorHandling
+from tandem.connector.domain import POStatus, PriorHandling
 
 # A PO that ended orders nothing: another database's cancelled PO is no reason to stop.
 ENDED = frozenset({POStatus.CANCELLED.value, POStatus.REJECTED.value})

@@ -22,9 +22,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from connector.domain import ExceptionKind
-from connector.store import Database
-from connector.store import exceptions as queue
+from tandem.connector.domain import ExceptionKind
+from tandem.connector.store import Database
+from tandem.connector.store import exceptions as queue
 
 JOB_FAILURES_BEFORE_EXCEPTION = 3
 
@@ -62,7 +62,7 @@ class Checks:
     ) -> None:
         """Record the outcome of the checks in `covered` (those of `failures` included): each
         failure opens or refreshes its exception, each check that passed closes its own."""
-        from connector.daemon import metrics  # the daemon's registry; the core stays light
+        from tandem.connector.daemon import metrics  # the daemon's registry; the core stays light
 
         failed = {f.check: f for f in failures}
         passed = [c for c in covered if c not in failed]

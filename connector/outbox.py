@@ -40,8 +40,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, literal, not_, or_, select
 
-from connector import leases
-from connector.store import schema as t
+from tandem.connector import leases
+from tandem.connector.store import schema as t
 
 PENDING, IN_PROGRESS, DONE, DEAD = "pending", "in_progress", "done", "dead"
 HELD, WITHDRAWN = "held", "withdrawn"

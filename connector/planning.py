@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from connector.domain import ExceptionKind, Mode, Offer, QuantityBasis, SupplierTerms
-from connector.fences import Fence
-from connector.routing import (
+from tandem.connector.domain import ExceptionKind, Mode, Offer, QuantityBasis, SupplierTerms
+from tandem.connector.fences import Fence
+from tandem.connector.routing import (
     ChoiceRules,
     LineFacts,
     ModeBasis,
@@ -78,7 +78,7 @@ class LineToPlan:
     address_key: str | None  # the order's shipping address fingerprint
     held: tuple[Held, ...] = ()
     supplier_override: str | None = None
-    # Why the store says this line was handled elsewhere (connector.fences); a line that
+    # Why the store says this line was handled elsewhere (tandem.connector.fences); a line that
     # holds nothing is then not ordered but raised as an exception, unless a person already
     # agreed with the store.
     fence: Fence | None = None

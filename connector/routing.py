@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
-from connector.domain import ExceptionKind, Mode, Offer, Strategy, SupplierTerms, parse_mode
+from tandem.connector.domain import ExceptionKind, Mode, Offer, Strategy, SupplierTerms, parse_mode
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,14 +17,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
-from connector import outbox
-from connector.clock import utcnow
-from connector.domain import ExceptionKind
-from connector.errors import TandemError, TemporaryError
-from connector.platforms import WritesDone
-from connector.services import store_updates as kinds
-from connector.store import Database
-from connector.store.exceptions import NewException, raise_exceptions
+from tandem.connector import outbox
+from tandem.connector.clock import utcnow
+from tandem.connector.domain import ExceptionKind
+from tandem.connector.errors import TandemError, TemporaryError
+from tandem.connector.platforms import WritesDone
+from tandem.connector.services import store_updates as kinds
+from tandem.connector.store import Database
+from tandem.connector.store.exceptions import NewException, raise_exceptions
 
 log = logging.getLogger("tandem.store_writes")
 

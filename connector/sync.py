@@ -19,20 +19,20 @@ from pathlib import Path
 
 import httpx
 
-from adapters.feeds import make_feed
-from adapters.suppliers import make_channel
-from adapters.suppliers.email.replies import read_inbox
-from adapters.suppliers.sftp.answer_poll import read_sftp_answers
-from connector.catalogue import ImportReport, import_catalogue
-from connector.catalogue.feeds import FeedReport, feed_due, refresh_feed
-from connector.channels import ChannelError, ChannelFactory
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.configuration.fields import format_duration
-from connector.errors import TandemError
-from connector.health import Failure
-from connector.outbox import worker_name
-from connector.platforms import (
+from tandem.adapters.feeds import make_feed
+from tandem.adapters.suppliers import make_channel
+from tandem.adapters.suppliers.email.replies import read_inbox
+from tandem.adapters.suppliers.sftp.answer_poll import read_sftp_answers
+from tandem.connector.catalogue import ImportReport, import_catalogue
+from tandem.connector.catalogue.feeds import FeedReport, feed_due, refresh_feed
+from tandem.connector.channels import ChannelError, ChannelFactory
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.fields import format_duration
+from tandem.connector.errors import TandemError
+from tandem.connector.health import Failure
+from tandem.connector.outbox import worker_name
+from tandem.connector.platforms import (
     Capability,
     OrdersRead,
     StockPushed,
@@ -40,13 +40,13 @@ from connector.platforms import (
     WritesDone,
     storefront,
 )
-from connector.services.dispatch import DispatchReport, dispatch
-from connector.services.ingest import IngestReport
-from connector.services.plan import PlanSummary, run_planner
-from connector.services.stock import import_stock
-from connector.store import Database
-from connector.store.identity import IdentityError
-from connector.store.shop_stops import is_stopped
+from tandem.connector.services.dispatch import DispatchReport, dispatch
+from tandem.connector.services.ingest import IngestReport
+from tandem.connector.services.plan import PlanSummary, run_planner
+from tandem.connector.services.stock import import_stock
+from tandem.connector.store import Database
+from tandem.connector.store.identity import IdentityError
+from tandem.connector.store.shop_stops import is_stopped
 
 
 @dataclass
@@ -60,7 +60,7 @@ class SyncReport:
     dispatch: DispatchReport = field(default_factory=DispatchReport)  # POs sent to suppliers
     problems: list[str] = field(default_factory=list)  # input rejected, the rest went on
     failures: list[str] = field(default_factory=list)  # steps that could not run
-    # What the inputs' checks found (connector.health): each check run, and those failing.
+    # What the inputs' checks found (tandem.connector.health): each check run, and those failing.
     checked: list[str] = field(default_factory=list)
     failing: list[Failure] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)  # what suppliers' email replies said

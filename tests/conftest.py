@@ -11,12 +11,17 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from connector.configuration.model import TandemConfig
-from connector.store import Database, open_database
-from connector.store.schema import metadata
+from tandem.connector.configuration.model import TandemConfig
+from tandem.connector.store import Database, open_database
+from tandem.connector.store.schema import metadata
 from tests.support.imap import ImapServer, dovecot
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+# The real Admin schema beside the checkout: the Shopify stand-in serves it when named (it looks
+# nothing up by itself), in this process and in every Tandem the tests start.
+SHOPIFY_SCHEMA = SHARED / "shopify" / "admin-2026-07.graphql"
+if SHOPIFY_SCHEMA.is_file():
+    os.environ.setdefault("TANDEM_SHOPIFY_SCHEMA", str(SHOPIFY_SCHEMA))
 POSTGRES_URL = os.environ.get("TANDEM_TEST_POSTGRES_URL")
 
 _pg_db: Database | None = None

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from types import TracebackType
 
-from connector.catalogue.sources import FeedError
+from tandem.connector.catalogue.sources import FeedError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

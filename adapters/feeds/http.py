@@ -23,9 +23,9 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from adapters.feeds.download import BoundedFile, local_name
-from connector.catalogue.sources import FeedError, Fetched, Validators
-from connector.configuration.feeds import UrlFeed, feed_label
+from tandem.adapters.feeds.download import BoundedFile, local_name
+from tandem.connector.catalogue.sources import FeedError, Fetched, Validators
+from tandem.connector.configuration.feeds import UrlFeed, feed_label
 
 ATTEMPTS = 3
 MAX_RETRY_AFTER = 60.0

@@ -24,12 +24,12 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from adapters.feeds.download import local_name
-from connector.catalogue.sources import FeedError, Fetched, Validators
-from connector.configuration.answers import InboxConfig
-from connector.configuration.feeds import InboxFeed, feed_label
-from connector.configuration.model import SupplierConfig
-from connector.configuration.transports import EmailTransport
+from tandem.adapters.feeds.download import local_name
+from tandem.connector.catalogue.sources import FeedError, Fetched, Validators
+from tandem.connector.configuration.answers import InboxConfig
+from tandem.connector.configuration.feeds import InboxFeed, feed_label
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.configuration.transports import EmailTransport
 
 CANDIDATES = 20  # newest messages from the supplier looked into per fetch
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import asyncssh
 
-from adapters.feeds.download import BoundedFile, local_name
-from adapters.suppliers.sftp.options import ssh_options
-from connector.catalogue.sources import FeedError, Fetched, Validators
-from connector.configuration.feeds import SftpFeed, feed_label
+from tandem.adapters.feeds.download import BoundedFile, local_name
+from tandem.adapters.suppliers.sftp.options import ssh_options
+from tandem.connector.catalogue.sources import FeedError, Fetched, Validators
+from tandem.connector.configuration.feeds import SftpFeed, feed_label
 
 CHUNK = 1 << 20
 

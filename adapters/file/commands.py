@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from adapters.file.storefront import store_orders_file
-from connector.cli.common import (
+from tandem.adapters.file.storefront import store_orders_file
+from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
     console,
@@ -17,7 +17,7 @@ from connector.cli.common import (
     get_database,
     reported,
 )
-from connector.clock import utcnow
+from tandem.connector.clock import utcnow
 
 app = typer.Typer(help="Bring orders in.", no_args_is_help=True)
 

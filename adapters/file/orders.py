@@ -18,10 +18,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connector.domain import Address, Customer, Order, OrderLine
-from connector.errors import InputError
-from connector.jsonsafe import MAX_DEPTH, JsonDepthError, depth, loads_bounded
-from connector.text import clean_text
+from tandem.connector.domain import Address, Customer, Order, OrderLine
+from tandem.connector.errors import InputError
+from tandem.connector.jsonsafe import MAX_DEPTH, JsonDepthError, depth, loads_bounded
+from tandem.connector.text import clean_text
 
 # The file may nest its orders deeper than one order may nest (`{"orders": [...]}`), and stays
 # far below what the parser's recursion takes; one order nested past MAX_DEPTH is rejected alone.

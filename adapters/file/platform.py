@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connector.platforms import Capability
+from tandem.connector.platforms import Capability
 
 if TYPE_CHECKING:
     import typer
 
-    from adapters.file.storefront import FileStorefront
-    from connector.configuration import TandemConfig
-    from connector.configuration.model import StoreConfig
+    from tandem.adapters.file.storefront import FileStorefront
+    from tandem.connector.configuration import TandemConfig
+    from tandem.connector.configuration.model import StoreConfig
 
 
 class FilePlatform:
@@ -29,11 +29,11 @@ class FilePlatform:
         return "file"
 
     def storefront(self, config: TandemConfig) -> FileStorefront:
-        from adapters.file.storefront import FileStorefront
+        from tandem.adapters.file.storefront import FileStorefront
 
         return FileStorefront(config)
 
     def commands(self) -> dict[str, typer.Typer]:
-        from adapters.file.commands import app
+        from tandem.adapters.file.commands import app
 
         return {"orders": app}

@@ -13,14 +13,14 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from adapters.file.orders import read_orders_file
-from connector.configuration import TandemConfig
-from connector.domain import Order
-from connector.errors import TandemError
-from connector.health import Failure
-from connector.platforms import Capability, OrdersRead, StockPushed, WritesDone
-from connector.services.ingest import IngestReport, ingest_orders
-from connector.store import Database
+from tandem.adapters.file.orders import read_orders_file
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import Order
+from tandem.connector.errors import TandemError
+from tandem.connector.health import Failure
+from tandem.connector.platforms import Capability, OrdersRead, StockPushed, WritesDone
+from tandem.connector.services.ingest import IngestReport, ingest_orders
+from tandem.connector.store import Database
 
 SHOP = "file"
 CHECK = "orders_file"

@@ -1,7 +1,7 @@
 """The Shopify store platform: GraphQL Admin API client, order mapping, webhooks, write-backs."""
 
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import (
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.errors import (
     AuthError,
     RequestError,
     RetryableError,
@@ -10,7 +10,7 @@ from adapters.shopify.errors import (
     Unavailable,
     UserErrors,
 )
-from adapters.shopify.mapper import map_order
+from tandem.adapters.shopify.mapper import map_order
 
 __all__ = [
     "AuthError",

@@ -28,17 +28,17 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.shopify import grants
-from adapters.shopify.errors import AuthError, ShopifyError
-from adapters.shopify.grants import Grant
-from adapters.shopify.token_store import TokenVault
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.errors import TandemError
-from connector.store import Database, open_database
+from tandem.adapters.shopify import grants
+from tandem.adapters.shopify.errors import AuthError, ShopifyError
+from tandem.adapters.shopify.grants import Grant
+from tandem.adapters.shopify.token_store import TokenVault
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.errors import TandemError
+from tandem.connector.store import Database, open_database
 
 if TYPE_CHECKING:
-    from connector.configuration.model import StoreConfig
+    from tandem.connector.configuration.model import StoreConfig
 
 log = logging.getLogger(__name__)
 

@@ -31,10 +31,10 @@ from tenacity import (
     stop_after_delay,
 )
 
-from adapters.shopify import deprecations
-from adapters.shopify.auth import StaticToken, TokenSource
-from adapters.shopify.documents import Operation
-from adapters.shopify.errors import (
+from tandem.adapters.shopify import deprecations
+from tandem.adapters.shopify.auth import StaticToken, TokenSource
+from tandem.adapters.shopify.documents import Operation
+from tandem.adapters.shopify.errors import (
     AuthError,
     MalformedResponse,
     RequestError,
@@ -42,7 +42,7 @@ from adapters.shopify.errors import (
     Throttled,
     Unavailable,
 )
-from adapters.shopify.throttle import Stats, Throttle
+from tandem.adapters.shopify.throttle import Stats, Throttle
 
 DEFAULT_VERSION = "2026-07"
 USER_AGENT = "Tandem (purchasing connector)"

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from adapters.shopify.connect_cmd import connect
-from adapters.shopify.definitions import Definition, define_purchase_orders
-from adapters.shopify.sync import make_client
-from adapters.shopify.webhooks import Registration, register_webhooks
-from connector.cli.common import (
+from tandem.adapters.shopify.connect_cmd import connect
+from tandem.adapters.shopify.definitions import Definition, define_purchase_orders
+from tandem.adapters.shopify.sync import make_client
+from tandem.adapters.shopify.webhooks import Registration, register_webhooks
+from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
     console,

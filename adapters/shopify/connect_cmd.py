@@ -29,19 +29,19 @@ import typer
 import yaml
 from pydantic import SecretStr
 
-from adapters.shopify import documents as doc
-from adapters.shopify import grants
-from adapters.shopify.auth import AppTokens
-from adapters.shopify.client import ShopifyClient, shop_host
-from adapters.shopify.errors import reading
-from adapters.shopify.grants import Grant
-from adapters.shopify.oauth import make_state, permission_url, verify_callback
-from adapters.shopify.scopes import OPTIONAL, missing_scopes, needed_scopes
-from adapters.shopify.token_store import TokenVault
-from connector.cli.common import console, fail, get_config, reported
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.store import open_database
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify import grants
+from tandem.adapters.shopify.auth import AppTokens
+from tandem.adapters.shopify.client import ShopifyClient, shop_host
+from tandem.adapters.shopify.errors import reading
+from tandem.adapters.shopify.grants import Grant
+from tandem.adapters.shopify.oauth import make_state, permission_url, verify_callback
+from tandem.adapters.shopify.scopes import OPTIONAL, missing_scopes, needed_scopes
+from tandem.adapters.shopify.token_store import TokenVault
+from tandem.connector.cli.common import console, fail, get_config, reported
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.store import open_database
 
 SECRET_ENV = "SHOPIFY_CLIENT_SECRET"
 

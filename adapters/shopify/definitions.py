@@ -1,5 +1,5 @@
 """The definition of the order metafield `tandem.purchase_orders`, in which Tandem keeps each
-order's purchase orders (adapters.shopify.writeback): made once per shop and pinned, so
+order's purchase orders (tandem.adapters.shopify.writeback): made once per shop and pinned, so
 merchants see PO numbers, status and ETA on the order page in Shopify admin.
 
 It is set up with the shop's webhooks (`tandem shopify webhooks register`) and may run any
@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from adapters.shopify import documents as doc
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import UserError, UserErrors, check, reading
-from adapters.shopify.writeback import METAFIELD_KEY, METAFIELD_NAMESPACE
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.errors import UserError, UserErrors, check, reading
+from tandem.adapters.shopify.writeback import METAFIELD_KEY, METAFIELD_NAMESPACE
 
 TYPE = "json"
 NAME = "Purchase orders (Tandem)"

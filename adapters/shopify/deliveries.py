@@ -29,16 +29,16 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from adapters.shopify import documents as doc
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import AuthError, RetryableError, ShopifyError, reading
-from adapters.shopify.orders import fetch_orders
-from adapters.shopify.privacy_requests import answer_privacy_requests
-from adapters.shopify.webhook_checks import APP_UNINSTALLED, PRIVACY_TOPICS
-from adapters.shopify.webhooks import ORDER_TOPICS
-from connector.configuration import TandemConfig
-from connector.domain import ExceptionKind, Order
-from connector.services.deliveries import (
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.errors import AuthError, RetryableError, ShopifyError, reading
+from tandem.adapters.shopify.orders import fetch_orders
+from tandem.adapters.shopify.privacy_requests import answer_privacy_requests
+from tandem.adapters.shopify.webhook_checks import APP_UNINSTALLED, PRIVACY_TOPICS
+from tandem.adapters.shopify.webhooks import ORDER_TOPICS
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import ExceptionKind, Order
+from tandem.connector.services.deliveries import (
     DeliveryRules,
     Pending,
     mark_done,
@@ -46,10 +46,10 @@ from connector.services.deliveries import (
     read_deliveries,
     read_each,
 )
-from connector.services.polling import OrdersReport
-from connector.store import Database, shop_stops
-from connector.store import schema as t
-from connector.store.exceptions import NewException, raise_exceptions
+from tandem.connector.services.polling import OrdersReport
+from tandem.connector.store import Database, shop_stops
+from tandem.connector.store import schema as t
+from tandem.connector.store.exceptions import NewException, raise_exceptions
 
 log = logging.getLogger("tandem.shopify")
 

@@ -2,7 +2,7 @@
 header on its answer.
 
 What is deprecated still works until a later API version removes it, so the call succeeds; the
-header is a notice that one of Tandem's documents (adapters.shopify.documents, named by its
+header is a notice that one of Tandem's documents (tandem.adapters.shopify.documents, named by its
 operation) must change before then. Each such answer is counted in
 `tandem_platform_deprecated_calls_total{platform="shopify", operation}`, and the log gets one
 warning per operation and reason for the life of the process, not one per call.
@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Mapping
 
-from connector.daemon import metrics
+from tandem.connector.daemon import metrics
 
 HEADER = "X-Shopify-API-Deprecated-Reason"
 MAX_REASON = 300  # characters of the reason kept in the log

@@ -34,7 +34,7 @@ def _mutation(name: str, text: str) -> Operation:
 LINES_PER_PAGE = 50
 
 # The mode metafield is read on the variant and on its product (the variant's wins, in
-# adapters.shopify.mapper); variants have no tags in the Admin API, products do.
+# tandem.adapters.shopify.mapper); variants have no tags in the Admin API, products do.
 _LINE_FIELDS = """
 fragment TandemOrderLine on LineItem {
   id
@@ -57,7 +57,7 @@ fragment TandemOrderLine on LineItem {
 }
 """
 
-# Besides the order, what the shop already says about its handling (connector.fences): the PO
+# Besides the order, what the shop already says about its handling (tandem.connector.fences): the PO
 # list any Tandem keeps on it (namespace and key as writeback.METAFIELD_NAMESPACE/_KEY) and
 # its fulfillment orders' statuses, leaving out hidden ones (closed when moved or merged).
 _ORDER_FIELDS = """
@@ -216,7 +216,7 @@ mutation MetafieldDefinitionPin($identifier: MetafieldDefinitionIdentifierInput!
 )
 
 # fulfillmentCreate takes the fulfillment orders of one location at a time, so each says where
-# it is assigned (adapters.shopify.fulfillments).
+# it is assigned (tandem.adapters.shopify.fulfillments).
 FULFILLMENT_ORDERS = _query(
     "FulfillmentOrders",
     """
@@ -282,7 +282,7 @@ query AppInstalled {
 """,
 )
 
-# The shop's account and which Tandem database serves it (adapters.shopify.identity).
+# The shop's account and which Tandem database serves it (tandem.adapters.shopify.identity).
 SHOP_IDENTITY = _query(
     "ShopIdentity",
     """

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from connector.errors import TandemError, TemporaryError
+from tandem.connector.errors import TandemError, TemporaryError
 
 
 class ShopifyError(TandemError):

@@ -22,14 +22,14 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from adapters.shopify import documents as doc
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import UserError, UserErrors, check, reading
-from connector.configuration import TandemConfig
-from connector.outbox import OutboxItem
-from connector.services.order_facts import shipment_quantities, shipment_write
-from connector.store import Database
-from connector.store import schema as t
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.errors import UserError, UserErrors, check, reading
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.outbox import OutboxItem
+from tandem.connector.services.order_facts import shipment_quantities, shipment_write
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 
 OPEN_FULFILLMENT = {"OPEN", "IN_PROGRESS", "SCHEDULED"}
 

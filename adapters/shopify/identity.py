@@ -15,11 +15,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from adapters.shopify import documents as doc
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import check, reading
-from connector.configuration import TandemConfig
-from connector.store import Database, identity, shop_stops
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.errors import check, reading
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.store import Database, identity, shop_stops
 
 NAMESPACE, KEY = "tandem", "database"
 
@@ -45,7 +45,7 @@ async def claim_shop(
     # In a thread: the event loop may be a web server's, and the database busy for a while.
     mine = await asyncio.to_thread(_recorded, db, config, now, f"{domain} ({gid})")
     # Shopify answered the token: the app is installed (again), so a stop an uninstall put
-    # on the shop's work before this claim is lifted (connector.store.shop_stops).
+    # on the shop's work before this claim is lifted (tandem.connector.store.shop_stops).
     await asyncio.to_thread(_resume, db, config, now)
     other = marker.get("database")
     if other == mine.database_id:

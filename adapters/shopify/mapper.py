@@ -18,8 +18,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connector.domain import Address, Customer, Order, OrderLine, PriorHandling
-from connector.services.order_facts import prior_pos
+from tandem.connector.domain import Address, Customer, Order, OrderLine, PriorHandling
+from tandem.connector.services.order_facts import prior_pos
 
 
 class MappingError(ValueError):

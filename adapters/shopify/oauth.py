@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 import shopify
 from pydantic import SecretStr
 
-from adapters.shopify.errors import ShopifyError
+from tandem.adapters.shopify.errors import ShopifyError
 
 STATE_SECONDS = 3600
 

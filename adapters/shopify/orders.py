@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.shopify import documents as doc
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import reading
-from adapters.shopify.mapper import MappingError, map_order
-from connector.configuration import TandemConfig
-from connector.domain import Order
-from connector.services.polling import OrdersReport, advance_cursor, poll_start, store_orders
-from connector.store import Database
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.errors import reading
+from tandem.adapters.shopify.mapper import MappingError, map_order
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import Order
+from tandem.connector.services.polling import OrdersReport, advance_cursor, poll_start, store_orders
+from tandem.connector.store import Database
 
 ORDERS_PER_CALL = 5  # nodes(ids:) batch; 5 orders with 50 lines each stay under 1000 points
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connector.platforms import Capability
+from tandem.connector.platforms import Capability
 
 if TYPE_CHECKING:
     import typer
 
-    from adapters.shopify.storefront import ShopifyStorefront
-    from connector.configuration import TandemConfig
-    from connector.configuration.model import StoreConfig
+    from tandem.adapters.shopify.storefront import ShopifyStorefront
+    from tandem.connector.configuration import TandemConfig
+    from tandem.connector.configuration.model import StoreConfig
 
 QUARTERS = ("01", "04", "07", "10")
 
@@ -23,7 +23,7 @@ class ShopifyPlatform:
     capabilities = frozenset(Capability)  # Shopify does all of it
 
     def missing(self, store: StoreConfig) -> list[str]:
-        from adapters.shopify.auth import store_problems
+        from tandem.adapters.shopify.auth import store_problems
 
         return store_problems(store)
 
@@ -50,11 +50,11 @@ class ShopifyPlatform:
         return (store.shop_url or "").split("://", 1)[-1].rstrip("/")
 
     def storefront(self, config: TandemConfig) -> ShopifyStorefront:
-        from adapters.shopify.storefront import ShopifyStorefront
+        from tandem.adapters.shopify.storefront import ShopifyStorefront
 
         return ShopifyStorefront(config)
 
     def commands(self) -> dict[str, typer.Typer]:
-        from adapters.shopify.commands import app
+        from tandem.adapters.shopify.commands import app
 
         return {"shopify": app}

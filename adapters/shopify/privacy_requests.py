@@ -27,19 +27,19 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from adapters.shopify.errors import ShopifyError
-from adapters.shopify.webhook_checks import (
+from tandem.adapters.shopify.errors import ShopifyError
+from tandem.adapters.shopify.webhook_checks import (
     CUSTOMER_REDACT,
     DATA_REQUEST,
     PRIVACY_TOPICS,
     SHOP_REDACT,
 )
-from connector.configuration import TandemConfig
-from connector.domain import ExceptionKind
-from connector.services import privacy, privacy_export
-from connector.store import Database, identity, shop_stops
-from connector.store import schema as t
-from connector.store.exceptions import NewException, raise_exceptions, resolve_keys
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import ExceptionKind
+from tandem.connector.services import privacy, privacy_export
+from tandem.connector.store import Database, identity, shop_stops
+from tandem.connector.store import schema as t
+from tandem.connector.store.exceptions import NewException, raise_exceptions, resolve_keys
 
 log = logging.getLogger("tandem.shopify")
 

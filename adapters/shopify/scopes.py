@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from connector.configuration import TandemConfig
+from tandem.connector.configuration import TandemConfig
 
 ALWAYS = {
     "read_orders": "reading orders (polling, webhooks)",

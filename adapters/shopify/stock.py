@@ -17,15 +17,15 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from adapters.shopify import documents as doc
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import ShopifyError, reading
-from connector.configuration import TandemConfig
-from connector.outbox import Effect
-from connector.services import stock_push
-from connector.services.stock_push import Batch, Change, batches
-from connector.services.store_updates import CONTINUE_SELLING
-from connector.store import Database
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.errors import ShopifyError, reading
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.outbox import Effect
+from tandem.connector.services import stock_push
+from tandem.connector.services.stock_push import Batch, Change, batches
+from tandem.connector.services.store_updates import CONTINUE_SELLING
+from tandem.connector.store import Database
 
 PER_CALL = 250  # inventorySetQuantities takes at most 250 quantities
 SKUS_PER_LOOKUP = 50  # "sku:'A' OR sku:'B' ..." terms per inventoryItems search

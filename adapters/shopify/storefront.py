@@ -11,19 +11,19 @@ from datetime import datetime
 import httpx
 from pydantic import SecretStr
 
-from adapters.shopify.auth import webhook_secrets
-from adapters.shopify.client import ShopifyClient, shop_host
-from adapters.shopify.deliveries import process_deliveries
-from adapters.shopify.identity import claim_shop
-from adapters.shopify.orders import orders_since, poll_orders
-from adapters.shopify.stock import plan_stock_push
-from adapters.shopify.sync import make_client
-from adapters.shopify.throttle import Throttle
-from adapters.shopify.webhooks import parse_delivery, verify
-from adapters.shopify.worker import perform_store_writes
-from connector.configuration import TandemConfig
-from connector.platforms import Capability, Delivery, SessionSteps, StepSession, WritesDone
-from connector.store import Database
+from tandem.adapters.shopify.auth import webhook_secrets
+from tandem.adapters.shopify.client import ShopifyClient, shop_host
+from tandem.adapters.shopify.deliveries import process_deliveries
+from tandem.adapters.shopify.identity import claim_shop
+from tandem.adapters.shopify.orders import orders_since, poll_orders
+from tandem.adapters.shopify.stock import plan_stock_push
+from tandem.adapters.shopify.sync import make_client
+from tandem.adapters.shopify.throttle import Throttle
+from tandem.adapters.shopify.webhooks import parse_delivery, verify
+from tandem.adapters.shopify.worker import perform_store_writes
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.platforms import Capability, Delivery, SessionSteps, StepSession, WritesDone
+from tandem.connector.store import Database
 
 NAME = "shopify"
 CAPABILITIES = frozenset(Capability)  # Shopify does all of it

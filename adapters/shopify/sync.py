@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import httpx
 
-from adapters.shopify.auth import token_source
-from adapters.shopify.client import ShopifyClient, shop_host
-from adapters.shopify.errors import ShopifyError
-from adapters.shopify.throttle import Throttle
-from connector.configuration import TandemConfig
-from connector.store import Database
+from tandem.adapters.shopify.auth import token_source
+from tandem.adapters.shopify.client import ShopifyClient, shop_host
+from tandem.adapters.shopify.errors import ShopifyError
+from tandem.adapters.shopify.throttle import Throttle
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.store import Database
 
 
 def shop_key(config: TandemConfig) -> str:

@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import SecretStr
 from sqlalchemy import ColumnElement, and_, delete, select
 
-from adapters.shopify.grants import Grant
-from connector.store import Database
-from connector.store import schema as t
+from tandem.adapters.shopify.grants import Grant
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 
 log = logging.getLogger(__name__)
 

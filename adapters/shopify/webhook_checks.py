@@ -25,9 +25,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.shopify.mapper import order_gid
-from connector.jsonsafe import JsonDepthError, loads_bounded
-from connector.store import schema as t
+from tandem.adapters.shopify.mapper import order_gid
+from tandem.connector.jsonsafe import JsonDepthError, loads_bounded
+from tandem.connector.store import schema as t
 
 MAX_DEPTH = 64
 APP_UNINSTALLED = "app/uninstalled"

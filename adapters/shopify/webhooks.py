@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from adapters.shopify import documents as doc
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import check, reading
-from adapters.shopify.webhook_checks import (
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.errors import check, reading
+from tandem.adapters.shopify.webhook_checks import (
     APP_UNINSTALLED,
     PRIVACY_TOPICS,
     Refused,
@@ -28,8 +28,8 @@ from adapters.shopify.webhook_checks import (
     read_payload,
     subject,
 )
-from connector.platforms import Delivery, store_delivery
-from connector.webhook_signatures import verify
+from tandem.connector.platforms import Delivery, store_delivery
+from tandem.connector.webhook_signatures import verify
 
 __all__ = ["Delivery", "parse_delivery", "register_webhooks", "store_delivery", "verify"]
 

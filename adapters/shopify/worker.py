@@ -8,14 +8,14 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 
-from adapters.shopify import fulfillments, writeback
-from adapters.shopify.client import ShopifyClient
-from connector import outbox, store_writes
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.platforms import WritesDone
-from connector.services import store_updates as kinds
-from connector.store import Database
+from tandem.adapters.shopify import fulfillments, writeback
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.connector import outbox, store_writes
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.platforms import WritesDone
+from tandem.connector.services import store_updates as kinds
+from tandem.connector.store import Database
 
 WorkReport = WritesDone
 

@@ -12,16 +12,16 @@ import json
 
 from sqlalchemy import Connection, update
 
-from adapters.shopify import documents as doc
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import UserErrors, check, reading
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.domain import POStatus
-from connector.outbox import OutboxItem
-from connector.services.order_facts import order_status
-from connector.store import Database
-from connector.store import schema as t
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.errors import UserErrors, check, reading
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import POStatus
+from tandem.connector.outbox import OutboxItem
+from tandem.connector.services.order_facts import order_status
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 
 METAFIELD_NAMESPACE = "tandem"
 METAFIELD_KEY = "purchase_orders"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from connector.configuration.model import SupplierConfig, TandemConfig
-from connector.configuration.transports import EmailTransport, RestTransport, SftpTransport
+from tandem.connector.configuration.model import SupplierConfig, TandemConfig
+from tandem.connector.configuration.transports import EmailTransport, RestTransport, SftpTransport
 
 if TYPE_CHECKING:
-    from connector.channels import Channel
+    from tandem.connector.channels import Channel
 
 
 def make_channel(supplier: SupplierConfig, config: TandemConfig) -> Channel | None:
@@ -19,21 +19,21 @@ def make_channel(supplier: SupplierConfig, config: TandemConfig) -> Channel | No
     supplier and the setting: `tandem config check` builds every channel to show them."""
     transport = supplier.transport
     if isinstance(transport, EmailTransport):
-        from adapters.suppliers.email import EmailChannel
+        from tandem.adapters.suppliers.email import EmailChannel
 
         assert config.smtp is not None  # TandemConfig requires smtp once a supplier emails
         channel = EmailChannel(config.smtp, transport, supplier)
         if config.smtp.pickup_directory is not None:
-            from adapters.suppliers.email.pickup import PickupChannel
+            from tandem.adapters.suppliers.email.pickup import PickupChannel
 
             return PickupChannel(channel, config.smtp.pickup_directory)
         return channel
     if isinstance(transport, RestTransport):
-        from adapters.suppliers.rest import RestChannel
+        from tandem.adapters.suppliers.rest import RestChannel
 
         return RestChannel(transport, supplier)
     if isinstance(transport, SftpTransport):
-        from adapters.suppliers.sftp import SftpChannel
+        from tandem.adapters.suppliers.sftp import SftpChannel
 
         return SftpChannel(transport, supplier)
     return None

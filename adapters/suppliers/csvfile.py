@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from adapters.suppliers.money import money
-from connector.channels import PermanentError, PurchaseOrderDocument
+from tandem.adapters.suppliers.money import money
+from tandem.connector.channels import PermanentError, PurchaseOrderDocument
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,6 @@ rule Tandem has, so the supplier reads the same figure the dashboard and the CLI
 
 from __future__ import annotations
 
-from connector.money import money
+from tandem.connector.money import money
 
 __all__ = ["money"]

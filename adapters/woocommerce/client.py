@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import SecretStr
 
-from connector.errors import TandemError, TemporaryError
+from tandem.connector.errors import TandemError, TemporaryError
 
 API_PATH = "/wp-json/wc/v3"
 USER_AGENT = "Tandem (purchasing connector)"

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from adapters.woocommerce.client import WooCommerceClient
-from adapters.woocommerce.subscriptions import Registration, register_webhooks
-from connector.cli.common import (
+from tandem.adapters.woocommerce.client import WooCommerceClient
+from tandem.adapters.woocommerce.subscriptions import Registration, register_webhooks
+from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
     ShopOption,

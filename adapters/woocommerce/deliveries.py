@@ -14,14 +14,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from adapters.woocommerce.client import AuthError, Unavailable, WooCommerceClient, WooCommerceError
-from adapters.woocommerce.orders import fetch_orders
-from adapters.woocommerce.webhooks import ORDER_TOPICS
-from connector.configuration import TandemConfig
-from connector.domain import Order
-from connector.services.deliveries import DeliveryRules, read_deliveries, read_each
-from connector.services.polling import OrdersReport
-from connector.store import Database
+from tandem.adapters.woocommerce.client import (
+    AuthError,
+    Unavailable,
+    WooCommerceClient,
+    WooCommerceError,
+)
+from tandem.adapters.woocommerce.orders import fetch_orders
+from tandem.adapters.woocommerce.webhooks import ORDER_TOPICS
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import Order
+from tandem.connector.services.deliveries import DeliveryRules, read_deliveries, read_each
+from tandem.connector.services.polling import OrdersReport
+from tandem.connector.store import Database
 
 BATCH = 100
 MAX_ATTEMPTS = 8

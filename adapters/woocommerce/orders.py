@@ -15,12 +15,12 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.woocommerce.client import NotFoundError, WooCommerceClient
-from adapters.woocommerce.mapper import MappingError, ProductFacts, map_order, product_facts
-from connector.configuration import TandemConfig
-from connector.domain import Order
-from connector.services.polling import OrdersReport, advance_cursor, poll_start, store_orders
-from connector.store import Database
+from tandem.adapters.woocommerce.client import NotFoundError, WooCommerceClient
+from tandem.adapters.woocommerce.mapper import MappingError, ProductFacts, map_order, product_facts
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import Order
+from tandem.connector.services.polling import OrdersReport, advance_cursor, poll_start, store_orders
+from tandem.connector.store import Database
 
 PER_PAGE = 100  # the most WooCommerce lists per page
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connector.platforms import Capability
+from tandem.connector.platforms import Capability
 
 if TYPE_CHECKING:
     import typer
 
-    from adapters.woocommerce.storefront import WooCommerceStorefront
-    from connector.configuration import TandemConfig
-    from connector.configuration.model import StoreConfig
+    from tandem.adapters.woocommerce.storefront import WooCommerceStorefront
+    from tandem.connector.configuration import TandemConfig
+    from tandem.connector.configuration.model import StoreConfig
 
 
 class WooCommercePlatform:
@@ -37,16 +37,16 @@ class WooCommercePlatform:
 
     def shop_name(self, store: StoreConfig) -> str:
         """The site's host: shop.example.com."""
-        from adapters.woocommerce.client import site_host
+        from tandem.adapters.woocommerce.client import site_host
 
         return site_host(store.shop_url or "")
 
     def storefront(self, config: TandemConfig) -> WooCommerceStorefront:
-        from adapters.woocommerce.storefront import WooCommerceStorefront
+        from tandem.adapters.woocommerce.storefront import WooCommerceStorefront
 
         return WooCommerceStorefront(config)
 
     def commands(self) -> dict[str, typer.Typer]:
-        from adapters.woocommerce.commands import app
+        from tandem.adapters.woocommerce.commands import app
 
         return {"woocommerce": app}

@@ -21,13 +21,13 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from adapters.woocommerce.client import WooCommerceClient
-from connector.configuration import TandemConfig
-from connector.outbox import Effect
-from connector.services import stock_push
-from connector.services.stock_push import Batch, Change, batches
-from connector.services.store_updates import CONTINUE_SELLING
-from connector.store import Database
+from tandem.adapters.woocommerce.client import WooCommerceClient
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.outbox import Effect
+from tandem.connector.services import stock_push
+from tandem.connector.services.stock_push import Batch, Change, batches
+from tandem.connector.services.store_updates import CONTINUE_SELLING
+from tandem.connector.store import Database
 
 PER_BATCH = 100  # WooCommerce's batch limit
 SKUS_PER_LOOKUP = 100

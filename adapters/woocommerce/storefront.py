@@ -12,18 +12,18 @@ from functools import partial
 import httpx
 from pydantic import SecretStr
 
-from adapters.woocommerce import writeback
-from adapters.woocommerce.client import WooCommerceClient, site_host
-from adapters.woocommerce.deliveries import process_deliveries
-from adapters.woocommerce.orders import orders_since, poll_orders
-from adapters.woocommerce.stock import plan_stock_push
-from adapters.woocommerce.webhooks import WooCommerceWebhooks
-from connector import store_writes
-from connector.configuration import TandemConfig
-from connector.errors import TandemError
-from connector.platforms import Capability, SessionSteps, StepSession, WritesDone
-from connector.services import store_updates as kinds
-from connector.store import Database
+from tandem.adapters.woocommerce import writeback
+from tandem.adapters.woocommerce.client import WooCommerceClient, site_host
+from tandem.adapters.woocommerce.deliveries import process_deliveries
+from tandem.adapters.woocommerce.orders import orders_since, poll_orders
+from tandem.adapters.woocommerce.stock import plan_stock_push
+from tandem.adapters.woocommerce.webhooks import WooCommerceWebhooks
+from tandem.connector import store_writes
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.errors import TandemError
+from tandem.connector.platforms import Capability, SessionSteps, StepSession, WritesDone
+from tandem.connector.services import store_updates as kinds
+from tandem.connector.store import Database
 
 NAME = "woocommerce"
 CAPABILITIES = frozenset({Capability.WEBHOOKS, Capability.WRITE_BACK, Capability.STOCK})

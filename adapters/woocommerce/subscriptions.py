@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from adapters.woocommerce.client import WooCommerceClient
+from tandem.adapters.woocommerce.client import WooCommerceClient
 
 TOPICS = ("order.created", "order.updated")
 PER_PAGE = 100

@@ -23,10 +23,10 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from connector.jsonsafe import JsonDepthError, loads_bounded
-from connector.platforms import Delivery
-from connector.store import schema as t
-from connector.webhook_signatures import verify
+from tandem.connector.jsonsafe import JsonDepthError, loads_bounded
+from tandem.connector.platforms import Delivery
+from tandem.connector.store import schema as t
+from tandem.connector.webhook_signatures import verify
 
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.deleted", "order.restored"})
 PING = re.compile(rb"webhook_id=\d{1,20}")

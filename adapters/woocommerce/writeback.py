@@ -20,15 +20,15 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from adapters.woocommerce.client import WooCommerceClient, WooCommerceError
-from adapters.woocommerce.mapper import PURCHASE_ORDERS_META
-from adapters.woocommerce.stock import batch_path
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.outbox import OutboxItem
-from connector.services.order_facts import order_status, shipment_quantities, shipment_write
-from connector.store import Database
-from connector.store import schema as t
+from tandem.adapters.woocommerce.client import WooCommerceClient, WooCommerceError
+from tandem.adapters.woocommerce.mapper import PURCHASE_ORDERS_META
+from tandem.adapters.woocommerce.stock import batch_path
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.outbox import OutboxItem
+from tandem.connector.services.order_facts import order_status, shipment_quantities, shipment_write
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 
 TRACKING_META = "_wc_shipment_tracking_items"
 # Carriers the Shipment Tracking extension knows by slug; any other is a custom provider.

@@ -1,8 +1,13 @@
 """Supplier catalogues: reading feeds (CSV, XLSX, JSON), checking rows, switching atomically."""
 
-from connector.catalogue.importer import ImportReport, Progress, find_supplier, import_catalogue
-from connector.catalogue.readers import RowProblem
-from connector.catalogue.search import search_offers
+from tandem.connector.catalogue.importer import (
+    ImportReport,
+    Progress,
+    find_supplier,
+    import_catalogue,
+)
+from tandem.connector.catalogue.readers import RowProblem
+from tandem.connector.catalogue.search import search_offers
 
 __all__ = [
     "ImportReport",

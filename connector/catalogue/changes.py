@@ -16,8 +16,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, delete
 
-from connector.catalogue.rows import OFFER_COLUMNS
-from connector.store import schema as t
+from tandem.connector.catalogue.rows import OFFER_COLUMNS
+from tandem.connector.store import schema as t
 
 BATCH = 50_000  # offers written per round trip; also the progress step
 # Above this share of changed or removed offers, a full replace is cheaper than updates.

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 
 
 @dataclass

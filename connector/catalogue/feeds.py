@@ -21,16 +21,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from connector.catalogue.feed_state import FeedState, load_state, save_state
-from connector.catalogue.importer import ImportReport, find_supplier, import_catalogue
-from connector.catalogue.sources import Fetched, SourceFactory, Validators
-from connector.configuration import TandemConfig
-from connector.configuration.feeds import feed_label
-from connector.configuration.fields import format_duration
-from connector.configuration.model import SupplierConfig
-from connector.errors import InputError, TandemError
-from connector.health import Failure
-from connector.store import Database
+from tandem.connector.catalogue.feed_state import FeedState, load_state, save_state
+from tandem.connector.catalogue.importer import ImportReport, find_supplier, import_catalogue
+from tandem.connector.catalogue.sources import Fetched, SourceFactory, Validators
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.feeds import feed_label
+from tandem.connector.configuration.fields import format_duration
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.errors import InputError, TandemError
+from tandem.connector.health import Failure
+from tandem.connector.store import Database
 
 
 @dataclass
@@ -40,7 +40,7 @@ class FeedReport:
     unchanged: bool = False  # the source said so: nothing downloaded, nothing written
     imported: ImportReport | None = None
     error: str | None = None  # why this refresh did not work
-    checked: list[str] = field(default_factory=list)  # connector.health checks covered
+    checked: list[str] = field(default_factory=list)  # tandem.connector.health checks covered
     failing: list[Failure] = field(default_factory=list)
 
 

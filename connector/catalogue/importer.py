@@ -4,7 +4,7 @@ The previous catalogue stays in place until the new one is committed, so an impo
 half way (a full disk, a killed process) leaves the offers the planner used before. A file in
 which no row is good also keeps the previous catalogue: an empty or garbled feed is far more
 often a supplier's mistake than a supplier selling nothing. Only the offers that differ from
-the stored ones are written (connector.catalogue.changes).
+the stored ones are written (tandem.connector.catalogue.changes).
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from connector.catalogue.changes import OfferChanges, Progress, write_offers
-from connector.catalogue.readers import RowProblem, read_catalogue_bytes, read_table
-from connector.catalogue.rows import check_rows
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.configuration.model import SupplierConfig
-from connector.errors import InputError, NotFound
-from connector.services.suppliers import replan_for_suppliers, sync_suppliers
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.catalogue.changes import OfferChanges, Progress, write_offers
+from tandem.connector.catalogue.readers import RowProblem, read_catalogue_bytes, read_table
+from tandem.connector.catalogue.rows import check_rows
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.errors import InputError, NotFound
+from tandem.connector.services.suppliers import replan_for_suppliers, sync_suppliers
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 
 STORED_PROBLEMS = 1_000  # problems kept in catalogue_imports for later inspection
 

@@ -1,7 +1,7 @@
 """Bounds on a catalogue file, checked before the expensive step they protect, so one bad feed
 (a 300 MB value, a spreadsheet that unpacks a thousandfold) is refused with a clear message
 instead of taking the machine's memory. The limits are settings of `catalogue`
-(connector.configuration.model.CatalogueConfig)."""
+(tandem.connector.configuration.model.CatalogueConfig)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from connector.errors import InputError
+from tandem.connector.errors import InputError
 
 _CHUNK = 1 << 20
 

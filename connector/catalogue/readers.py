@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from connector.catalogue.limits import (
+from tandem.connector.catalogue.limits import (
     check_line_lengths,
     check_lines_on_disk,
     check_row_count,
@@ -30,10 +30,10 @@ from connector.catalogue.limits import (
     check_unpacked,
     read_bounded,
 )
-from connector.configuration.model import CatalogueColumns, CatalogueConfig
-from connector.errors import InputError
-from connector.jsonsafe import MAX_DEPTH, JsonDepthError, depth, loads_bounded, nesting
-from connector.text import clean_text
+from tandem.connector.configuration.model import CatalogueColumns, CatalogueConfig
+from tandem.connector.errors import InputError
+from tandem.connector.jsonsafe import MAX_DEPTH, JsonDepthError, depth, loads_bounded, nesting
+from tandem.connector.text import clean_text
 
 # An array file nests its items one level deeper than JSON Lines; past this it is refused as a
 # whole (far below what the parser's recursion takes), an item past MAX_DEPTH alone.

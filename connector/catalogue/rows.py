@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from connector.catalogue.readers import POSITION, RowProblem, Table
+from tandem.connector.catalogue.readers import POSITION, RowProblem, Table
 
 MAX_SKU = 255  # offers.sku and offers.supplier_sku are VARCHAR(255)
 MAX_NAME = 500

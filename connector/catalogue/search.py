@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, and_, case, func, or_, select
 
-from connector.domain import Offer
-from connector.store import schema as t
-from connector.store.planning_input import offer_from_row
+from tandem.connector.domain import Offer
+from tandem.connector.store import schema as t
+from tandem.connector.store.planning_input import offer_from_row
 
 
 def search_offers(

@@ -15,8 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from connector.configuration.model import SupplierConfig, TandemConfig
-from connector.errors import TandemError
+from tandem.connector.configuration.model import SupplierConfig, TandemConfig
+from tandem.connector.errors import TandemError
 
 
 class FeedError(TandemError):
@@ -47,5 +47,5 @@ class FeedSource(Protocol):
     async def fetch(self, known: Validators | None, folder: Path) -> Fetched | None: ...
 
 
-# The shell gives the core its sources (adapters.feeds.make_feed).
+# The shell gives the core its sources (tandem.adapters.feeds.make_feed).
 SourceFactory = Callable[[SupplierConfig, TandemConfig], FeedSource]

@@ -8,14 +8,16 @@ from typing import Annotated
 
 import typer
 
-from connector.cli import (
+from tandem.connector.cli import (
     backfill,
     catalogue,
+    completion_cmd,
     config_cmd,
     dashboard_cmd,
     db_cmd,
     demo_cmd,
     exceptions_cmd,
+    options,
     plan,
     po,
     portal_cmd,
@@ -24,14 +26,14 @@ from connector.cli import (
     stock,
     supplier_cmd,
 )
-from connector.platforms import registered
+from tandem.connector.platforms import registered
 
 app = typer.Typer(
     name="tandem",
     help="Tandem: storefront orders in, purchase orders to suppliers out.",
     no_args_is_help=True,
+    epilog=options.EXIT_CODES,
     pretty_exceptions_enable=False,
-    add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -53,6 +55,7 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     _version: Annotated[
         bool,
         typer.Option(
@@ -63,8 +66,12 @@ def main(
             help="Print Tandem's version and exit.",
         ),
     ] = False,
+    verbose: options.Verbose = False,
+    quiet: options.Quiet = False,
 ) -> None:
     """Tandem: storefront orders in, purchase orders to suppliers out."""
+    options.use(verbose=verbose, quiet=quiet, fresh=True)
+    ctx.call_on_close(options.done)
 
 
 app.add_typer(config_cmd.app, name="config")
@@ -81,7 +88,10 @@ app.command("serve")(serve_cmd.serve_command)
 app.command("run")(run_cmd.run_command)
 app.command("demo")(demo_cmd.demo_command)
 app.command("backfill")(backfill.backfill_command)
+app.command("completion")(completion_cmd.completion_command)
 
 for _platform in registered().values():
     for _group, _commands in _platform.commands().items():
         app.add_typer(_commands, name=_group)
+
+options.on_every_command(app)

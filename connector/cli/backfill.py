@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.markup import escape
 
-from connector.cli.common import (
+from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
     JsonOption,
@@ -26,15 +26,15 @@ from connector.cli.common import (
     print_json,
     reported,
 )
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.domain import Order
-from connector.platforms import Capability, storefront
-from connector.services.backfill import BackfillReport, backfill
-from connector.services.polling import unreadable
-from connector.store import Database
-from connector.store.exceptions import NewException
-from connector.sync import SyncReport, sync_inputs
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import Order
+from tandem.connector.platforms import Capability, storefront
+from tandem.connector.services.backfill import BackfillReport, backfill
+from tandem.connector.services.polling import unreadable
+from tandem.connector.store import Database
+from tandem.connector.store.exceptions import NewException
+from tandem.connector.sync import SyncReport, sync_inputs
 
 
 def parse_since(value: str, timezone: str) -> datetime:
@@ -44,14 +44,18 @@ def parse_since(value: str, timezone: str) -> datetime:
     except ValueError:
         fail(
             escape(f"--since {value!r}")
-            + " is not a date (YYYY-MM-DD) or date and time (YYYY-MM-DDTHH:MM)"
+            + " is not a date (YYYY-MM-DD) or date and time (YYYY-MM-DDTHH:MM)",
+            code=2,
         )
     if len(value.strip()) == 10:
         moment = datetime.combine(moment.date(), time())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone))
     if moment > utcnow():
-        fail(f"--since {escape(value.strip())} is in the future: no order was updated since then")
+        fail(
+            f"--since {escape(value.strip())} is in the future: no order was updated since then",
+            code=2,
+        )
     return moment
 
 

@@ -6,15 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from connector.catalogue import ImportReport, import_catalogue, search_offers
-from connector.catalogue import Progress as ProgressCallback
-from connector.cli.common import (
+from tandem.connector.catalogue import ImportReport, import_catalogue, search_offers
+from tandem.connector.catalogue import Progress as ProgressCallback
+from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
     JsonOption,
@@ -26,8 +26,9 @@ from connector.cli.common import (
     print_json,
     reported,
 )
-from connector.clock import utcnow
-from connector.money import money
+from tandem.connector.clock import utcnow
+from tandem.connector.domain import Offer
+from tandem.connector.money import money
 
 app = typer.Typer(help="Supplier catalogues.", no_args_is_help=True)
 
@@ -56,7 +57,8 @@ def progress_bar(label: str) -> Iterator[ProgressCallback | None]:
         yield update
 
 
-def print_import(report: ImportReport) -> None:
+def print_import(report: ImportReport, *, summary: bool = True) -> None:
+    """Rejected rows on stderr, then (with `summary`) what was imported."""
     for problem in report.problems[:SHOWN_PROBLEMS]:
         errors.print(f"{report.source}: {problem}", highlight=False, markup=False, soft_wrap=True)
     if len(report.problems) > SHOWN_PROBLEMS:
@@ -77,12 +79,26 @@ def print_import(report: ImportReport) -> None:
             soft_wrap=True,
         )
         return
-    console.print(
-        f"{report.supplier_id}: {report.rows_imported:,} offer(s) imported from {report.source}"
-        f" ({report.rows_rejected:,} row(s) rejected) in {report.seconds:.1f} s",
-        highlight=False,
-        markup=False,
-    )
+    if summary:
+        console.print(
+            f"{report.supplier_id}: {report.rows_imported:,} offer(s) imported from {report.source}"
+            f" ({report.rows_rejected:,} row(s) rejected) in {report.seconds:.1f} s",
+            highlight=False,
+            markup=False,
+        )
+
+
+def import_json(report: ImportReport) -> dict[str, Any]:
+    """A catalogue import for `--json`: `problems` are its rejected rows ("line 7: ...")."""
+    return {
+        "supplier": report.supplier_id,
+        "source": report.source,
+        "rows_imported": report.rows_imported,
+        "rows_rejected": report.rows_rejected,
+        "problems": [str(problem) for problem in report.problems],
+        "kept_previous": report.kept_previous,
+        "seconds": round(report.seconds, 3),
+    }
 
 
 @app.command("import")
@@ -93,13 +109,16 @@ def import_command(
         typer.Argument(help="CSV, XLSX or JSON file (default: the supplier's catalogue.path)."),
     ] = None,
     config_path: ConfigOption = DEFAULT_CONFIG,
+    as_json: JsonOption = False,
 ) -> None:
     """Replace a supplier's catalogue; rejected rows are listed (exit code 1)."""
     config = get_config(config_path)
     db = get_database(config)
     with reported(), progress_bar(f"importing {supplier}") as progress:
         report = import_catalogue(db, config, supplier, file, now=utcnow(), progress=progress)
-    print_import(report)
+    if as_json:
+        print_json(import_json(report))
+    print_import(report, summary=not as_json)
     if report.problems or report.kept_previous:
         raise typer.Exit(1)
 
@@ -119,10 +138,15 @@ def search_command(
         found = search_offers(conn, query, supplier, limit)
     if as_json:
         print_json([asdict(o) for o in found])
-        return
-    if not found:
+    elif found:
+        console.print(offers_table(found))
+    else:
         console.print(f"no offer matches {query!r}", highlight=False, markup=False, soft_wrap=True)
-        raise typer.Exit(1)
+    if not found:
+        raise typer.Exit(1)  # as grep does when nothing matches
+
+
+def offers_table(found: list[Offer]) -> Table:
     table = Table("supplier", "SKU", "supplier SKU", "name", "cost", "stock", "lead", "pack")
     for o in found:
         table.add_row(
@@ -135,4 +159,4 @@ def search_command(
             "" if o.lead_time_days is None else f"{o.lead_time_days} d",
             str(o.pack_size),
         )
-    console.print(table)
+    return table

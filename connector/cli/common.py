@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -17,14 +18,27 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import DBAPIError, StatementError
 
-from connector.clock import utcnow
-from connector.configuration import TandemConfig, load_config
-from connector.errors import ConfigError, TandemError
-from connector.store import Database, identity, open_database
-from connector.store.db import database_error_message
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig, load_config
+from tandem.connector.errors import ConfigError, TandemError
+from tandem.connector.store import Database, identity, open_database
+from tandem.connector.store.db import database_error_message
 
-console = Console()
-errors = Console(stderr=True)
+# Written to a pipe or a file, output is as wide as it needs: no cell cut short or wrapped
+# (a SKU cut short is another SKU). On a terminal, Rich fits it to the terminal.
+UNCUT = 100_000
+
+
+def _console(*, stderr: bool = False) -> Console:
+    made = Console(stderr=stderr)
+    if not made.is_terminal:
+        made.width = UNCUT
+    return made
+
+
+console = _console()
+errors = _console(stderr=True)
+log = logging.getLogger("tandem.cli")
 
 ConfigOption = Annotated[
     Path,
@@ -51,12 +65,19 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def get_config(path: Path) -> TandemConfig:
     try:
-        return load_config(path)
+        config = load_config(path)
     except ConfigError as exc:
         for line in exc.lines():
             errors.print(line, highlight=False, markup=False, soft_wrap=True)
         errors.print(f"{len(exc.problems)} problem(s) in {path}", style="red", highlight=False)
         raise typer.Exit(2) from None
+    log.debug(
+        "configuration read: %s (%d shop(s), %d supplier(s))",
+        path.resolve(),
+        len(config.stores),
+        len(config.suppliers),
+    )
+    return config
 
 
 @contextmanager
@@ -83,6 +104,7 @@ def get_database(config: TandemConfig) -> Database:
         with db.write() as conn:
             shops = [(store.platform, store.shop_name) for store in config.stores]
             identity.ensure_all(conn, shops, utcnow(), db.describe())
+        log.debug("using %s (schema up to date)", db.describe())
         return db
 
 
@@ -101,7 +123,8 @@ def print_json(data: Any) -> None:
 
 
 def is_terminal() -> bool:
-    return console.is_terminal and not os.environ.get("CI")
+    """Whether progress may be shown: on a terminal, outside CI, without -q."""
+    return console.is_terminal and not console.quiet and not os.environ.get("CI")
 
 
 def one_shop(config: TandemConfig, name: str | None) -> TandemConfig:
@@ -128,8 +151,8 @@ def check_shop(config: TandemConfig, db: Database, *, adopt: bool = False) -> No
     so there): refuse with one line when another database does. When the shop cannot be asked
     now, carry on: each job asks again before it touches the shop. A platform that keeps no
     such record on the shop has nothing to ask."""
-    from connector.platforms import Capability, storefront
-    from connector.store.identity import IdentityError
+    from tandem.connector.platforms import Capability, storefront
+    from tandem.connector.store.identity import IdentityError
 
     shop = storefront(config)
     if Capability.CLAIM not in shop.capabilities:

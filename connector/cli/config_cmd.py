@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 from sqlalchemy import make_url
 
-from connector.cli.common import DEFAULT_CONFIG, ConfigOption, console, errors, get_config
-from connector.configuration import TandemConfig
-from connector.configuration.fields import format_duration
-from connector.errors import TandemError
+from tandem.connector.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    JsonOption,
+    console,
+    errors,
+    get_config,
+    print_json,
+)
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.fields import format_duration
+from tandem.connector.errors import TandemError
 
 app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 
 
 @app.command("check")
-def check(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
+def check(config_path: ConfigOption = DEFAULT_CONFIG, as_json: JsonOption = False) -> None:
     """Validate the configuration; list every problem with its file, line and key."""
     config = get_config(config_path)
     problems = channel_problems(config) + missing_files(config)
@@ -26,6 +35,9 @@ def check(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
             errors.print(f"{config_path}: {problem}", highlight=False, markup=False, soft_wrap=True)
         errors.print(f"{len(problems)} problem(s) in {config_path}", style="red", highlight=False)
         raise typer.Exit(2)
+    if as_json:
+        print_json(summary(config_path, config))
+        return
     console.print(f"[green]{config_path}: configuration is valid[/green]", highlight=False)
     console.print(f"database: {database_of(config.database_url)}", highlight=False)
     for store in config.stores:
@@ -36,6 +48,38 @@ def check(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
         highlight=False,
     )
     table = Table("supplier", "mode", "priority", "transport", "release", "catalogue")
+    for s in suppliers(config):
+        table.add_row(
+            f"{s['id']}{'' if s['active'] else ' (inactive)'}",
+            "/".join(s["modes"]),
+            str(s["priority"]),
+            s["transport"],
+            s["release"],
+            s["catalogue"] or "-",
+        )
+    console.print(table)
+
+
+def summary(path: Path, config: TandemConfig) -> dict[str, Any]:
+    """What `config check --json` prints for a valid configuration (no secret in it)."""
+    rules = config.rules
+    return {
+        "config": str(path),
+        "valid": True,
+        "database": database_of(config.database_url),
+        "shops": [{"name": s.shop_name, "platform": s.platform} for s in config.stores],
+        "rules": {
+            "default_mode": rules.default_mode.value,
+            "supplier_strategy": rules.supplier_strategy.value,
+            "quantity_basis": rules.quantity_basis.value,
+        },
+        "suppliers": suppliers(config),
+    }
+
+
+def suppliers(config: TandemConfig) -> list[dict[str, Any]]:
+    """Each supplier as the check shows it: modes, priority, transport, release, catalogue."""
+    found = []
     for s in config.suppliers:
         policy = s.release.policy(config.timezone)
         release = (
@@ -51,21 +95,24 @@ def check(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
                 if part
             )
         )
-        table.add_row(
-            f"{s.id}{'' if s.active else ' (inactive)'}",
-            "/".join(sorted(m.value for m in s.accepted_modes())),
-            str(s.priority),
-            s.transport.type,
-            release,
-            str(s.catalogue.path or "-"),
+        found.append(
+            {
+                "id": s.id,
+                "active": s.active,
+                "modes": sorted(m.value for m in s.accepted_modes()),
+                "priority": s.priority,
+                "transport": s.transport.type,
+                "release": release,
+                "catalogue": str(s.catalogue.path) if s.catalogue.path else None,
+            }
         )
-    console.print(table)
+    return found
 
 
 def channel_problems(config: TandemConfig) -> list[str]:
     """What each supplier's channel finds wrong with its settings when it is built (CSV
     columns, templates, file names): shown now rather than when its first PO goes out."""
-    from adapters.suppliers import make_channel
+    from tandem.adapters.suppliers import make_channel
 
     found: list[str] = []
     for supplier in config.suppliers:

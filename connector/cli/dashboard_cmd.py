@@ -7,8 +7,8 @@ import sys
 
 import typer
 
-from connector.cli.common import fail
-from connector.web.dashboard.passwords import hash_password
+from tandem.connector.cli.common import fail
+from tandem.connector.web.dashboard.passwords import hash_password
 
 app = typer.Typer(help="The operations dashboard.", no_args_is_help=True)
 

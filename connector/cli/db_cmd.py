@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from connector.cli.common import (
+from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
     ShopOption,
@@ -15,7 +15,7 @@ from connector.cli.common import (
     get_database,
     one_shop,
 )
-from connector.platforms import Capability, can
+from tandem.connector.platforms import Capability, can
 
 app = typer.Typer(help="The state database.", no_args_is_help=True)
 

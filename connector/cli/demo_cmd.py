@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import random
 import secrets
 import socket
@@ -18,16 +19,18 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from rich.markup import escape
 from sqlalchemy import select
 
-from connector.__main__ import INTERRUPTED
-from connector.cli.common import console, errors, reported
-from connector.clock import utcnow
-from connector.configuration import TandemConfig, load_config
-from connector.daemon import process
-from connector.errors import TandemError
-from connector.store import Database, open_database
-from connector.store import schema as t
+from tandem.connector.__main__ import INTERRUPTED
+from tandem.connector.cli import options
+from tandem.connector.cli.common import console, errors, fail, reported
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig, load_config
+from tandem.connector.daemon import process
+from tandem.connector.errors import TandemError
+from tandem.connector.store import Database, open_database
+from tandem.connector.store import schema as t
 
 SHIP_AFTER_SECONDS = 20
 
@@ -35,8 +38,8 @@ SHIP_AFTER_SECONDS = 20
 def write_config(
     folder: Path, store_url: str, token: str, smtp_port: int, port: int
 ) -> tuple[Path, str]:
-    from connector.demo.catalogue import SUPPLIERS, write_catalogues
-    from connector.web.dashboard.passwords import hash_password
+    from tandem.connector.demo.catalogue import SUPPLIERS, write_catalogues
+    from tandem.connector.web.dashboard.passwords import hash_password
 
     write_catalogues(folder)
     password = secrets.token_urlsafe(9)
@@ -92,7 +95,7 @@ def write_config(
 
 async def order_stream(shop: Any, url: str, secret: str, rng: random.Random, every: float) -> None:
     """A new paid order every `every` seconds (roughly), announced by its webhook."""
-    from connector.demo.catalogue import random_order
+    from tandem.connector.demo.catalogue import random_order
 
     while True:
         order = random_order(shop, rng)
@@ -113,8 +116,8 @@ async def supplier_shipping(
     """Demo suppliers ship drop-ship POs `after` seconds after receiving them, looking every
     `every` seconds. A shipment that cannot be recorded is logged once per PO and tried again
     each round (the database may only have been busy)."""
-    from connector.daemon.logs import get_logger
-    from connector.services.shipments import record_shipment
+    from tandem.connector.daemon.logs import get_logger
+    from tandem.connector.services.shipments import record_shipment
 
     log = get_logger("tandem.demo")
     po = t.purchase_orders
@@ -152,6 +155,16 @@ def demo_command(
     seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same shop).")] = None,
 ) -> None:
     """Run the whole of Tandem locally: a demo store, a supplier mailbox and `tandem run`."""
+    missing = missing_demo_parts()
+    if missing:
+        fail(
+            escape(
+                f"tandem demo needs {' and '.join(missing)}, which come with the demo extra:"
+                " pip install 'tandem-connector[demo]' (from a checkout of Tandem:"
+                " pip install -e '.[demo]' -e packages/tandem-shopify-standin)"
+            ),
+            code=2,
+        )
     with reported():
         # First, so a port in use is said at once, before the demo store starts.
         sock = process.listen("127.0.0.1", port)
@@ -167,6 +180,16 @@ def demo_command(
     raise typer.Exit(process.end(stopped))
 
 
+def missing_demo_parts() -> list[str]:
+    """What `tandem demo` runs that this installation lacks: the demo store (a distribution of
+    its own, so Tandem carries no test double) and the supplier mailbox's SMTP server."""
+    parts = {
+        "tandem_shopify_standin": "the demo store (tandem-shopify-standin)",
+        "aiosmtpd": "the supplier mailbox (aiosmtpd)",
+    }
+    return [what for module, what in parts.items() if importlib.util.find_spec(module) is None]
+
+
 def run_demo(
     sock: socket.socket,
     folder: Path,
@@ -176,11 +199,11 @@ def run_demo(
 ) -> process.Stopped:
     """Start the demo store and the mailbox (`running` stops them on the way out), then
     Tandem on `sock`, until it stops."""
-    from connector.daemon.logs import setup_logging
-    from connector.daemon.runner import run_daemon
-    from connector.demo.catalogue import seed_store
-    from connector.demo.mailbox import Mailbox
-    from connector.demo.standin import ShopifyStandin
+    from tandem.connector.daemon.logs import setup_logging
+    from tandem.connector.daemon.runner import run_daemon
+    from tandem.connector.demo.catalogue import seed_store
+    from tandem.connector.demo.mailbox import Mailbox
+    from tandem_shopify_standin import ShopifyStandin
 
     folder.mkdir(parents=True, exist_ok=True)
     # Each demo starts afresh: its shop is new, so last run's POs and emails would mislead.
@@ -188,7 +211,7 @@ def run_demo(
         (folder / old).unlink(missing_ok=True)
     for message in (folder / "mailbox").glob("*.eml"):
         message.unlink()
-    setup_logging("WARNING", json=False)
+    setup_logging(options.log_level("WARNING"), json=False)
     shop = ShopifyStandin().start()
     running.callback(shop.stop)
     seed_store(shop, rng)

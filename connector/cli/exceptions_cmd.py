@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from connector.cli.common import (
+from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
     JsonOption,
@@ -18,11 +18,11 @@ from connector.cli.common import (
     print_json,
     reported,
 )
-from connector.cli.output import exceptions_table
-from connector.clock import utcnow
-from connector.services.plan_anyway import plan_anyway
-from connector.store.exceptions import resolve_by_hand
-from connector.store.views import list_exceptions
+from tandem.connector.cli.output import exceptions_table
+from tandem.connector.clock import utcnow
+from tandem.connector.services.plan_anyway import plan_anyway
+from tandem.connector.store.exceptions import resolve_by_hand
+from tandem.connector.store.views import list_exceptions
 
 # How a send held in doubt is answered from the command line.
 ANSWERS = "`tandem po arrived {po}` (it did) or `tandem po resend {po}` (it did not)"

@@ -6,8 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
-from connector.money import money
-from connector.services.release import describe_address
+from tandem.connector.money import money
+from tandem.connector.services.release import describe_address
 
 
 def ship_to_text(po: dict[str, Any]) -> str:

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import asdict
+from typing import Annotated, Any
 
 import typer
 
-from connector.cli.common import (
+from tandem.connector.cli.catalogue import import_json
+from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
+    JsonOption,
     console,
     errors,
     get_config,
     get_database,
+    print_json,
     reported,
 )
-from connector.cli.output import po_table
-from connector.clock import utcnow
-from connector.services.plan import PlanSummary, run_planner
-from connector.store.views import list_exceptions, list_pos
-from connector.sync import sync_once
+from tandem.connector.cli.output import po_table
+from tandem.connector.clock import utcnow
+from tandem.connector.services.plan import PlanSummary, run_planner
+from tandem.connector.store.views import list_exceptions, list_pos
+from tandem.connector.sync import SyncReport, sync_once
 
 
 def _print_summary(summary: PlanSummary, dry_run: bool = False) -> None:
@@ -45,21 +49,76 @@ def plan_command(
     everything: Annotated[
         bool, typer.Option("--all", help="Reconcile every line, not only changed ones.")
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Plan changed order lines into draft POs and release the drafts that are due."""
     config = get_config(config_path)
     db = get_database(config)
     with reported():
         summary = run_planner(db, config, utcnow(), dry_run=dry_run, everything=everything)
-    _print_summary(summary, dry_run)
+    if as_json:
+        print_json({"dry_run": dry_run, **asdict(summary)})
+    else:
+        _print_summary(summary, dry_run)
 
 
-def sync_command(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
+def sync_command(config_path: ConfigOption = DEFAULT_CONFIG, as_json: JsonOption = False) -> None:
     """Run the main job once: import changed inputs and orders, plan, release, report."""
     config = get_config(config_path)
     db = get_database(config)
     with reported():
         report = sync_once(db, config, utcnow())
+    with db.read() as conn:
+        pos = [p for p in list_pos(conn) if p["status"] != "cancelled"]
+        open_exceptions = len(list_exceptions(conn))
+    if as_json:
+        print_json(sync_json(report, pos, open_exceptions))
+    else:
+        _print_sync(report, pos, open_exceptions)
+    _warn_sync(report)
+    if not report.ok:
+        errors.print(
+            f"sync finished with {len(report.problems)} rejected input(s) and"
+            f" {len(report.failures)} failed step(s)",
+            style="red",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+
+
+def sync_json(report: SyncReport, pos: list[dict[str, Any]], open_exceptions: int) -> Any:
+    """`tandem sync --json`: what the run did, then the POs as `tandem po list --json`."""
+    orders, sent = report.orders, report.dispatch
+    return {
+        "ok": report.ok,
+        "orders": {
+            "created": orders.created,
+            "updated": orders.updated,
+            "unchanged": orders.unchanged,
+            "stale": orders.stale,
+        },
+        "catalogues": [import_json(r) for r in report.catalogues if not r.skipped],
+        "stock_rows": report.stock_rows,
+        "supplier_replies": report.replies,
+        "supplier_files": report.answer_files,
+        "plan": asdict(report.plan),
+        "stock_push": None if report.stock is None else asdict(report.stock),
+        "dispatch": {
+            "sent": sent.sent,
+            "manual": sent.manual,
+            "retried": sent.retried,
+            "held": sent.held,
+            "failed": sent.failed,
+        },
+        "store_writes": asdict(report.writes),
+        "purchase_orders": pos,
+        "open_exceptions": open_exceptions,
+        "problems": report.problems,
+        "failures": report.failures,
+    }
+
+
+def _print_sync(report: SyncReport, pos: list[dict[str, Any]], open_exceptions: int) -> None:
     orders = report.orders
     console.print(
         f"orders: {orders.created} new, {orders.updated} updated, {orders.unchanged} unchanged",
@@ -82,65 +141,44 @@ def sync_command(config_path: ConfigOption = DEFAULT_CONFIG) -> None:
             f" {report.stock.queued_calls} call(s)",
             highlight=False,
         )
-        if report.stock.not_stocked:
-            shown = ", ".join(report.stock.not_stocked[:10])
-            more = len(report.stock.not_stocked) - 10
-            errors.print(
-                f"{len(report.stock.not_stocked)} SKU(s) are not stocked at the stock push"
-                f" location, so their stock is not pushed: {shown}"
-                + (f" and {more} more" if more > 0 else "")
-                + "; stock them there in the shop or change store.stock_push.location",
-                style="yellow",
-                highlight=False,
-                markup=False,
-                soft_wrap=True,
-            )
     sent = report.dispatch
     if sent.sent:
         console.print(f"sent to suppliers: {', '.join(sent.sent)}", highlight=False)
     if sent.manual:
         console.print(f"to pass on by hand: {', '.join(sent.manual)}", highlight=False)
-    for line in sent.retried:
-        errors.print(
-            f"not sent yet, will retry: {line}",
-            style="yellow",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
-    for line in sent.held:
-        errors.print(
-            f"in doubt, held for a person: {line}",
-            style="yellow",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
     if report.writes.done or report.writes.retried:
         console.print(
             f"store write-backs: {report.writes.done} done, {report.writes.retried} to retry",
             highlight=False,
         )
-    with db.read() as conn:
-        pos = [p for p in list_pos(conn) if p["status"] != "cancelled"]
-        open_exceptions = list_exceptions(conn)
     console.print(po_table(pos))
     if open_exceptions:
         console.print(
-            f"{len(open_exceptions)} open exception(s): see `tandem exceptions list`",
+            f"{open_exceptions} open exception(s): see `tandem exceptions list`",
             style="yellow",
             highlight=False,
         )
+
+
+def _warn_sync(report: SyncReport) -> None:
+    """What needs a look, on stderr whatever stdout shows: SKUs whose stock is not pushed,
+    sends to retry or held, rejected inputs and failed steps."""
+    warnings: list[str] = []
+    if report.stock is not None and report.stock.not_stocked:
+        not_stocked = report.stock.not_stocked
+        more = len(not_stocked) - 10
+        warnings.append(
+            f"{len(not_stocked)} SKU(s) are not stocked at the stock push location, so their"
+            f" stock is not pushed: {', '.join(not_stocked[:10])}"
+            + (f" and {more} more" if more > 0 else "")
+            + "; stock them there in the shop or change store.stock_push.location"
+        )
+    warnings += [f"not sent yet, will retry: {line}" for line in report.dispatch.retried]
+    warnings += [f"in doubt, held for a person: {line}" for line in report.dispatch.held]
+    for line in warnings:
+        errors.print(line, style="yellow", highlight=False, markup=False, soft_wrap=True)
     for line in report.problems + report.failures:
         errors.print(line, highlight=False, markup=False, soft_wrap=True)
-    if not report.ok:
-        errors.print(
-            f"sync finished with {len(report.problems)} rejected input(s) and"
-            f" {len(report.failures)} failed step(s)",
-            style="red",
-            highlight=False,
-        )
-        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

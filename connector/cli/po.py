@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from sqlalchemy import Connection, select
 
-from connector.cli.common import (
+from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
     JsonOption,
@@ -20,17 +20,17 @@ from connector.cli.common import (
     print_json,
     reported,
 )
-from connector.cli.output import po_lines_table, po_table, ship_to_text
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.domain import POStatus
-from connector.money import money
-from connector.services import po_actions
-from connector.services.receive import receive
-from connector.services.release import release_due
-from connector.services.shipments import ShippedLine, record_shipment
-from connector.store import schema as t
-from connector.store.views import find_po, list_pos, show_po
+from tandem.connector.cli.output import po_lines_table, po_table, ship_to_text
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import POStatus
+from tandem.connector.money import money
+from tandem.connector.services import po_actions
+from tandem.connector.services.receive import receive
+from tandem.connector.services.release import release_due
+from tandem.connector.services.shipments import ShippedLine, record_shipment
+from tandem.connector.store import schema as t
+from tandem.connector.store.views import find_po, list_pos, show_po
 
 app = typer.Typer(help="Purchase orders.", no_args_is_help=True)
 
@@ -47,7 +47,8 @@ def list_command(
     """List purchase orders with their lines and the orders they serve."""
     config = get_config(config_path)
     if status is not None and status not in {s.value for s in POStatus}:
-        fail(f"no PO status {status!r}; the statuses are: {', '.join(s.value for s in POStatus)}")
+        statuses = ", ".join(s.value for s in POStatus)
+        fail(f"no PO status {status!r}; the statuses are: {statuses}", code=2)
     db = get_database(config)
     with db.read() as conn:
         if supplier is not None:

@@ -13,15 +13,22 @@ from typing import Annotated
 import typer
 from sqlalchemy import Connection, select
 
-from connector.cli.common import DEFAULT_CONFIG, ConfigOption, console, fail, get_config, reported
-from connector.cli.common import get_database as open_db
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.portal import portal_enabled, portal_link, supplier_portal_link
-from connector.portal.tokens import after_revocation, revoke
-from connector.store import schema as t
-from connector.store.events import Event, record
-from connector.store.views import find_po
+from tandem.connector.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    console,
+    fail,
+    get_config,
+    reported,
+)
+from tandem.connector.cli.common import get_database as open_db
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.portal import portal_enabled, portal_link, supplier_portal_link
+from tandem.connector.portal.tokens import after_revocation, revoke
+from tandem.connector.store import schema as t
+from tandem.connector.store.events import Event, record
+from tandem.connector.store.views import find_po
 
 app = typer.Typer(help="The supplier portal's links.", no_args_is_help=True)
 
@@ -50,7 +57,7 @@ def link_command(
     """Print a PO's portal link (or, with --supplier, its bulk shipments link)."""
     config = get_config(config_path)
     if (po is None) == (supplier is None):
-        fail("name a PO or a --supplier")
+        fail("name a PO or a --supplier", code=2)
     if supplier is not None:
         _check(config, supplier)
         console.print(supplier_portal_link(config, supplier), highlight=False, soft_wrap=True)
@@ -73,7 +80,7 @@ def revoke_command(
     """Stop every link made so far to a PO (or all of a supplier's links)."""
     config = get_config(config_path)
     if (po is None) == (supplier is None):
-        fail("name a PO or a --supplier")
+        fail("name a PO or a --supplier", code=2)
     db = open_db(config)
     now = utcnow()
     with reported(), db.write() as conn:

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from connector.cli.common import (
+from tandem.connector.cli import options
+from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
     check_shops,
@@ -24,7 +25,9 @@ def run_command(
     port: Annotated[
         int | None, typer.Option(help="Port of the web server (default: daemon.port).")
     ] = None,
-    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    log_level: Annotated[
+        str, typer.Option(help="DEBUG, INFO, WARNING or ERROR (-v: DEBUG, -q: ERROR).")
+    ] = "INFO",
     json_logs: Annotated[
         bool | None,
         typer.Option(
@@ -34,11 +37,11 @@ def run_command(
 ) -> None:
     """Run every job on its schedule and serve webhooks, the dashboard, /healthz and /metrics
     until SIGTERM or Ctrl-C."""
-    from connector.daemon import process
-    from connector.daemon.logs import setup_logging
-    from connector.daemon.runner import run_daemon
+    from tandem.connector.daemon import process
+    from tandem.connector.daemon.logs import setup_logging
+    from tandem.connector.daemon.runner import run_daemon
 
-    setup_logging(log_level.upper(), json_logs)
+    setup_logging(options.log_level(log_level.upper()), json_logs)
     config = get_config(config_path)
     if host is not None:
         config.daemon.host = host

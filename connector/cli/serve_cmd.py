@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from connector.cli.common import DEFAULT_CONFIG, ConfigOption, errors, get_config, reported
+from tandem.connector.cli.common import DEFAULT_CONFIG, ConfigOption, errors, get_config, reported
 
 
 def serve_command(
@@ -24,12 +24,12 @@ def serve_command(
     order is read, planned and written back right after the answer."""
     import uvicorn
 
-    from adapters.suppliers import make_channel
-    from connector.cli.common import get_database
-    from connector.daemon import process
-    from connector.daemon.http import server_config
-    from connector.sync import store_pass
-    from connector.web import create_app
+    from tandem.adapters.suppliers import make_channel
+    from tandem.connector.cli.common import get_database
+    from tandem.connector.daemon import process
+    from tandem.connector.daemon.http import server_config
+    from tandem.connector.sync import store_pass
+    from tandem.connector.web import create_app
 
     config = get_config(config_path)
     with reported():

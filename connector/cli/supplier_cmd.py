@@ -10,20 +10,22 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from adapters.suppliers import make_channel
-from connector.catalogue import find_supplier
-from connector.channels import DocumentLine, PurchaseOrderDocument, SendResult
-from connector.cli.common import (
+from tandem.adapters.suppliers import make_channel
+from tandem.connector.catalogue import find_supplier
+from tandem.connector.channels import DocumentLine, PurchaseOrderDocument, SendResult
+from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
+    JsonOption,
     console,
     get_config,
     get_database,
+    print_json,
     reported,
 )
-from connector.clock import utcnow
-from connector.services.po_document import blind_ship, buyer
-from connector.store import schema as t
+from tandem.connector.clock import utcnow
+from tandem.connector.services.po_document import blind_ship, buyer
+from tandem.connector.store import schema as t
 
 app = typer.Typer(help="Suppliers.", no_args_is_help=True)
 
@@ -32,6 +34,7 @@ app = typer.Typer(help="Suppliers.", no_args_is_help=True)
 def test_command(
     supplier_id: Annotated[str, typer.Argument(help="Supplier id from the configuration.")],
     config_path: ConfigOption = DEFAULT_CONFIG,
+    as_json: JsonOption = False,
 ) -> None:
     """Send a test message (email) or make a harmless call (API, SFTP) to check the set-up."""
     config = get_config(config_path)
@@ -41,7 +44,17 @@ def test_command(
         supplier = find_supplier(config, supplier_id)
         channel = make_channel(supplier, config)
         if channel is None:
-            console.print(f"{supplier.id} is a manual supplier: Tandem sends nothing to test")
+            if as_json:
+                print_json(
+                    {
+                        "supplier": supplier.id,
+                        "transport": supplier.transport.type,
+                        "sent": False,
+                        "reference": None,
+                    }
+                )
+            else:
+                console.print(f"{supplier.id} is a manual supplier: Tandem sends nothing to test")
             return
         with db.read() as conn:
             offer = conn.execute(
@@ -73,6 +86,16 @@ def test_command(
             notes="This is a test from Tandem. It is not an order; nothing needs to be shipped.",
         )
         result: SendResult = asyncio.run(channel.send(document))
+    if as_json:
+        print_json(
+            {
+                "supplier": supplier.id,
+                "transport": supplier.transport.type,
+                "sent": True,
+                "reference": result.reference,
+            }
+        )
+        return
     console.print(
         f"{supplier.id}: test sent by {supplier.transport.type}"
         + (f" ({result.reference})" if result.reference else ""),

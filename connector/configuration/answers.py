@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connector.configuration.fields import Duration, Section
+from tandem.connector.configuration.fields import Duration, Section
 
 
 class PortalConfig(Section):

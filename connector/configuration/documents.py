@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from connector.configuration.fields import Duration, Section
-from connector.domain import Address
+from tandem.connector.configuration.fields import Duration, Section
+from tandem.connector.domain import Address
 
 
 class PostalAddress(Address):

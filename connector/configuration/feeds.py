@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
-from connector.configuration.fields import ConfigPath, Duration, Section
-from connector.configuration.transports import RestAuth
+from tandem.connector.configuration.fields import ConfigPath, Duration, Section
+from tandem.connector.configuration.transports import RestAuth
 
 MAX_BYTES = 200_000_000
 

@@ -19,9 +19,9 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from connector.configuration.fields import sqlite_url_against
-from connector.configuration.model import TandemConfig
-from connector.errors import ConfigError
+from tandem.connector.configuration.fields import sqlite_url_against
+from tandem.connector.configuration.model import TandemConfig
+from tandem.connector.errors import ConfigError
 
 KeyPath = tuple[str | int, ...]
 _ENV = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

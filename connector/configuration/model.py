@@ -23,10 +23,10 @@ from pydantic import (
     model_validator,
 )
 
-from connector.configuration.answers import InboxConfig, PortalConfig, SupplierReplies
-from connector.configuration.documents import CompanyConfig, SupplierPaperwork
-from connector.configuration.feeds import FeedSource, InboxFeed
-from connector.configuration.fields import (
+from tandem.connector.configuration.answers import InboxConfig, PortalConfig, SupplierReplies
+from tandem.connector.configuration.documents import CompanyConfig, SupplierPaperwork
+from tandem.connector.configuration.feeds import FeedSource, InboxFeed
+from tandem.connector.configuration.fields import (
     ConfigPath,
     Currency,
     DatabaseUrl,
@@ -34,9 +34,9 @@ from connector.configuration.fields import (
     Section,
     check_timezone,
 )
-from connector.configuration.transports import EmailTransport, ManualTransport, Transport
-from connector.domain import Address, Mode, QuantityBasis, Strategy
-from connector.release import ReleasePolicy, cron_trigger
+from tandem.connector.configuration.transports import EmailTransport, ManualTransport, Transport
+from tandem.connector.domain import Address, Mode, QuantityBasis, Strategy
+from tandem.connector.release import ReleasePolicy, cron_trigger
 
 
 class StockPushConfig(Section):
@@ -77,7 +77,7 @@ class StoreConfig(Section):
     # own organisation, installed on their shop); `oauth`, an app installed with `tandem
     # shopify connect --oauth`, whose offline token (and refresh token) Tandem keeps in its
     # database. Unset: `client_credentials` when the app's client id or secret is set and
-    # access_token is not, else `token` (adapters.shopify.auth.auth_mode).
+    # access_token is not, else `token` (tandem.adapters.shopify.auth.auth_mode).
     auth: Literal["token", "client_credentials", "oauth"] | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
@@ -127,7 +127,7 @@ class StoreConfig(Section):
     @field_validator("platform")
     @classmethod
     def _installed(cls, value: str) -> str:
-        from connector.platforms import UnknownPlatform, platform
+        from tandem.connector.platforms import UnknownPlatform, platform
 
         try:
             platform(value)
@@ -139,7 +139,7 @@ class StoreConfig(Section):
     @classmethod
     def _platform_field(cls, value: Any, info: ValidationInfo) -> Any:
         """Each key as the configured platform reads it (a Shopify API version, say)."""
-        from connector.platforms import platform
+        from tandem.connector.platforms import platform
 
         name = info.data.get("platform")
         if name is None or info.field_name == "platform":
@@ -173,13 +173,13 @@ class StoreConfig(Section):
     @property
     def shop_name(self) -> str:
         """The shop as Tandem names it in its tables and messages (its host, for instance)."""
-        from connector.platforms import platform
+        from tandem.connector.platforms import platform
 
         return platform(self.platform).shop_name(self)
 
     @model_validator(mode="after")
     def _platform_needs(self) -> StoreConfig:
-        from connector.platforms import platform
+        from tandem.connector.platforms import platform
 
         missing = platform(self.platform).missing(self)
         if missing:
@@ -280,14 +280,14 @@ class CatalogueConfig(Section):
     # /healthz, metric): its stock figures may no longer be true.
     max_age: Duration | None = None
     # Fetched on a schedule instead of read from `path`: a URL, an SFTP path, or the latest
-    # attachment in the inbox (connector.configuration.feeds).
+    # attachment in the inbox (tandem.connector.configuration.feeds).
     source: FeedSource | None = None
     every: Duration = Field(default=timedelta(hours=1), ge=timedelta(seconds=1))
     # A feed that has not arrived (or could not be read) for this long is reported as failing
     # (exception, /healthz, metric); until then a failed fetch is only logged.
     fail_after: Duration = Field(default=timedelta(hours=6), ge=timedelta(0))
     # Bounds on one catalogue file, so a bad feed cannot take the machine's memory
-    # (connector.catalogue.limits): its size, any one value, its rows, and what a spreadsheet
+    # (tandem.connector.catalogue.limits): its size, any one value, its rows, and what a spreadsheet
     # (a zip of XML) unpacks to.
     max_file_bytes: int = Field(default=200_000_000, ge=1)
     max_field_bytes: int = Field(default=1_000_000, ge=1)
@@ -430,7 +430,7 @@ class TandemConfig(Section):
     inbox: InboxConfig | None = None  # where suppliers' replies arrive
     company: CompanyConfig | None = None  # us on the PO paperwork; unset: the warehouse
     # Where a customer's data is exported when the store asks for it on their behalf
-    # (connector.services.privacy); unset: `privacy` beside the configuration file.
+    # (tandem.connector.services.privacy); unset: `privacy` beside the configuration file.
     privacy_folder: ConfigPath = Field(default="privacy", validate_default=True)
 
     _check_tz = field_validator("timezone")(check_timezone)

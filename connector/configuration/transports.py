@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 
-from connector.configuration.answers import SftpAnswers
-from connector.configuration.fields import ConfigPath, Section
+from tandem.connector.configuration.answers import SftpAnswers
+from tandem.connector.configuration.fields import ConfigPath, Section
 
 # `kind` (order, change, cancel) and `revision` lead, so a file read by a machine never takes a
 # change or a cancellation for a new order.

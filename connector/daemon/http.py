@@ -17,7 +17,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from connector.configuration.model import DaemonConfig
+from tandem.connector.configuration.model import DaemonConfig
 
 
 class BoundedH11Protocol(H11Protocol):

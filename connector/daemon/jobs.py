@@ -19,24 +19,24 @@ from typing import Any
 
 from sqlalchemy import select
 
-from adapters.suppliers import make_channel
-from adapters.suppliers.email.replies import read_inbox
-from adapters.suppliers.sftp.answer_poll import read_sftp_answers
-from connector import outbox
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.daemon import metrics
-from connector.daemon.logs import bound, customer_data, customer_values, get_logger
-from connector.daemon.shop_jobs import ShopJobs
-from connector.errors import TemporaryError
-from connector.health import Checks, Failure
-from connector.services.dispatch import Outcome, dispatch
-from connector.services.plan import run_planner
-from connector.services.supplier_answers import raise_unconfirmed
-from connector.services.supplier_status import poll_supplier_status
-from connector.store import Database
-from connector.store import schema as t
-from connector.sync import SyncReport, sync_feed, sync_inputs
+from tandem.adapters.suppliers import make_channel
+from tandem.adapters.suppliers.email.replies import read_inbox
+from tandem.adapters.suppliers.sftp.answer_poll import read_sftp_answers
+from tandem.connector import outbox
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.daemon import metrics
+from tandem.connector.daemon.logs import bound, customer_data, customer_values, get_logger
+from tandem.connector.daemon.shop_jobs import ShopJobs
+from tandem.connector.errors import TemporaryError
+from tandem.connector.health import Checks, Failure
+from tandem.connector.services.dispatch import Outcome, dispatch
+from tandem.connector.services.plan import run_planner
+from tandem.connector.services.supplier_answers import raise_unconfirmed
+from tandem.connector.services.supplier_status import poll_supplier_status
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.sync import SyncReport, sync_feed, sync_inputs
 
 log = get_logger("tandem.jobs")
 

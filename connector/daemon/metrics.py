@@ -11,10 +11,10 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import func, select
 
-from connector import outbox
-from connector.clock import utcnow
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector import outbox
+from tandem.connector.clock import utcnow
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 
 registry = CollectorRegistry()
 

@@ -24,7 +24,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from connector.errors import TandemError
+from tandem.connector.errors import TandemError
 
 
 @dataclass(frozen=True)

@@ -27,16 +27,16 @@ from typing import Any
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from connector import outbox
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.configuration.transports import SftpTransport
-from connector.daemon.http import server_config
-from connector.daemon.jobs import Jobs
-from connector.daemon.logs import get_logger
-from connector.daemon.process import Stopped
-from connector.store import Database
-from connector.web import create_app
+from tandem.connector import outbox
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.transports import SftpTransport
+from tandem.connector.daemon.http import server_config
+from tandem.connector.daemon.jobs import Jobs
+from tandem.connector.daemon.logs import get_logger
+from tandem.connector.daemon.process import Stopped
+from tandem.connector.store import Database
+from tandem.connector.web import create_app
 
 log = get_logger("tandem.daemon")
 

@@ -17,16 +17,16 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.daemon import metrics
-from connector.daemon.logs import get_logger
-from connector.health import Failure
-from connector.platforms import Capability, OrdersRead, ShopSession, storefront
-from connector.store.shop_stops import is_stopped
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.daemon import metrics
+from tandem.connector.daemon.logs import get_logger
+from tandem.connector.health import Failure
+from tandem.connector.platforms import Capability, OrdersRead, ShopSession, storefront
+from tandem.connector.store.shop_stops import is_stopped
 
 if TYPE_CHECKING:
-    from connector.store import Database
+    from tandem.connector.store import Database
 
 log = get_logger("tandem.jobs")
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from connector.demo.standin import ShopifyStandin
+    from tandem_shopify_standin import ShopifyStandin
 
 SHOP_NAME = "Demo Garden"
 SHOP_DOMAIN = "demo-garden.myshopify.com"

@@ -7,6 +7,6 @@ supplier-level page to upload a shipments file for many POs. Every answer goes t
 `connector.web.app` under `/portal` when `portal.enabled`.
 """
 
-from connector.portal.links import portal_enabled, portal_link, supplier_portal_link
+from tandem.connector.portal.links import portal_enabled, portal_link, supplier_portal_link
 
 __all__ = ["portal_enabled", "portal_link", "supplier_portal_link"]

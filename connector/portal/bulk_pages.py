@@ -15,17 +15,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from connector.portal.forms import form_nonce, new_form, text
-from connector.portal.shipments_csv import KNOWN, Preview, preview
-from connector.portal.tokens import Denied, SupplierAccess, open_supplier_token
-from connector.portal.web import (
+from tandem.connector.portal.forms import form_nonce, new_form, text
+from tandem.connector.portal.shipments_csv import KNOWN, Preview, preview
+from tandem.connector.portal.tokens import Denied, SupplierAccess, open_supplier_token
+from tandem.connector.portal.web import (
     MAX_APPLY_BYTES,
     MAX_UPLOAD_BYTES,
     Portal,
     TooLarge,
     read_form,
 )
-from connector.services.supplier_answers import AnswerError, SupplierAnswer, apply_answer
+from tandem.connector.services.supplier_answers import AnswerError, SupplierAnswer, apply_answer
 
 
 @dataclass

@@ -16,10 +16,10 @@ from datetime import date
 
 from itsdangerous import BadSignature, TimestampSigner
 
-from connector.configuration import TandemConfig
-from connector.portal.view import PortalPO
-from connector.services.shipments import ShippedLine
-from connector.services.supplier_answers import Action, Confirm, Refuse, Ship
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.portal.view import PortalPO
+from tandem.connector.services.shipments import ShippedLine
+from tandem.connector.services.supplier_answers import Action, Confirm, Refuse, Ship
 
 FORM_SALT = "tandem.portal.form.v1"
 FORM_MAX_AGE = 24 * 3600  # seconds a page's forms stay good

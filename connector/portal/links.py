@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.portal.tokens import make_po_token, make_supplier_token
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.portal.tokens import make_po_token, make_supplier_token
 
 
 def portal_enabled(config: TandemConfig, supplier_id: str) -> bool:

@@ -14,12 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from connector.portal.forms import FormProblem, form_nonce, new_form, read_action
-from connector.portal.links import supplier_portal_link
-from connector.portal.tokens import Denied, POAccess, open_po_token
-from connector.portal.view import PortalPO, acknowledge_key, read_po
-from connector.portal.web import Portal, TooLarge, read_form
-from connector.services.supplier_answers import (
+from tandem.connector.portal.forms import FormProblem, form_nonce, new_form, read_action
+from tandem.connector.portal.links import supplier_portal_link
+from tandem.connector.portal.tokens import Denied, POAccess, open_po_token
+from tandem.connector.portal.view import PortalPO, acknowledge_key, read_po
+from tandem.connector.portal.web import Portal, TooLarge, read_form
+from tandem.connector.services.supplier_answers import (
     Acknowledge,
     Action,
     AnswerError,

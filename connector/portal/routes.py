@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from connector.configuration import TandemConfig
-from connector.portal.bulk_pages import bulk_routes
-from connector.portal.po_pages import po_routes
-from connector.portal.web import Portal
-from connector.store import Database
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.portal.bulk_pages import bulk_routes
+from tandem.connector.portal.po_pages import po_routes
+from tandem.connector.portal.web import Portal
+from tandem.connector.store import Database
 
 STYLESHEET = Path(__file__).resolve().parent.parent / "web" / "static" / "portal.css"
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
 
-from connector.portal.forms import SPLIT, TRACKING
-from connector.services.shipments import SHIPPABLE, ShippedLine, shipped_so_far
-from connector.services.supplier_answers import Ship
-from connector.store import schema as t
+from tandem.connector.portal.forms import SPLIT, TRACKING
+from tandem.connector.services.shipments import SHIPPABLE, ShippedLine, shipped_so_far
+from tandem.connector.services.supplier_answers import Ship
+from tandem.connector.store import schema as t
 
 MAX_ROWS = 2000
 REQUIRED = ("po_number", "tracking_number")

@@ -23,9 +23,9 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Connection, select
 
-from connector.configuration import TandemConfig
-from connector.domain import POStatus
-from connector.store import schema as t
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import POStatus
+from tandem.connector.store import schema as t
 
 PO_SALT = "tandem.portal.po.v1"
 SUPPLIER_SALT = "tandem.portal.supplier.v1"

@@ -11,17 +11,17 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, select
 
-from connector.channels import DocumentChange, Party
-from connector.configuration import TandemConfig
-from connector.domain import POStatus
-from connector.services.po_document import blind_ship, buyer, party
-from connector.services.shipments import SHIPPABLE, shipped_so_far
-from connector.services.supplier_answers import (
+from tandem.connector.channels import DocumentChange, Party
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import POStatus
+from tandem.connector.services.po_document import blind_ship, buyer, party
+from tandem.connector.services.shipments import SHIPPABLE, shipped_so_far
+from tandem.connector.services.supplier_answers import (
     ANSWERABLE,
     already_answered,
     answered,
 )
-from connector.store import schema as t
+from tandem.connector.store import schema as t
 
 CONFIRMABLE_NOW = frozenset(
     {POStatus.RELEASED.value, POStatus.SENT.value, POStatus.ACKNOWLEDGED.value}

@@ -23,13 +23,13 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.money import money
-from connector.portal.limits import RateLimit
-from connector.portal.tokens import Denied, masked
-from connector.services.po_document import buyer
-from connector.store import Database
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.money import money
+from tandem.connector.portal.limits import RateLimit
+from tandem.connector.portal.tokens import Denied, masked
+from tandem.connector.services.po_document import buyer
+from tandem.connector.store import Database
 
 log = logging.getLogger("tandem.web.portal")
 

@@ -18,21 +18,21 @@ from typing import Literal
 
 from sqlalchemy import Connection, select, update
 
-from connector.configuration import TandemConfig
-from connector.configuration.answers import SftpAnswers
-from connector.configuration.model import SupplierConfig
-from connector.domain import ExceptionKind
-from connector.errors import TandemError
-from connector.services.answer_rows import (
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.answers import SftpAnswers
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.domain import ExceptionKind
+from tandem.connector.errors import TandemError
+from tandem.connector.services.answer_rows import (
     BadRow,
     FileAnswer,
     UnreadableFile,
     read_answer_file,
 )
-from connector.services.supplier_answers import Confirm, SupplierAnswer, Via, apply_answer
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.exceptions import NewException, raise_exceptions, resolve_keys
+from tandem.connector.services.supplier_answers import Confirm, SupplierAnswer, Via, apply_answer
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.exceptions import NewException, raise_exceptions, resolve_keys
 
 MAX_ROW_EXCEPTIONS = 20  # per file; the others are named in one more
 DONE = ("processed", "exception")

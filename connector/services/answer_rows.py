@@ -22,14 +22,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from connector.configuration.answers import (
+from tandem.connector.configuration.answers import (
     ANSWER_COLUMNS,
     DEFAULT_ANSWER_STATUSES,
     AnswerStatus,
 )
-from connector.errors import TandemError
-from connector.services.shipments import ShippedLine
-from connector.services.supplier_answers import Action, Confirm, Refuse, Ship
+from tandem.connector.errors import TandemError
+from tandem.connector.services.shipments import ShippedLine
+from tandem.connector.services.supplier_answers import Action, Confirm, Refuse, Ship
 
 QUOTE_CHARS = 200
 MAX_CELL = 500

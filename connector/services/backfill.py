@@ -17,16 +17,16 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from connector.configuration import TandemConfig
-from connector.domain import Order
-from connector.services.ingest import IngestReport, ingest_orders
-from connector.services.plan import PlanSummary, plan_lines
-from connector.services.release import release_due
-from connector.services.suppliers import sync_suppliers
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.exceptions import NewException, raise_exceptions
-from connector.store.planning_input import chunks
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import Order
+from tandem.connector.services.ingest import IngestReport, ingest_orders
+from tandem.connector.services.plan import PlanSummary, plan_lines
+from tandem.connector.services.release import release_due
+from tandem.connector.services.suppliers import sync_suppliers
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.exceptions import NewException, raise_exceptions
+from tandem.connector.store.planning_input import chunks
 
 
 @dataclass

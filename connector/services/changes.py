@@ -21,12 +21,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from connector.domain import ExceptionKind, POStatus
-from connector.services import po_revisions
-from connector.store import schema as t
-from connector.store.events import Event, record
-from connector.store.exceptions import NewException, raise_exceptions
-from connector.store.purchase_orders import LineChange
+from tandem.connector.domain import ExceptionKind, POStatus
+from tandem.connector.services import po_revisions
+from tandem.connector.store import schema as t
+from tandem.connector.store.events import Event, record
+from tandem.connector.store.exceptions import NewException, raise_exceptions
+from tandem.connector.store.purchase_orders import LineChange
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,13 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
-from connector.configuration import TandemConfig
-from connector.domain import ExceptionKind, Order
-from connector.errors import TemporaryError
-from connector.services.polling import OrdersReport, store_orders
-from connector.store import Database, shop_stops
-from connector.store import schema as t
-from connector.store.exceptions import NewException, raise_exceptions
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import ExceptionKind, Order
+from tandem.connector.errors import TemporaryError
+from tandem.connector.services.polling import OrdersReport, store_orders
+from tandem.connector.store import Database, shop_stops
+from tandem.connector.store import schema as t
+from tandem.connector.store.exceptions import NewException, raise_exceptions
 
 ERROR_CHARS = 2000  # of the reason a delivery keeps
 

@@ -33,8 +33,8 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from connector import outbox, transmission
-from connector.channels import (
+from tandem.connector import outbox, transmission
+from tandem.connector.channels import (
     Channel,
     ChannelError,
     ChannelFactory,
@@ -44,16 +44,16 @@ from connector.channels import (
     SendResult,
     TransientError,
 )
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.configuration.model import SupplierConfig
-from connector.domain import ExceptionKind
-from connector.errors import TandemError
-from connector.services.po_document import build_document
-from connector.services.sent import record_sent, timeline
-from connector.store import Database
-from connector.store.events import Event, record
-from connector.store.exceptions import NewException, raise_exceptions, send_exception_key
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.domain import ExceptionKind
+from tandem.connector.errors import TandemError
+from tandem.connector.services.po_document import build_document
+from tandem.connector.services.sent import record_sent, timeline
+from tandem.connector.store import Database
+from tandem.connector.store.events import Event, record
+from tandem.connector.store.exceptions import NewException, raise_exceptions, send_exception_key
 
 KINDS = outbox.IN_REVISION_ORDER
 LEASE = timedelta(minutes=5)

@@ -23,12 +23,12 @@ from typing import Literal
 
 from sqlalchemy import Connection, select, update
 
-from connector.configuration import TandemConfig
-from connector.configuration.model import SupplierConfig
-from connector.configuration.transports import EmailTransport
-from connector.domain import ExceptionKind
-from connector.services.reply_reading import PoLine, Reply, quote, read_reply
-from connector.services.supplier_answers import (
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.configuration.transports import EmailTransport
+from tandem.connector.domain import ExceptionKind
+from tandem.connector.services.reply_reading import PoLine, Reply, quote, read_reply
+from tandem.connector.services.supplier_answers import (
     Acknowledge,
     Action,
     AnswerError,
@@ -36,9 +36,9 @@ from connector.services.supplier_answers import (
     SupplierAnswer,
     apply_answer,
 )
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.exceptions import NewException, raise_exceptions, resolve_keys
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.exceptions import NewException, raise_exceptions, resolve_keys
 
 Status = Literal["processed", "exception", "seen"]
 DONE = ("processed", "exception")

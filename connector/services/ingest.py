@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from connector.domain import Order, OrderLine, PriorHandling
-from connector.store import schema as t
+from tandem.connector.domain import Order, OrderLine, PriorHandling
+from tandem.connector.store import schema as t
 
 CHUNK = 500
 

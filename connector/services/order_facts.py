@@ -16,11 +16,11 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, select
 
-from connector.domain import POStatus, PriorPO
-from connector.fences import ENDED
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.prior import this_database_id
+from tandem.connector.domain import POStatus, PriorPO
+from tandem.connector.fences import ENDED
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.prior import this_database_id
 
 # What an entry of the list says of a PO that another Tandem, reading it back, can act on.
 PRIOR_FIELDS = ("number", "database", "supplier", "status")
@@ -89,7 +89,7 @@ def purchase_orders_of(conn: Connection, order_id: int) -> list[dict[str, Any]]:
 class OrderStatus:
     """An order's status write-back: the order (`shop_order`) and the list to write on it,
     each entry naming this database, since PO numbers repeat across databases and another one
-    serving the same shop must tell its POs from ours (connector.fences)."""
+    serving the same shop must tell its POs from ours (tandem.connector.fences)."""
 
     order: Any
     purchase_orders: list[dict[str, Any]]

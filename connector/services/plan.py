@@ -13,22 +13,30 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
-from connector.configuration import TandemConfig
-from connector.domain import ExceptionKind, Mode
-from connector.fences import FenceRules
-from connector.planning import HoldKind, LineToPlan, Plan, PlanningInput, plan
-from connector.routing import ChoiceRules, ModeRules
-from connector.services.changes import ChangeReason, request_changes
-from connector.services.release import customer_addresses, release_due, warehouse_ship_to
-from connector.services.store_updates import po_ids_of_lines, queue_status_updates, writes_back
-from connector.services.suppliers import replan_waiting, supplier_terms, sync_suppliers
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.events import Event, record
-from connector.store.exceptions import NewException, raise_exceptions, resolve_planning_exceptions
-from connector.store.planning_input import load_lines, load_supply
-from connector.store.prior import this_database_id
-from connector.store.purchase_orders import (
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import ExceptionKind, Mode
+from tandem.connector.fences import FenceRules
+from tandem.connector.planning import HoldKind, LineToPlan, Plan, PlanningInput, plan
+from tandem.connector.routing import ChoiceRules, ModeRules
+from tandem.connector.services.changes import ChangeReason, request_changes
+from tandem.connector.services.release import customer_addresses, release_due, warehouse_ship_to
+from tandem.connector.services.store_updates import (
+    po_ids_of_lines,
+    queue_status_updates,
+    writes_back,
+)
+from tandem.connector.services.suppliers import replan_waiting, supplier_terms, sync_suppliers
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.events import Event, record
+from tandem.connector.store.exceptions import (
+    NewException,
+    raise_exceptions,
+    resolve_planning_exceptions,
+)
+from tandem.connector.store.planning_input import load_lines, load_supply
+from tandem.connector.store.prior import this_database_id
+from tandem.connector.store.purchase_orders import (
     DraftSpec,
     add_allocations,
     draft_ids,

@@ -10,14 +10,14 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from connector.configuration import TandemConfig
-from connector.domain import ExceptionKind
-from connector.errors import ConflictError, NotFound
-from connector.services.plan import PlanSummary, run_planner
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.events import Event, record
-from connector.store.exceptions import resolve
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import ExceptionKind
+from tandem.connector.errors import ConflictError, NotFound
+from tandem.connector.services.plan import PlanSummary, run_planner
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.events import Event, record
+from tandem.connector.store.exceptions import resolve
 
 
 def plan_anyway(

@@ -18,21 +18,21 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from connector import outbox
-from connector.channels import SendResult
-from connector.configuration import TandemConfig
-from connector.domain import POStatus
-from connector.errors import ConflictError
-from connector.outbox import revision_of
-from connector.services import po_revisions
-from connector.services.po_document import build_document
-from connector.services.sent import record_sent
-from connector.services.store_updates import queue_status_updates
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.events import Event, record
-from connector.store.exceptions import resolve_sends
-from connector.store.views import find_po
+from tandem.connector import outbox
+from tandem.connector.channels import SendResult
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import POStatus
+from tandem.connector.errors import ConflictError
+from tandem.connector.outbox import revision_of
+from tandem.connector.services import po_revisions
+from tandem.connector.services.po_document import build_document
+from tandem.connector.services.sent import record_sent
+from tandem.connector.services.store_updates import queue_status_updates
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.events import Event, record
+from tandem.connector.store.exceptions import resolve_sends
+from tandem.connector.store.views import find_po
 
 SENDABLE = {
     POStatus.RELEASED.value,

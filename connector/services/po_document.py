@@ -15,21 +15,21 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
-from connector.channels import (
+from tandem.connector.channels import (
     DocumentChange,
     DocumentKind,
     DocumentLine,
     Party,
     PurchaseOrderDocument,
 )
-from connector.configuration import TandemConfig
-from connector.configuration.documents import CompanyConfig
-from connector.configuration.model import SupplierConfig
-from connector.domain import Mode
-from connector.errors import NotFound
-from connector.portal import portal_link
-from connector.services.po_revisions import contents, unit_cost
-from connector.store import schema as t
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.documents import CompanyConfig
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.domain import Mode
+from tandem.connector.errors import NotFound
+from tandem.connector.portal import portal_link
+from tandem.connector.services.po_revisions import contents, unit_cost
+from tandem.connector.store import schema as t
 
 
 def party(data: dict[str, Any] | None, fallback_name: str) -> Party:

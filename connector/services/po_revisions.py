@@ -5,7 +5,7 @@ Revision 1 is the order as released; every change request or cancellation adds o
 revision says — its lines and the orders it serves — goes into the payload of the outbox item
 that sends it, in the transaction that decides it, so the supplier receives what was decided
 then, however the PO moves on before the message leaves. The outbox sends one PO's
-revisions strictly in order (see connector.outbox).
+revisions strictly in order (see tandem.connector.outbox).
 
 While the supplier cannot have the PO — its first sending not attempted yet, or refused
 outright at the only attempt — an edit amends that sending and a cancellation withdraws it;
@@ -21,12 +21,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from connector import outbox
-from connector.domain import ExceptionKind
-from connector.outbox import CHANGE, SEND, Effect, revision_of
-from connector.store import schema as t
-from connector.store.exceptions import resolve, resolve_sends, send_exception_key
-from connector.store.planning_input import chunks
+from tandem.connector import outbox
+from tandem.connector.domain import ExceptionKind
+from tandem.connector.outbox import CHANGE, SEND, Effect, revision_of
+from tandem.connector.store import schema as t
+from tandem.connector.store.exceptions import resolve, resolve_sends, send_exception_key
+from tandem.connector.store.planning_input import chunks
 
 
 def outbox_key(po_id: int, revision: int) -> str:

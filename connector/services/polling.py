@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from connector.configuration import TandemConfig
-from connector.domain import ExceptionKind, Order
-from connector.services.ingest import IngestReport, ingest_orders
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.exceptions import NewException, raise_exceptions
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import ExceptionKind, Order
+from tandem.connector.services.ingest import IngestReport, ingest_orders
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.exceptions import NewException, raise_exceptions
 
 
 @dataclass

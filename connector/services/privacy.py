@@ -32,15 +32,15 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from connector.configuration import TandemConfig
-from connector.domain import ExceptionKind, Mode, POStatus
-from connector.services.po_actions import cancel_po
-from connector.services.po_revisions import unsent_first_sending
-from connector.services.privacy_quotes import ERASED, Quotes, erase_quotes
-from connector.store import schema as t
-from connector.store.events import Event, record
-from connector.store.exceptions import NewException, raise_exceptions
-from connector.store.planning_input import chunks
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import ExceptionKind, Mode, POStatus
+from tandem.connector.services.po_actions import cancel_po
+from tandem.connector.services.po_revisions import unsent_first_sending
+from tandem.connector.services.privacy_quotes import ERASED, Quotes, erase_quotes
+from tandem.connector.store import schema as t
+from tandem.connector.store.events import Event, record
+from tandem.connector.store.exceptions import NewException, raise_exceptions
+from tandem.connector.store.planning_input import chunks
 
 BATCH = 500
 WHO = "privacy request"

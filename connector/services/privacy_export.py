@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from connector.configuration import TandemConfig
-from connector.services.privacy import (
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.services.privacy import (
     Subject,
     customer_orders,
     drop_ship_pos,
@@ -27,10 +27,10 @@ from connector.services.privacy import (
     same_email,
     same_phone,
 )
-from connector.services.privacy_quotes import quoting_rows
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.planning_input import chunks
+from tandem.connector.services.privacy_quotes import quoting_rows
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.planning_input import chunks
 
 
 def _plain(value: Any) -> Any:

@@ -35,8 +35,8 @@ from sqlalchemy import (
     update,
 )
 
-from connector.store import schema as t
-from connector.store.planning_input import chunks
+from tandem.connector.store import schema as t
+from tandem.connector.store.planning_input import chunks
 
 ERASED = "[erased]"
 MIN_LENGTH = 3  # shorter values ("Al", "12") would erase parts of unrelated words

@@ -12,14 +12,14 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from connector.configuration import TandemConfig
-from connector.domain import OPEN_PO_STATUSES, Mode, POStatus
-from connector.errors import ConflictError, InputError, NotFound
-from connector.services.store_updates import queue_status_updates
-from connector.services.suppliers import replan_waiting
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.events import Event, record
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import OPEN_PO_STATUSES, Mode, POStatus
+from tandem.connector.errors import ConflictError, InputError, NotFound
+from tandem.connector.services.store_updates import queue_status_updates
+from tandem.connector.services.suppliers import replan_waiting
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.events import Event, record
 
 
 @dataclass

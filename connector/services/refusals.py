@@ -24,15 +24,15 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, or_, select, update
 
-from connector import outbox
-from connector.configuration import TandemConfig
-from connector.configuration.model import SupplierConfig
-from connector.domain import ExceptionKind, POStatus
-from connector.services import po_revisions
-from connector.services.store_updates import link_orders, queue_status_updates
-from connector.store import schema as t
-from connector.store.events import Event, record
-from connector.store.exceptions import NewException, raise_exceptions
+from tandem.connector import outbox
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.domain import ExceptionKind, POStatus
+from tandem.connector.services import po_revisions
+from tandem.connector.services.store_updates import link_orders, queue_status_updates
+from tandem.connector.store import schema as t
+from tandem.connector.store.events import Event, record
+from tandem.connector.store.exceptions import NewException, raise_exceptions
 
 UNTIL = "Tandem takes it as out of stock there until the supplier's next catalogue import"
 

@@ -16,16 +16,16 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from connector.configuration import TandemConfig
-from connector.domain import Address, Mode, POStatus
-from connector.outbox import enqueue
-from connector.release import release_reason
-from connector.services.po_revisions import contents, revision_effect
-from connector.services.store_updates import queue_status_updates
-from connector.store import schema as t
-from connector.store.counters import take
-from connector.store.events import Event, record
-from connector.store.planning_input import chunks
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import Address, Mode, POStatus
+from tandem.connector.outbox import enqueue
+from tandem.connector.release import release_reason
+from tandem.connector.services.po_revisions import contents, revision_effect
+from tandem.connector.services.store_updates import queue_status_updates
+from tandem.connector.store import schema as t
+from tandem.connector.store.counters import take
+from tandem.connector.store.events import Event, record
+from tandem.connector.store.planning_input import chunks
 
 
 @dataclass(frozen=True)

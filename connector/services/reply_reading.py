@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 from tracking_numbers import get_tracking_number
 
-from connector.configuration.answers import SupplierReplies
-from connector.services.shipments import ShippedLine
-from connector.services.supplier_answers import Action, Confirm, Refuse, Ship
+from tandem.connector.configuration.answers import SupplierReplies
+from tandem.connector.services.shipments import ShippedLine
+from tandem.connector.services.supplier_answers import Action, Confirm, Refuse, Ship
 
 MAX_CSV_ROWS = 10_000
 QUOTE_CHARS = 2_000  # how much of the text an exception quotes

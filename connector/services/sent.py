@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlalchemy import Connection, update
 
-from connector.channels import PurchaseOrderDocument, SendResult
-from connector.configuration import TandemConfig
-from connector.configuration.model import SupplierConfig
-from connector.domain import POStatus
-from connector.errors import NotFound
-from connector.services.store_updates import queue_status_updates
-from connector.store import schema as t
-from connector.store.events import Event, record
+from tandem.connector.channels import PurchaseOrderDocument, SendResult
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.domain import POStatus
+from tandem.connector.errors import NotFound
+from tandem.connector.services.store_updates import queue_status_updates
+from tandem.connector.store import schema as t
+from tandem.connector.store.events import Event, record
 
 SENT_KEPT = 200_000  # characters of the sent message kept on the timeline
 

@@ -15,14 +15,14 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from connector.configuration import TandemConfig
-from connector.domain import POStatus
-from connector.errors import ConflictError, InputError
-from connector.services.store_updates import queue_fulfillments, queue_status_updates
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.events import Event, record
-from connector.store.views import find_po
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import POStatus
+from tandem.connector.errors import ConflictError, InputError
+from tandem.connector.services.store_updates import queue_fulfillments, queue_status_updates
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.events import Event, record
+from tandem.connector.store.views import find_po
 
 SHIPPABLE = {
     POStatus.RELEASED.value,

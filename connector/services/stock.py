@@ -15,10 +15,10 @@ from pathlib import Path
 
 from sqlalchemy import Connection, delete, select
 
-from connector.errors import InputError
-from connector.services.suppliers import replan_waiting
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.errors import InputError
+from tandem.connector.services.suppliers import replan_waiting
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 
 SKU_COLUMNS = ("sku",)
 QUANTITY_COLUMNS = ("on_hand", "quantity", "available", "stock")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, func, select
 
-from connector.domain import Mode
-from connector.store import schema as t
+from tandem.connector.domain import Mode
+from tandem.connector.store import schema as t
 
 
 def supplier_stock(conn: Connection, buffer: int) -> dict[str, int]:

@@ -22,13 +22,13 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from connector.configuration import TandemConfig
-from connector.outbox import Effect, enqueue
-from connector.services.stock_figures import back_to_back_skus, supplier_stock
-from connector.services.store_updates import STOCK
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.planning_input import chunks
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.outbox import Effect, enqueue
+from tandem.connector.services.stock_figures import back_to_back_skus, supplier_stock
+from tandem.connector.services.store_updates import STOCK
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.planning_input import chunks
 
 # How often a SKU missing from the shop, or not stocked there, is looked up again.
 RECHECK = timedelta(hours=1)

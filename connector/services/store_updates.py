@@ -17,11 +17,11 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, select
 
-from connector.configuration import TandemConfig
-from connector.outbox import Effect, enqueue
-from connector.platforms import Capability, shops_that_can
-from connector.store import schema as t
-from connector.store.planning_input import chunks
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.outbox import Effect, enqueue
+from tandem.connector.platforms import Capability, shops_that_can
+from tandem.connector.store import schema as t
+from tandem.connector.store.planning_input import chunks
 
 ORDER_STATUS = "store.order_status"
 FULFILLMENT = "store.fulfillment"

@@ -19,18 +19,18 @@ from typing import Any, Literal
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
-from connector.configuration import TandemConfig
-from connector.configuration.model import SupplierConfig
-from connector.domain import ExceptionKind, POStatus
-from connector.errors import ConflictError, InputError, TandemError
-from connector.services.refusals import end_po, refuse_lines
-from connector.services.shipments import ShippedLine, ship
-from connector.services.store_updates import queue_status_updates
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.events import Event, record
-from connector.store.exceptions import NewException, raise_exceptions, resolve_keys
-from connector.store.views import find_po
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.domain import ExceptionKind, POStatus
+from tandem.connector.errors import ConflictError, InputError, TandemError
+from tandem.connector.services.refusals import end_po, refuse_lines
+from tandem.connector.services.shipments import ShippedLine, ship
+from tandem.connector.services.store_updates import queue_status_updates
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.events import Event, record
+from tandem.connector.store.exceptions import NewException, raise_exceptions, resolve_keys
+from tandem.connector.store.views import find_po
 
 Via = Literal["portal", "email", "sftp", "api"]
 ANSWERABLE = frozenset(

@@ -12,18 +12,18 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from connector.channels import ChannelError, ChannelFactory, StatusChannel
-from connector.configuration import TandemConfig
-from connector.configuration.transports import RestTransport
-from connector.domain import POStatus
-from connector.errors import TandemError
-from connector.services.po_document import build_document
-from connector.services.refusals import end_po, refuse_lines
-from connector.services.shipments import record_shipment
-from connector.services.store_updates import queue_status_updates
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.events import Event, record
+from tandem.connector.channels import ChannelError, ChannelFactory, StatusChannel
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.transports import RestTransport
+from tandem.connector.domain import POStatus
+from tandem.connector.errors import TandemError
+from tandem.connector.services.po_document import build_document
+from tandem.connector.services.refusals import end_po, refuse_lines
+from tandem.connector.services.shipments import record_shipment
+from tandem.connector.services.store_updates import queue_status_updates
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.events import Event, record
 
 FOLLOWED = (POStatus.SENT.value, POStatus.ACKNOWLEDGED.value)
 

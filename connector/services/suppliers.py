@@ -11,10 +11,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
-from connector.configuration import TandemConfig
-from connector.domain import PLANNING_EXCEPTIONS, Mode, POStatus, SupplierTerms
-from connector.planning import LineStatus
-from connector.store import schema as t
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import PLANNING_EXCEPTIONS, Mode, POStatus, SupplierTerms
+from tandem.connector.planning import LineStatus
+from tandem.connector.store import schema as t
 
 
 def supplier_terms(config: TandemConfig) -> dict[str, SupplierTerms]:

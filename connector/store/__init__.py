@@ -1,5 +1,5 @@
 """Persistence: tables, the database handle and the queries the services use."""
 
-from connector.store.db import Database, open_database
+from tandem.connector.store.db import Database, open_database
 
 __all__ = ["Database", "open_database"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from connector.store import schema as t
+from tandem.connector.store import schema as t
 
 
 def take(conn: Connection, name: str, count: int = 1) -> list[int]:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, select
 
-from connector.store import schema as t
+from tandem.connector.store import schema as t
 
 
 def digest(session_id: str) -> str:

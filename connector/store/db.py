@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from sqlalchemy.pool import NullPool
 
-from connector.errors import TandemError, TemporaryError
+from tandem.connector.errors import TandemError, TemporaryError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -39,7 +39,7 @@ def _sqlite_setup(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         options = conn.get_execution_options()
         if options.get("tandem_foreign_keys_off"):
-            # Only outside a transaction does SQLite take this (see connector.store.migrate).
+            # Only outside a transaction does SQLite take this (see tandem.connector.store.migrate).
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
         mode = options.get("tandem_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
@@ -59,9 +59,15 @@ def make_engine(url: str) -> Engine:
         _sqlite_setup(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(
-            url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True
-        )
+        try:
+            return create_engine(
+                url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True
+            )
+        except ImportError as exc:  # the driver is an extra
+            raise TandemError(
+                f"database_url: PostgreSQL needs its driver ({exc.name or 'psycopg'} is not"
+                " installed): pip install 'tandem-connector[postgres]'"
+            ) from None
     raise TandemError(
         f"database_url: unsupported database {parsed.get_backend_name()!r}"
         " (use sqlite:/// or postgresql+psycopg://)"
@@ -174,7 +180,7 @@ class Database:
                     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
 
     def upgrade(self) -> None:
-        from connector.store.migrate import upgrade
+        from tandem.connector.store.migrate import upgrade
 
         upgrade(self)
 

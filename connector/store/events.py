@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from connector.store import schema as t
+from tandem.connector.store import schema as t
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from connector.domain import PLANNING_EXCEPTIONS, SEND_FAILURES, ExceptionKind
-from connector.errors import ConflictError
-from connector.store import schema as t
-from connector.store.planning_input import chunks
+from tandem.connector.domain import PLANNING_EXCEPTIONS, SEND_FAILURES, ExceptionKind
+from tandem.connector.errors import ConflictError
+from tandem.connector.store import schema as t
+from tandem.connector.store.planning_input import chunks
 
 
 def send_exception_key(kind: ExceptionKind, outbox_key: str) -> str:

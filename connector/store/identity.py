@@ -18,8 +18,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
-from connector.errors import TandemError
-from connector.store import schema as t
+from tandem.connector.errors import TandemError
+from tandem.connector.store import schema as t
 
 
 class IdentityError(TandemError):

@@ -9,11 +9,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from connector.errors import TandemError
-from connector.store.db import MIGRATIONS
+from tandem.connector.errors import TandemError
+from tandem.connector.store.db import MIGRATIONS
 
 if TYPE_CHECKING:
-    from connector.store.db import Database
+    from tandem.connector.store.db import Database
 
 
 def alembic_config() -> Config:

@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, and_, case, func, or_, select
 
-from connector.domain import OPEN_PO_STATUSES, Mode, Offer, POStatus, QuantityBasis
-from connector.fences import FenceRules
-from connector.planning import Held, HoldKind, LineToPlan, OpenPOLine
-from connector.routing import LineFacts
-from connector.store import schema as t
-from connector.store.prior import line_fences
+from tandem.connector.domain import OPEN_PO_STATUSES, Mode, Offer, POStatus, QuantityBasis
+from tandem.connector.fences import FenceRules
+from tandem.connector.planning import Held, HoldKind, LineToPlan, OpenPOLine
+from tandem.connector.routing import LineFacts
+from tandem.connector.store import schema as t
+from tandem.connector.store.prior import line_fences
 
 T = TypeVar("T")
 CHUNK = 900  # below SQLite's bound-parameter limit on every version
@@ -40,7 +40,7 @@ def load_lines(
 ) -> list[LineToPlan]:
     """Lines marked for planning (or every line), oldest order first, with what they hold;
     with `fences`, each line that holds nothing carries what the store says against ordering
-    it (connector.fences)."""
+    it (tandem.connector.fences)."""
     ol, o = t.order_lines, t.orders
     query = (
         select(

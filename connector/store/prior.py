@@ -13,9 +13,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, select
 
-from connector.domain import ExceptionKind, PriorHandling
-from connector.fences import Fence, FenceRules, OrderRecord, line_fence, order_reasons
-from connector.store import schema as t
+from tandem.connector.domain import ExceptionKind, PriorHandling
+from tandem.connector.fences import Fence, FenceRules, OrderRecord, line_fence, order_reasons
+from tandem.connector.store import schema as t
 
 CHUNK = 900  # below SQLite's bound-parameter limit (planning_input.CHUNK, which imports this)
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 
-from connector.domain import Mode, Offer, POStatus
-from connector.store import schema as t
-from connector.store.planning_input import chunks
+from tandem.connector.domain import Mode, Offer, POStatus
+from tandem.connector.store import schema as t
+from tandem.connector.store.planning_input import chunks
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from sqlalchemy import (
     text,
 )
 
-from connector.store.types import Money, UTCDateTime
+from tandem.connector.store.types import Money, UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -402,7 +402,7 @@ webhook_deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     # What a privacy request says (whom it is about, which orders), for the topics whose body
-    # is their content; once answered only its ids are kept (connector.services.privacy).
+    # is their content; once answered only its ids are kept (tandem.connector.services.privacy).
     Column("payload", JSON),
     Index("ix_webhook_deliveries_pending", "processed_at", "id"),
 )

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, select
 
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.exceptions import resolve_keys
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.exceptions import resolve_keys
 
 
 def uninstall_key(shop: str) -> str:

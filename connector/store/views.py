@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from connector.errors import NotFound
-from connector.store import schema as t
-from connector.store.planning_input import chunks
+from tandem.connector.errors import NotFound
+from tandem.connector.store import schema as t
+from tandem.connector.store.planning_input import chunks
 
 
 def _po_query() -> Any:

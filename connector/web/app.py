@@ -22,14 +22,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connector.configuration import TandemConfig
-from connector.daemon import metrics
-from connector.daemon.logs import get_logger
-from connector.portal.routes import portal_routes
-from connector.store import Database
-from connector.web.dashboard import dashboard_routes
-from connector.web.limits import RequestLimits
-from connector.web.webhook_route import OnDelivery, webhook_endpoint
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.daemon import metrics
+from tandem.connector.daemon.logs import get_logger
+from tandem.connector.portal.routes import portal_routes
+from tandem.connector.store import Database
+from tandem.connector.web.dashboard import dashboard_routes
+from tandem.connector.web.limits import RequestLimits
+from tandem.connector.web.webhook_route import OnDelivery, webhook_endpoint
 
 log = get_logger("tandem.web")
 
@@ -55,7 +55,7 @@ def create_app(
         except Exception as exc:  # any database failure is "unhealthy"
             body = {"database": f"error: {type(exc).__name__}", **extra}
             return JSONResponse(body, status_code=503)
-        # Something Tandem depends on fails (connector.health): unhealthy, saying what.
+        # Something Tandem depends on fails (tandem.connector.health): unhealthy, saying what.
         status = 503 if extra.get("failing") else 200
         return JSONResponse({"database": "ok", **extra}, status_code=status)
 

@@ -17,7 +17,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from connector.daemon.logs import get_logger
+from tandem.connector.daemon.logs import get_logger
 
 log = get_logger("tandem.web")
 

@@ -16,13 +16,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.daemon import metrics
-from connector.daemon.logs import bound, get_logger
-from connector.platforms import Delivery, Storefront, store_delivery, storefront, unsigned_ping
-from connector.store import Database
-from connector.web.bounded import read_bounded, too_large
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.daemon import metrics
+from tandem.connector.daemon.logs import bound, get_logger
+from tandem.connector.platforms import (
+    Delivery,
+    Storefront,
+    store_delivery,
+    storefront,
+    unsigned_ping,
+)
+from tandem.connector.store import Database
+from tandem.connector.web.bounded import read_bounded, too_large
 
 log = get_logger("tandem.web")
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import structlog
 
-from connector.daemon.logs import setup_logging
+from tandem.connector.daemon.logs import setup_logging
 
 
 @pytest.fixture

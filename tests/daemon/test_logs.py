@@ -8,7 +8,7 @@ import asyncio
 import logging
 from typing import Any
 
-from connector.daemon.logs import bound, customer_data, get_logger, mask
+from tandem.connector.daemon.logs import bound, customer_data, get_logger, mask
 
 ADDRESS = {
     "name": "Zoë Łukasiewicz",
@@ -23,7 +23,7 @@ def test_a_line_has_time_level_logger_event_and_the_bound_ids(lines: Any) -> Non
     log = get_logger("tandem.jobs")
     with bound(job="dispatch"), bound(po="PO-00012", supplier="acme", order=None):
         log.info("po sent", revision=1)
-        logging.getLogger("adapters.suppliers.rest").info("POST %s -> %s", "/orders", 201)
+        logging.getLogger("tandem.adapters.suppliers.rest").info("POST %s -> %s", "/orders", 201)
     log.info("after")
 
     sent, library, after = lines()
@@ -39,7 +39,7 @@ def test_a_line_has_time_level_logger_event_and_the_bound_ids(lines: Any) -> Non
     assert "order" not in sent  # an id not known is left out, not logged as null
     assert library["event"] == "POST /orders -> 201"
     assert (library["logger"], library["po"], library["job"]) == (
-        "adapters.suppliers.rest",
+        "tandem.adapters.suppliers.rest",
         "PO-00012",
         "dispatch",
     )

@@ -15,11 +15,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from connector.configuration import TandemConfig
-from connector.daemon.jobs import Jobs
-from connector.store import Database
-from connector.store import schema as t
-from connector.web import create_app
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.daemon.jobs import Jobs
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.web import create_app
 from tests.conftest import make_config
 from tests.standin import ShopifyStandin
 from tests.suppliers.email.support import free_port

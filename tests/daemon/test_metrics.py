@@ -9,10 +9,10 @@ from datetime import timedelta
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
-from connector.configuration import TandemConfig
-from connector.services import po_actions
-from connector.store import Database
-from connector.web import create_app
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.services import po_actions
+from tandem.connector.store import Database
+from tandem.connector.web import create_app
 from tests.web.support import dashboard_config, seed
 
 

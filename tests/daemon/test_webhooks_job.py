@@ -9,10 +9,10 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from adapters.shopify.sync import shop_key
-from connector.daemon.jobs import Jobs
-from connector.store import open_database
-from connector.web import create_app
+from tandem.adapters.shopify.sync import shop_key
+from tandem.connector.daemon.jobs import Jobs
+from tandem.connector.store import open_database
+from tandem.connector.web import create_app
 from tests.conftest import make_config
 from tests.standin.shopify import ShopifyStandin
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from connector.demo.catalogue import (
+from tandem.connector.demo.catalogue import (
     CATALOGUE_COLUMNS,
     DROP_SHIPPABLE,
     DROPSHIP_TAG,
@@ -25,7 +25,7 @@ from connector.demo.catalogue import (
     seed_store,
     write_catalogues,
 )
-from connector.demo.standin import DEMO_SCHEMA_PATH, ShopifyStandin
+from tandem_shopify_standin import DEMO_SCHEMA_PATH, ShopifyStandin
 
 
 def offers() -> dict[str, dict[str, Any]]:

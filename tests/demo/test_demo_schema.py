@@ -29,10 +29,11 @@ from graphql.pyutils import Undefined
 from graphql.utilities import ast_from_value
 from graphql.validation import NoDeprecatedCustomRule
 
-from adapters.shopify import documents
-from connector.demo.standin import ShopifyStandin
-from connector.demo.standin import schema as selection
-from connector.demo.standin.schema import DEMO_SCHEMA_PATH, load_schema, real_schema_path
+from tandem.adapters.shopify import documents
+from tandem_shopify_standin import ShopifyStandin
+from tandem_shopify_standin import schema as selection
+from tandem_shopify_standin.schema import DEMO_SCHEMA_PATH, load_schema, real_schema_path
+from tests.conftest import SHOPIFY_SCHEMA
 
 DEMO = build_schema(DEMO_SCHEMA_PATH.read_text(encoding="utf-8"))
 BUILT_IN = {d.name for d in specified_directives}
@@ -48,7 +49,7 @@ def real() -> GraphQLSchema:
     path = real_schema_path()
     if path is None:
         pytest.skip(
-            "the real Shopify Admin schema is not here (../shared/shopify/admin-2026-07.graphql"
+            f"the real Shopify Admin schema is not here ({SHOPIFY_SCHEMA}"
             " or TANDEM_SHOPIFY_SCHEMA): the demo schema's fidelity cannot be checked"
         )
     return load_schema(path)  # built once per process
@@ -235,7 +236,6 @@ def test_without_shared_the_packaged_demo_schema_is_served(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(selection.ENV_VAR, raising=False)
-    monkeypatch.setattr(selection, "SCHEMA_PATH", tmp_path / "shared" / "admin.graphql")
     assert selection.real_schema_path() is None
     assert selection.schema_path() == DEMO_SCHEMA_PATH
     assert selection.schema_source() == "demo"
@@ -244,11 +244,10 @@ def test_without_shared_the_packaged_demo_schema_is_served(
     assert shop.engine.schema is load_schema(DEMO_SCHEMA_PATH)
 
 
-def test_the_shared_copy_is_used_beside_a_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(selection.ENV_VAR, raising=False)
-    if not selection.SCHEMA_PATH.is_file():
-        pytest.skip(f"no real schema at {selection.SCHEMA_PATH}")
-    assert selection.schema_path() == selection.SCHEMA_PATH
+def test_the_tests_serve_the_shared_copy_beside_their_checkout() -> None:
+    if not SHOPIFY_SCHEMA.is_file():
+        pytest.skip(f"no real schema at {SHOPIFY_SCHEMA}")
+    assert selection.schema_path() == SHOPIFY_SCHEMA.resolve()
     assert selection.schema_source() == "real"
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from connector.cli.demo_cmd import supplier_shipping
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.cli.demo_cmd import supplier_shipping
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.store.dispatch_support import released, send_everything, statuses
 
 

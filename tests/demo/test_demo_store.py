@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from connector.clock import utcnow
-from connector.configuration import load_config
-from connector.demo.catalogue import (
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import load_config
+from tandem.connector.demo.catalogue import (
     CURRENCY,
     SHOP_NAME,
     SUPPLIER_LIST,
@@ -27,12 +27,12 @@ from connector.demo.catalogue import (
     seed_store,
     write_catalogues,
 )
-from connector.demo.mailbox import Mailbox
-from connector.demo.standin import DEMO_SCHEMA_PATH, ShopifyStandin
-from connector.services.shipments import record_shipment
-from connector.store import open_database
-from connector.store.views import list_exceptions, list_pos
-from connector.sync import SyncReport, sync_once
+from tandem.connector.demo.mailbox import Mailbox
+from tandem.connector.services.shipments import record_shipment
+from tandem.connector.store import open_database
+from tandem.connector.store.views import list_exceptions, list_pos
+from tandem.connector.sync import SyncReport, sync_once
+from tandem_shopify_standin import DEMO_SCHEMA_PATH, ShopifyStandin
 
 BUFFER = 1
 
@@ -188,7 +188,7 @@ def test_webhook_registration_on_the_demo_schema(
 ) -> None:
     from typer.testing import CliRunner
 
-    from connector.cli import app
+    from tandem.connector.cli import app
 
     config_path = demo_config(tmp_path, shop, mailbox)
     url = "https://tandem.example/webhooks/shopify"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.demo.mailbox import Mailbox, MailboxHandler, message_id_part
+from tandem.connector.demo.mailbox import Mailbox, MailboxHandler, message_id_part
 
 
 def message(number: int, message_id: str | None = None) -> EmailMessage:

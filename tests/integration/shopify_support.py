@@ -17,12 +17,12 @@ import yaml
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.worker import WorkReport, perform_store_writes
-from connector.cli import app
-from connector.clock import utcnow
-from connector.configuration import TandemConfig, load_config
-from connector.store import Database, open_database
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.worker import WorkReport, perform_store_writes
+from tandem.connector.cli import app
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig, load_config
+from tandem.connector.store import Database, open_database
 from tests.standin import ShopifyStandin
 
 SECRET = "whsec-tandem"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from connector.configuration import load_config
-from connector.store import open_database
-from connector.store import schema as t
+from tandem.connector.configuration import load_config
+from tandem.connector.store import open_database
+from tandem.connector.store import schema as t
 from tests.integration.shopify_support import (
     config_data,
     exceptions,
@@ -175,7 +175,7 @@ def test_an_order_another_tandem_database_handled_stays_an_exception(
 def test_a_date_that_is_not_one_is_named_in_one_line(
     shop: ShopifyStandin, config_file: Path, value: str
 ) -> None:
-    out = tandem("backfill", "--since", value, "--dry-run", "--config", str(config_file), code=1)
+    out = tandem("backfill", "--since", value, "--dry-run", "--config", str(config_file), code=2)
     assert "Traceback" not in out
     [line] = out.strip().splitlines()
     assert line.startswith(f"error: --since {value!r} is not a date")
@@ -184,7 +184,7 @@ def test_a_date_that_is_not_one_is_named_in_one_line(
 
 def test_a_date_in_the_future_is_refused(shop: ShopifyStandin, config_file: Path) -> None:
     later = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
-    out = tandem("backfill", "--since", later, "--config", str(config_file), code=1)
+    out = tandem("backfill", "--since", later, "--config", str(config_file), code=2)
     [line] = out.strip().splitlines()
     assert line.startswith(f"error: --since {later} is in the future")
 

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from typer.testing import CliRunner
 
-from connector.cli import app
+from tandem.connector.cli import app
 from tests.suppliers.email.support import (
     Recorder,
     attachments,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from connector.cli import app
+from tandem.connector.cli import app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config"
 

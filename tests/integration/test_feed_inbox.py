@@ -10,11 +10,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from adapters.feeds import make_feed
-from connector.catalogue.feeds import FeedReport, refresh_feed
-from connector.configuration import TandemConfig
-from connector.store import Database, open_database
-from connector.store import schema as t
+from tandem.adapters.feeds import make_feed
+from tandem.connector.catalogue.feeds import FeedReport, refresh_feed
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.store import Database, open_database
+from tandem.connector.store import schema as t
 from tests.conftest import make_config
 from tests.store.helpers import T0
 from tests.support.imap import ImapServer

@@ -17,17 +17,17 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from adapters.feeds import make_feed
-from adapters.shopify.stock import plan_stock_push
-from adapters.shopify.sync import shop_key
-from adapters.shopify.worker import perform_store_writes
-from connector.catalogue.feeds import FeedReport, refresh_feed
-from connector.configuration import TandemConfig
-from connector.daemon.jobs import Jobs
-from connector.store import Database, open_database
-from connector.store import schema as t
-from connector.sync import SyncReport, sync_inputs
-from connector.web import create_app
+from tandem.adapters.feeds import make_feed
+from tandem.adapters.shopify.stock import plan_stock_push
+from tandem.adapters.shopify.sync import shop_key
+from tandem.adapters.shopify.worker import perform_store_writes
+from tandem.connector.catalogue.feeds import FeedReport, refresh_feed
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.daemon.jobs import Jobs
+from tandem.connector.store import Database, open_database
+from tandem.connector.store import schema as t
+from tandem.connector.sync import SyncReport, sync_inputs
+from tandem.connector.web import create_app
 from tests.conftest import make_config
 from tests.integration.shopify_support import client_for
 from tests.standin import ShopifyStandin

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from connector.store import open_database
+from tandem.connector.store import open_database
 from tests.integration.daemon_support import free_port, start, stop, wait_for
 from tests.standin import ShopifyStandin
 from tests.standins.woocommerce import WooCommerceStandin

@@ -16,10 +16,10 @@ import yaml
 from click.testing import Result
 from typer.testing import CliRunner
 
-from connector import outbox
-from connector.cli import app
-from connector.clock import utcnow
-from connector.store import open_database
+from tandem.connector import outbox
+from tandem.connector.cli import app
+from tandem.connector.clock import utcnow
+from tandem.connector.store import open_database
 from tests.suppliers.email.support import Recorder, smtp_server, text_body
 from tests.suppliers.rest.supplier_server import SupplierServer
 

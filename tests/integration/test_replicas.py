@@ -47,7 +47,7 @@ def orders_file(path: Path) -> None:
 
 
 def test_three_replicas_send_every_po_once(tmp_path: Path) -> None:
-    from connector.store import schema as t
+    from tandem.connector.store import schema as t
 
     db = _postgres()  # an empty, migrated database
     orders_file(tmp_path / "orders.json")

@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from adapters.suppliers import make_channel
-from adapters.suppliers.rest import RestChannel
-from connector.channels import PurchaseOrderDocument, SendResult
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.configuration.transports import RestTransport
-from connector.services.dispatch import dispatch
-from connector.services.plan import run_planner
-from connector.store import Database, open_database
-from connector.store import schema as t
+from tandem.adapters.suppliers import make_channel
+from tandem.adapters.suppliers.rest import RestChannel
+from tandem.connector.channels import PurchaseOrderDocument, SendResult
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.transports import RestTransport
+from tandem.connector.services.dispatch import dispatch
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database, open_database
+from tandem.connector.store import schema as t
 from tests.conftest import make_config
 from tests.store.helpers import ingest, offers, order
 from tests.suppliers.rest.supplier_server import SupplierServer
@@ -155,7 +155,7 @@ def test_a_thousand_pos_through_a_flaky_api_are_each_created_once(
 
 
 def test_supplier_status_polling_records_acknowledgement_and_tracking(db: Database) -> None:
-    from connector.services.supplier_status import poll_supplier_status
+    from tandem.connector.services.supplier_status import poll_supplier_status
 
     with SupplierServer(token=TOKEN) as server:
         base = api_config(server.url).model_dump(by_alias=True)

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.suppliers import make_channel
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.services import po_actions
-from connector.services.dispatch import DispatchReport, dispatch
-from connector.services.plan import run_planner
-from connector.store import Database, open_database
-from connector.store import schema as t
+from tandem.adapters.suppliers import make_channel
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.services import po_actions
+from tandem.connector.services.dispatch import DispatchReport, dispatch
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database, open_database
+from tandem.connector.store import schema as t
 from tests.conftest import make_config
 from tests.store.helpers import ingest, offers, order
 from tests.suppliers.rest.supplier_server import SupplierServer
@@ -159,7 +159,7 @@ def sent_to_api(db: Database, server: SupplierServer, **settings: Any) -> Tandem
 def test_a_line_the_supplier_refuses_is_planned_again_elsewhere(
     server: SupplierServer, db: Database
 ) -> None:
-    from connector.services.supplier_status import poll_supplier_status
+    from tandem.connector.services.supplier_status import poll_supplier_status
 
     config = sent_to_api(db, server)
     server.refuse("PO-00001", "API-MUG", reason="mug discontinued")
@@ -187,7 +187,7 @@ def test_a_line_the_supplier_refuses_is_planned_again_elsewhere(
 def test_a_po_the_supplier_cancels_is_cancelled_and_its_order_planned_again(
     server: SupplierServer, db: Database
 ) -> None:
-    from connector.services.supplier_status import poll_supplier_status
+    from tandem.connector.services.supplier_status import poll_supplier_status
 
     config = sent_to_api(db, server)
     server.cancel("PO-00001", reason="out of stock")
@@ -224,7 +224,7 @@ def status_writes(db: Database) -> list[str]:
 def test_the_order_hears_when_the_supplier_refuses_one_of_its_lines(
     server: SupplierServer, db: Database
 ) -> None:
-    from connector.services.supplier_status import poll_supplier_status
+    from tandem.connector.services.supplier_status import poll_supplier_status
 
     config = sent_to_api(db, server, store=SHOPIFY)
     before = status_writes(db)
@@ -241,7 +241,7 @@ def test_the_order_hears_when_the_supplier_refuses_one_of_its_lines(
 def test_a_po_refused_line_by_line_ends_like_a_refused_po(
     server: SupplierServer, db: Database
 ) -> None:
-    from connector.services.supplier_status import poll_supplier_status
+    from tandem.connector.services.supplier_status import poll_supplier_status
 
     config = sent_to_api(db, server, store=SHOPIFY)
     ingest(db, order(1, ("MUG", 1), version=1))  # the customer drops the tee

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters.shopify.definitions import DESCRIPTION, NAME
+from tandem.adapters.shopify.definitions import DESCRIPTION, NAME
 from tests.integration.shopify_support import mutations, tandem
 from tests.standin import ShopifyStandin
 

@@ -10,11 +10,11 @@ import pytest
 from prometheus_client import generate_latest
 from pydantic import SecretStr
 
-from adapters.shopify import deprecations
-from adapters.shopify import documents as doc
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.documents import Operation
-from connector.daemon import metrics
+from tandem.adapters.shopify import deprecations
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.documents import Operation
+from tandem.connector.daemon import metrics
 from tests.standin import ShopifyStandin
 
 METRIC = "tandem_platform_deprecated_calls_total"

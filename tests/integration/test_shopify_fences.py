@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from connector.configuration import load_config
-from connector.store import Database, open_database
-from connector.store import schema as t
+from tandem.connector.configuration import load_config
+from tandem.connector.store import Database, open_database
+from tandem.connector.store import schema as t
 from tests.integration.shopify_support import (
     config_data,
     exceptions,
@@ -38,7 +38,7 @@ def database_of(config: Path) -> Database:
 
 
 def name_the_database(config: Path, database_id: str) -> None:
-    """What a database records on its first run (connector.store.identity): which shop it
+    """What a database records on its first run (tandem.connector.store.identity): which shop it
     serves, under its own id."""
     db = database_of(config)
     with db.write() as conn:

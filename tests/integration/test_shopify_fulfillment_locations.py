@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connector.configuration import load_config
-from connector.store import Database
+from tandem.connector.configuration import load_config
+from tandem.connector.store import Database
 from tests.integration.shopify_support import (
     exceptions,
     mutation_counts,

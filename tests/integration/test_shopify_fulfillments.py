@@ -9,10 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from connector.configuration import load_config
-from connector.services import store_updates
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.configuration import load_config
+from tandem.connector.services import store_updates
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.integration.shopify_support import (
     exceptions,
     mutation_counts,

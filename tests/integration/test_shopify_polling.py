@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from adapters.suppliers import make_channel
-from connector.configuration import load_config
-from connector.store import Database
-from connector.store import schema as t
-from connector.sync import store_pass
+from tandem.adapters.suppliers import make_channel
+from tandem.connector.configuration import load_config
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.sync import store_pass
 from tests.integration.shopify_support import config_data, tandem, write_config
 from tests.standin import ShopifyStandin
 

@@ -17,19 +17,19 @@ import pytest
 from sqlalchemy import JSON, String, Text, select
 from starlette.testclient import TestClient
 
-from adapters.suppliers import make_channel
-from connector.clock import utcnow
-from connector.configuration import TandemConfig, load_config
-from connector.demo.standin.store import gid_number
-from connector.domain import ExceptionKind
-from connector.services.plan import run_planner
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.events import Event, record
-from connector.store.exceptions import NewException, raise_exceptions
-from connector.store.shop_stops import shop_stopped
-from connector.sync import SyncReport, store_pass
-from connector.web import create_app
+from tandem.adapters.suppliers import make_channel
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig, load_config
+from tandem.connector.domain import ExceptionKind
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.events import Event, record
+from tandem.connector.store.exceptions import NewException, raise_exceptions
+from tandem.connector.store.shop_stops import shop_stopped
+from tandem.connector.sync import SyncReport, store_pass
+from tandem.connector.web import create_app
+from tandem_shopify_standin.store import gid_number
 from tests.integration.shopify_support import (
     SECRET,
     config_data,
@@ -94,7 +94,7 @@ def setup(
 
 @pytest.fixture
 def store_db(setup: Path) -> Iterator[Database]:
-    from connector.store import open_database
+    from tandem.connector.store import open_database
 
     database = open_database(load_config(setup).database_url)
     yield database

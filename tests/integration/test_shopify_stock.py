@@ -11,12 +11,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from adapters.shopify.stock import RECHECK, StockPlan, plan_stock_push
-from adapters.shopify.sync import shop_key
-from connector.clock import utcnow
-from connector.configuration import TandemConfig, load_config
-from connector.store import Database
-from connector.store import schema as t
+from tandem.adapters.shopify.stock import RECHECK, StockPlan, plan_stock_push
+from tandem.adapters.shopify.sync import shop_key
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig, load_config
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.integration.shopify_support import (
     client_for,
     config_data,

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from connector.configuration import load_config
-from connector.store import Database, open_database
-from connector.store import schema as t
+from tandem.connector.configuration import load_config
+from tandem.connector.store import Database, open_database
+from tandem.connector.store import schema as t
 from tests.integration.shopify_support import mutations, pos, tandem, write_back_later
 from tests.standin import ShopifyStandin
 

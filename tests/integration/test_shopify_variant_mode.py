@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.shopify.mapper import map_line
+from tandem.adapters.shopify.mapper import map_line
 from tests.integration.shopify_support import config_data, pos, tandem, write_config
 from tests.standin import ShopifyStandin
 

@@ -17,19 +17,19 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from adapters.shopify.deliveries import MAX_ATTEMPTS, process_deliveries
-from adapters.shopify.errors import ShopifyError
-from adapters.shopify.sync import shop_key
-from adapters.suppliers import make_channel
-from connector.clock import utcnow
-from connector.configuration import TandemConfig, load_config
-from connector.platforms import Delivery, store_delivery
-from connector.services.polling import OrdersReport
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.shop_stops import shop_stopped
-from connector.sync import SyncReport, store_pass
-from connector.web import create_app
+from tandem.adapters.shopify.deliveries import MAX_ATTEMPTS, process_deliveries
+from tandem.adapters.shopify.errors import ShopifyError
+from tandem.adapters.shopify.sync import shop_key
+from tandem.adapters.suppliers import make_channel
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig, load_config
+from tandem.connector.platforms import Delivery, store_delivery
+from tandem.connector.services.polling import OrdersReport
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.shop_stops import shop_stopped
+from tandem.connector.sync import SyncReport, store_pass
+from tandem.connector.web import create_app
 from tests.integration.shopify_support import (
     SECRET,
     client_for,

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import yaml
 
-from connector.web.dashboard.passwords import hash_password
+from tandem.connector.web.dashboard.passwords import hash_password
 from tests.integration.daemon_support import free_port, start, stop
 
 BOUND = 2.0  # daemon.header_timeout and daemon.body_timeout in this test, in seconds

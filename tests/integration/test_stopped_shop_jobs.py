@@ -8,12 +8,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from connector.clock import utcnow
-from connector.configuration import load_config
-from connector.daemon.jobs import Jobs
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.shop_stops import shop_stopped, stop_shop
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import load_config
+from tandem.connector.daemon.jobs import Jobs
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.shop_stops import shop_stopped, stop_shop
 from tests.standin import ShopifyStandin
 
 

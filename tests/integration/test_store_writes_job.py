@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.shopify import worker
-from connector.daemon.jobs import Jobs
-from connector.daemon.runner import SENDING_JOBS
-from connector.services import store_updates
-from connector.store import open_database
-from connector.store import schema as t
+from tandem.adapters.shopify import worker
+from tandem.connector.daemon.jobs import Jobs
+from tandem.connector.daemon.runner import SENDING_JOBS
+from tandem.connector.services import store_updates
+from tandem.connector.store import open_database
+from tandem.connector.store import schema as t
 from tests.conftest import make_config
 from tests.standin.shopify import ShopifyStandin
 from tests.suppliers.email.support import Recorder, smtp_server

@@ -8,10 +8,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from connector.configuration import TandemConfig
-from connector.portal import portal_link
-from connector.portal.routes import portal_routes
-from connector.store import Database
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.portal import portal_link
+from tandem.connector.portal.routes import portal_routes
+from tandem.connector.store import Database
 from tests.portal.support import bloom_po, portal_config
 
 

@@ -7,9 +7,9 @@ import re
 
 from starlette.testclient import TestClient
 
-from connector.configuration import TandemConfig
-from connector.portal import supplier_portal_link
-from connector.store import Database
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.portal import supplier_portal_link
+from tandem.connector.store import Database
 from tests.portal.support import answers, bloom_po, po_row, tracking, visible_text
 
 

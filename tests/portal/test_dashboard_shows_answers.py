@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from connector.portal.routes import portal_routes
-from connector.store import Database
-from connector.web.dashboard import dashboard_routes
+from tandem.connector.portal.routes import portal_routes
+from tandem.connector.store import Database
+from tandem.connector.web.dashboard import dashboard_routes
 from tests.portal.support import form_fields, portal_config, visible_text
 from tests.web.conftest import log_in
 from tests.web.support import HASH

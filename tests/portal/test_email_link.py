@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from connector.configuration import TandemConfig
-from connector.portal.tokens import open_po_token
-from connector.services.po_document import build_document
-from connector.store import Database
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.portal.tokens import open_po_token
+from tandem.connector.services.po_document import build_document
+from tandem.connector.store import Database
 from tests.portal.support import bloom_po
 from tests.store.helpers import T0
 from tests.suppliers.email.support import channel, drop_ship

@@ -9,10 +9,10 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
-from connector.configuration import TandemConfig
-from connector.portal.tokens import make_po_token
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.portal.tokens import make_po_token
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.portal.support import answers, bloom_po, form_fields, po_row, tracking, visible_text
 
 
@@ -205,7 +205,7 @@ def test_too_many_answers_from_one_link_get_429(
 ) -> None:
     from starlette.applications import Starlette
 
-    from connector.portal.routes import portal_routes
+    from tandem.connector.portal.routes import portal_routes
     from tests.portal.support import portal_config
 
     cfg = portal_config(actions_per_minute=2)
@@ -224,7 +224,7 @@ def test_a_body_too_large_is_refused_before_it_is_read(
 
 
 def test_the_portal_is_served_only_when_enabled(db: Database) -> None:
-    from connector.web.app import create_app
+    from tandem.connector.web.app import create_app
     from tests.portal.support import portal_config
 
     for enabled, status in ((True, 403), (False, 404)):

@@ -8,11 +8,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from connector.cli import app
-from connector.clock import utcnow
-from connector.configuration import load_config
-from connector.portal.tokens import Denied, open_po_token
-from connector.store import open_database
+from tandem.connector.cli import app
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import load_config
+from tandem.connector.portal.tokens import Denied, open_po_token
+from tandem.connector.store import open_database
 from tests.portal.support import PORTAL, bloom_po
 
 

@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from connector.portal import portal_link, supplier_portal_link
-from connector.portal.tokens import (
+from tandem.connector.portal import portal_link, supplier_portal_link
+from tandem.connector.portal.tokens import (
     Denied,
     make_po_token,
     make_supplier_token,
@@ -21,8 +21,8 @@ from connector.portal.tokens import (
     open_supplier_token,
     revoke,
 )
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.portal.support import bloom_po, portal_config
 from tests.store.helpers import T0
 

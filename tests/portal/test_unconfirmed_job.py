@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.daemon.jobs import Jobs
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.daemon.jobs import Jobs
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 
 
 def test_the_status_job_raises_a_not_confirmed_exception_once(

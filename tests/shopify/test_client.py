@@ -11,9 +11,9 @@ import pytest
 import respx
 from pydantic import SecretStr
 
-from adapters.shopify import documents as doc
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import (
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.errors import (
     AuthError,
     MalformedResponse,
     RequestError,
@@ -23,7 +23,7 @@ from adapters.shopify.errors import (
     UserErrors,
     check,
 )
-from adapters.shopify.throttle import Throttle
+from tandem.adapters.shopify.throttle import Throttle
 
 URL = "https://demo.myshopify.com/admin/api/2026-07/graphql.json"
 
@@ -335,7 +335,7 @@ def test_user_errors_name_the_operation_the_order_and_the_field() -> None:
 
 
 def test_throttled_is_retryable_but_user_errors_are_not() -> None:
-    from adapters.shopify.errors import RetryableError
+    from tandem.adapters.shopify.errors import RetryableError
 
     assert issubclass(Throttled, RetryableError)
     assert not issubclass(UserErrors, RetryableError)

@@ -8,7 +8,7 @@ import pytest
 from graphql import GraphQLSchema, build_schema, parse, validate
 from graphql.validation import NoDeprecatedCustomRule
 
-from adapters.shopify import documents
+from tandem.adapters.shopify import documents
 from tests.conftest import SHARED
 
 SCHEMA = SHARED / "shopify" / "admin-2026-07.graphql"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from adapters.shopify.mapper import MappingError, map_order, order_gid
+from tandem.adapters.shopify.mapper import MappingError, map_order, order_gid
 from tests.conftest import SHARED
 
 RECORDED = SHARED / "shopify" / "recorded"

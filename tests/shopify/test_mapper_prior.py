@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from adapters.shopify.mapper import map_order, prior_handling
-from connector.domain import PriorHandling, PriorPO
+from tandem.adapters.shopify.mapper import map_order, prior_handling
+from tandem.connector.domain import PriorHandling, PriorPO
 
 
 def node(**extra: Any) -> dict[str, Any]:

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from connector.store import Database
-from connector.store import schema as t
-from connector.web import create_app
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.web import create_app
 from tests.conftest import make_config
 from tests.shopify.test_webhooks import SECRET, headers
 

@@ -18,9 +18,9 @@ import respx
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from adapters.shopify import documents as doc
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import (
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.errors import (
     AuthError,
     RequestError,
     ShopifyError,
@@ -28,10 +28,10 @@ from adapters.shopify.errors import (
     UserErrors,
     check,
 )
-from adapters.shopify.worker import perform_store_writes
-from connector.services.plan import run_planner
-from connector.store import Database
-from connector.store import schema as t
+from tandem.adapters.shopify.worker import perform_store_writes
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.conftest import SHARED
 from tests.store.helpers import T0, config, ingest, offers, order
 

@@ -15,13 +15,13 @@ import respx
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from adapters.shopify import worker, writeback
-from adapters.shopify.client import ShopifyClient
-from connector.configuration import TandemConfig
-from connector.outbox import OutboxItem
-from connector.services.plan import run_planner
-from connector.store import Database
-from connector.store import schema as t
+from tandem.adapters.shopify import worker, writeback
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.outbox import OutboxItem
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.store.helpers import T0, config, ingest, offers, order
 
 URL = "https://demo.myshopify.com/admin/api/2026-07/graphql.json"

@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.shopify import auth
-from adapters.shopify.platform import ShopifyPlatform
-from connector.configuration.model import StoreConfig
+from tandem.adapters.shopify import auth
+from tandem.adapters.shopify.platform import ShopifyPlatform
+from tandem.connector.configuration.model import StoreConfig
 from tests.integration.shopify_support import shop
 from tests.standin.shopify import shopify_standin
 

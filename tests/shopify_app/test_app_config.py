@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from adapters.shopify.auth import auth_mode, store_problems, webhook_secrets
-from connector.configuration.loader import load_config
-from connector.errors import ConfigError
+from tandem.adapters.shopify.auth import auth_mode, store_problems, webhook_secrets
+from tandem.connector.configuration.loader import load_config
+from tandem.connector.errors import ConfigError
 from tests.conftest import make_config
 
 SHOP = "https://my-shop.myshopify.com"

@@ -13,13 +13,13 @@ import yaml
 from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
-from adapters.shopify import documents as doc
-from adapters.shopify.connect_cmd import connect
-from adapters.shopify.scopes import needed_scopes
-from adapters.shopify.sync import make_client
-from connector.configuration import load_config
-from connector.store import open_database
-from connector.store import schema as t
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify.connect_cmd import connect
+from tandem.adapters.shopify.scopes import needed_scopes
+from tandem.adapters.shopify.sync import make_client
+from tandem.connector.configuration import load_config
+from tandem.connector.store import open_database
+from tandem.connector.store import schema as t
 from tests.standin import ShopifyStandin
 
 CLIENT_ID = "tandem-dev-app"

@@ -13,20 +13,20 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from adapters.shopify import documents as doc
-from adapters.shopify import grants
-from adapters.shopify.auth import AppTokens
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import AuthError
-from adapters.shopify.oauth import (
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify import grants
+from tandem.adapters.shopify.auth import AppTokens
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.errors import AuthError
+from tandem.adapters.shopify.oauth import (
     CallbackRefused,
     make_state,
     permission_url,
     verify_callback,
 )
-from adapters.shopify.token_store import TokenVault
-from connector.clock import utcnow
-from connector.store import Database
+from tandem.adapters.shopify.token_store import TokenVault
+from tandem.connector.clock import utcnow
+from tandem.connector.store import Database
 from tests.standin import ShopifyStandin
 
 CLIENT_ID = "tandem-public-app"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.shopify.scopes import needed_scopes
+from tandem.adapters.shopify.scopes import needed_scopes
 from tests.integration.shopify_support import config_data, pos, tandem, write_config
 from tests.standin import ShopifyStandin
 

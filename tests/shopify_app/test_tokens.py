@@ -14,14 +14,14 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from adapters.shopify import documents as doc
-from adapters.shopify.auth import AppTokens, auth_mode
-from adapters.shopify.client import ShopifyClient
-from adapters.shopify.errors import AuthError
-from adapters.shopify.sync import make_client
-from adapters.shopify.token_store import TokenVault
-from connector.store import Database
-from connector.store import schema as t
+from tandem.adapters.shopify import documents as doc
+from tandem.adapters.shopify.auth import AppTokens, auth_mode
+from tandem.adapters.shopify.client import ShopifyClient
+from tandem.adapters.shopify.errors import AuthError
+from tandem.adapters.shopify.sync import make_client
+from tandem.adapters.shopify.token_store import TokenVault
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.conftest import make_config
 from tests.standin import ShopifyStandin
 from tests.standin.shopify import INVALID_TOKEN

@@ -1,4 +1,4 @@
-"""The pytest side of the Shopify stand-in; the stand-in itself is `connector.demo.standin`.
+"""The pytest side of the Shopify stand-in; the stand-in itself is `tandem_shopify_standin`.
 
 `shopify_standin` gives one server per test process, emptied (`reset()`) and set back to the
 defaults for every test. It serves the real 2026-07 Admin schema when this machine has it
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from connector.demo.standin import (
+from tandem_shopify_standin import (
     DEFAULTS,
     INVALID_TOKEN,
     RequestRecord,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.shopify import documents as doc
-from connector.demo.standin.store import gid_number
+from tandem.adapters.shopify import documents as doc
+from tandem_shopify_standin.store import gid_number
 from tests.standin import ShopifyStandin
 
 

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from connector.demo.standin.schema import SHARED, real_schema_path
+from tandem_shopify_standin.schema import real_schema_path
+from tests.conftest import SHARED
 from tests.standin import ShopifyStandin
 
 RECORDED = SHARED / "shopify" / "recorded"

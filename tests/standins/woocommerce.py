@@ -44,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connector.demo.standin.server import ServerThread
+from tandem_shopify_standin.server import ServerThread
 
 API = "/wp-json/wc/v3"
 # Topics a webhook may subscribe to (resource.event), as the webhooks endpoint accepts them.

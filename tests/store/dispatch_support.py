@@ -10,17 +10,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from connector.channels import (
+from tandem.connector.channels import (
     LookupUnsupported,
     Party,
     PurchaseOrderDocument,
     SendResult,
 )
-from connector.configuration import TandemConfig
-from connector.services.dispatch import dispatch
-from connector.services.plan import run_planner
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.services.dispatch import dispatch
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.store.helpers import T0, config, ingest, offers, order
 
 

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from connector.configuration import TandemConfig
-from connector.domain import Address, Customer, Order, OrderLine
-from connector.services.ingest import IngestReport, ingest_orders
-from connector.services.suppliers import sync_suppliers
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import Address, Customer, Order, OrderLine
+from tandem.connector.services.ingest import IngestReport, ingest_orders
+from tandem.connector.services.suppliers import sync_suppliers
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.conftest import make_config
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import Connection, func, select
 from typer.testing import CliRunner
 
-from connector.catalogue import changes, import_catalogue, search_offers
-from connector.cli.app import app
-from connector.errors import InputError, NotFound
-from connector.services.plan import run_planner
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.views import list_exceptions
+from tandem.connector.catalogue import changes, import_catalogue, search_offers
+from tandem.connector.cli.app import app
+from tandem.connector.errors import InputError, NotFound
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.views import list_exceptions
 from tests.store.helpers import T0, config, ingest, offers, order
 
 HEADER = "sku,supplier_sku,name,cost,stock\n"

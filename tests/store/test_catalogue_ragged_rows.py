@@ -9,11 +9,11 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from connector.catalogue import import_catalogue
-from connector.catalogue.readers import read_table
-from connector.cli.app import app
-from connector.configuration.model import CatalogueConfig
-from connector.store import Database
+from tandem.connector.catalogue import import_catalogue
+from tandem.connector.catalogue.readers import read_table
+from tandem.connector.cli.app import app
+from tandem.connector.configuration.model import CatalogueConfig
+from tandem.connector.store import Database
 from tests.store.helpers import T0, config
 from tests.store.test_catalogue_import import stored
 

@@ -4,6 +4,7 @@ for every command, not a traceback; a database error shows no parameters (issue 
 from __future__ import annotations
 
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,10 @@ import typer
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from connector.cli.app import app
-from connector.cli.common import reported
-from connector.store import Database, open_database
-from connector.store.db import DatabaseUnreachable
+from tandem.connector.cli.app import app
+from tandem.connector.cli.common import reported
+from tandem.connector.store import Database, open_database
+from tandem.connector.store.db import DatabaseUnreachable
 
 
 def closed_port() -> int:
@@ -65,3 +66,18 @@ def test_a_failing_statement_is_one_line_without_parameters(
     assert len(lines) == 1, lines
     assert lines[0].startswith("error: the database refused a statement: ")
     assert "ada@example.com" not in lines[0]
+
+
+def test_postgresql_without_its_driver_says_which_extra_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for module in [m for m in sys.modules if m == "psycopg" or m.startswith("psycopg.")]:
+        monkeypatch.delitem(sys.modules, module)
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as when the postgres extra is not installed
+    url = "postgresql+psycopg://tandem:secret@127.0.0.1:5432/tandem"
+    result = CliRunner().invoke(app, ["plan", "--config", str(config_file(tmp_path, url))])
+    assert result.exit_code == 1
+    assert "PostgreSQL needs its driver" in result.output
+    assert "pip install 'tandem-connector[postgres]'" in result.output
+    assert "secret" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -11,21 +11,21 @@ from typing import Any
 
 from sqlalchemy import select
 
-from adapters.suppliers import make_channel
-from connector import outbox
-from connector.channels import (
+from tandem.adapters.suppliers import make_channel
+from tandem.connector import outbox
+from tandem.connector.channels import (
     PermanentError,
     PurchaseOrderDocument,
     SendResult,
     TransientError,
 )
-from connector.configuration import TandemConfig
-from connector.domain import Address
-from connector.services import po_actions
-from connector.services.dispatch import dispatch
-from connector.services.plan import run_planner
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import Address
+from tandem.connector.services import po_actions
+from tandem.connector.services.dispatch import dispatch
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.store.dispatch_support import (
     FakeSupplier,
     factory,

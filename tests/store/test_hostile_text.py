@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from adapters.file.storefront import store_orders_file
-from connector.catalogue import import_catalogue
-from connector.store import Database
-from connector.store import schema as t
-from connector.text import clean_text
+from tandem.adapters.file.storefront import store_orders_file
+from tandem.connector.catalogue import import_catalogue
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.text import clean_text
 from tests.store.helpers import T0, config
 from tests.store.test_catalogue_import import stored
 

@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from connector import outbox
-from connector.channels import PermanentError, TransientError
-from connector.configuration import TandemConfig
-from connector.errors import ConflictError
-from connector.services import po_actions
-from connector.services.dispatch import dispatch
-from connector.services.plan import run_planner
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.exceptions import AnswerNeeded, resolve_by_hand
+from tandem.connector import outbox
+from tandem.connector.channels import PermanentError, TransientError
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.errors import ConflictError
+from tandem.connector.services import po_actions
+from tandem.connector.services.dispatch import dispatch
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.exceptions import AnswerNeeded, resolve_by_hand
 from tests.store.dispatch_support import (
     FakeSupplier,
     document_with_key,

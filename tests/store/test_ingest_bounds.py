@@ -12,10 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from adapters.file import read_orders_file
-from connector.domain import MAX_LINE_QUANTITY, Customer, Order, OrderLine
-from connector.store import Database
-from connector.store import schema as t
+from tandem.adapters.file import read_orders_file
+from tandem.connector.domain import MAX_LINE_QUANTITY, Customer, Order, OrderLine
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.store.helpers import PAID, T0, ingest_orders
 
 

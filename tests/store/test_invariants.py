@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from connector.domain import Order
-from connector.services.plan import run_planner
-from connector.store import Database, open_database
-from connector.store import schema as t
+from tandem.connector.domain import Order
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database, open_database
+from tandem.connector.store import schema as t
 from tests.store.helpers import T0, config, ingest, offers, order, with_release
 
 SKUS = ["A", "B", "C", "Z"]  # Z is in no catalogue

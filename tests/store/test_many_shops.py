@@ -8,16 +8,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from connector import outbox
-from connector.configuration import TandemConfig
-from connector.services.ingest import ingest_orders
-from connector.services.plan import run_planner
-from connector.services.po_revisions import contents
-from connector.services.store_updates import KINDS
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.views import list_pos
-from connector.store_writes import LEASE
+from tandem.connector import outbox
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.services.ingest import ingest_orders
+from tandem.connector.services.plan import run_planner
+from tandem.connector.services.po_revisions import contents
+from tandem.connector.services.store_updates import KINDS
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.views import list_pos
+from tandem.connector.store_writes import LEASE
 from tests.store.helpers import PAID, T0, config, offers, order, shops_served
 
 NORTH = {"platform": "shopify", "shop_url": "north.myshopify.com", "access_token": "x"}

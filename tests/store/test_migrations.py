@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from connector.store import Database
-from connector.store.schema import metadata
+from tandem.connector.store import Database
+from tandem.connector.store.schema import metadata
 
 
 def test_migrated_schema_matches_the_declared_tables(db: Database) -> None:
@@ -20,9 +20,9 @@ def test_migrating_a_database_that_holds_orders_keeps_every_allocation(db: Datab
     points at it: lost allocations would be ordered again."""
     from sqlalchemy import func, select
 
-    from connector.services.plan import run_planner
-    from connector.store import schema as t
-    from connector.store.migrate import migrate
+    from tandem.connector.services.plan import run_planner
+    from tandem.connector.store import schema as t
+    from tandem.connector.store.migrate import migrate
     from tests.store.helpers import T0, config, ingest, offers, order
 
     cfg = config()
@@ -55,11 +55,11 @@ def test_write_backs_from_before_shops_were_told_apart_are_given_their_shop(
     the upgrade, so the shop's worker still takes it when it is put back in the queue."""
     from sqlalchemy import JSON, column, select, table
 
-    from connector.clock import utcnow
-    from connector.services.store_updates import ORDER_STATUS, STOCK
-    from connector.store import schema as t
-    from connector.store.identity import ensure
-    from connector.store.migrate import migrate
+    from tandem.connector.clock import utcnow
+    from tandem.connector.services.store_updates import ORDER_STATUS, STOCK
+    from tandem.connector.store import schema as t
+    from tandem.connector.store.identity import ensure
+    from tandem.connector.store.migrate import migrate
     from tests.store.helpers import ingest, order
 
     ingest(db, order(1, ("SPADE", 2)))

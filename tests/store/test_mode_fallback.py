@@ -10,12 +10,12 @@ from typing import Any
 from alembic import command
 from sqlalchemy import select, text
 
-from connector.catalogue import import_catalogue
-from connector.services.plan import run_planner
-from connector.store import Database, open_database
-from connector.store import schema as t
-from connector.store.migrate import alembic_config
-from connector.store.views import list_exceptions
+from tandem.connector.catalogue import import_catalogue
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database, open_database
+from tandem.connector.store import schema as t
+from tandem.connector.store.migrate import alembic_config
+from tandem.connector.store.views import list_exceptions
 from tests.store.helpers import T0, config, ingest, offers, order
 
 LATER = T0 + timedelta(hours=1)

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from connector import outbox
-from connector.outbox import Effect
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector import outbox
+from tandem.connector.outbox import Effect
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.conftest import POSTGRES_URL
 from tests.store.helpers import T0
 

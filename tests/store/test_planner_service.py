@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from connector.services.plan import run_planner
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.views import list_exceptions, list_pos, show_po
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.views import list_exceptions, list_pos, show_po
 from tests.store.dispatch_support import send_everything
 from tests.store.helpers import T0, config, holdings, ingest, offers, order, with_release
 
@@ -197,7 +197,7 @@ def test_a_line_no_supplier_serves_is_an_exception_until_a_catalogue_has_it(
         assert len(list_exceptions(conn, status=None)) == 1  # not raised twice
     offers(db, cfg, "bloom", ("GNOME", "12"))
     with db.write() as conn:
-        from connector.services.suppliers import replan_waiting
+        from tandem.connector.services.suppliers import replan_waiting
 
         replan_waiting(conn)
     assert run_planner(db, cfg, T0).released == ["PO-00001"]

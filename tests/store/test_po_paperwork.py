@@ -11,11 +11,11 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from connector.configuration import TandemConfig
-from connector.services.plan import run_planner
-from connector.services.po_document import build_document
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.services.plan import run_planner
+from tandem.connector.services.po_document import build_document
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.store.helpers import T0, config, ingest, offers, order
 
 COMPANY = {

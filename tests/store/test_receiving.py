@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from connector.errors import ConflictError, NotFound
-from connector.services.plan import run_planner
-from connector.services.receive import receive
-from connector.services.stock import import_stock
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.views import show_po
+from tandem.connector.errors import ConflictError, NotFound
+from tandem.connector.services.plan import run_planner
+from tandem.connector.services.receive import receive
+from tandem.connector.services.stock import import_stock
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.views import show_po
 from tests.store.helpers import T0, config, holdings, ingest, offers, order
 
 
@@ -94,7 +94,7 @@ def test_receiving_explains_what_is_wrong(db: Database) -> None:
 
 
 def test_a_back_to_back_po_shipped_in_full_is_received_at_the_warehouse(db: Database) -> None:
-    from connector.services.shipments import record_shipment
+    from tandem.connector.services.shipments import record_shipment
 
     cfg = config()
     offers(db, cfg, "acme", ("SPADE", 10, 100))

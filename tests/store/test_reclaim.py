@@ -10,13 +10,13 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from connector import leases, outbox, transmission
-from connector.channels import PurchaseOrderDocument, SendResult
-from connector.configuration import TandemConfig
-from connector.outbox import Effect
-from connector.services.dispatch import dispatch
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector import leases, outbox, transmission
+from tandem.connector.channels import PurchaseOrderDocument, SendResult
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.outbox import Effect
+from tandem.connector.services.dispatch import dispatch
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.store.dispatch_support import (
     FakeSupplier,
     document_with_key,

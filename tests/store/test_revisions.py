@@ -7,13 +7,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from connector.channels import PermanentError, TransientError
-from connector.configuration import TandemConfig
-from connector.services import po_actions
-from connector.services.plan import run_planner
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.views import show_po
+from tandem.connector.channels import PermanentError, TransientError
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.services import po_actions
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.views import show_po
 from tests.store.dispatch_support import FakeSupplier, open_exceptions, run, send_everything
 from tests.store.helpers import T0, config, ingest, offers, order
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from connector.errors import ConflictError, InputError
-from connector.services.plan import run_planner
-from connector.services.shipments import ShippedLine, record_shipment
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.errors import ConflictError, InputError
+from tandem.connector.services.plan import run_planner
+from tandem.connector.services.shipments import ShippedLine, record_shipment
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.store.helpers import T0, config, ingest, offers, order
 
 SHOPIFY = {

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from connector.domain import ExceptionKind
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.exceptions import NewException, raise_exceptions
-from connector.store.shop_stops import (
+from tandem.connector.domain import ExceptionKind
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.exceptions import NewException, raise_exceptions
+from tandem.connector.store.shop_stops import (
     resume_shop,
     shop_stopped,
     stop_reason,

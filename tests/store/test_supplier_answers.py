@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from connector.services.shipments import ShippedLine
-from connector.services.supplier_answers import (
+from tandem.connector.services.shipments import ShippedLine
+from tandem.connector.services.supplier_answers import (
     Acknowledge,
     AnswerError,
     Confirm,
@@ -19,8 +19,8 @@ from connector.services.supplier_answers import (
     apply_answer,
     raise_unconfirmed,
 )
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.store.helpers import T0
 from tests.store.test_shipments import SHOPIFY, drop_ship_po, outbox_keys, po_status
 

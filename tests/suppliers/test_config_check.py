@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from connector.cli.app import app
+from tandem.connector.cli.app import app
 
 SETUP = """\
 database_url: sqlite:///tandem.db

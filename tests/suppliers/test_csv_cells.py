@@ -7,7 +7,7 @@ import csv
 import io
 from dataclasses import replace
 
-from adapters.suppliers.csvfile import render_csv
+from tandem.adapters.suppliers.csvfile import render_csv
 from tests.suppliers.rest.documents import CUSTOMER, document
 
 COLUMNS = ["po_number", "name", "quantity", "unit_cost", "ship_to_name", "ship_to_phone"]

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import respx
 
-from adapters.suppliers.sftp import SftpChannel
-from connector.channels import DocumentLine
-from connector.configuration.model import SupplierConfig
-from connector.configuration.transports import SftpTransport
+from tandem.adapters.suppliers.sftp import SftpChannel
+from tandem.connector.channels import DocumentLine
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.configuration.transports import SftpTransport
 from tests.suppliers.email import support as mail
 from tests.suppliers.rest.documents import BASE
 from tests.suppliers.rest.documents import channel as rest_channel

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from connector import leases
+from tandem.connector import leases
 
 
 def dead_owner() -> str:

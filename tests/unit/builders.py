@@ -6,9 +6,9 @@ from dataclasses import replace
 from decimal import Decimal
 from itertools import count
 
-from connector.domain import Mode, Offer, QuantityBasis, Strategy, SupplierTerms
-from connector.planning import Held, HoldKind, LineToPlan, Plan, PlanningInput
-from connector.routing import ChoiceRules, LineFacts, ModeRules
+from tandem.connector.domain import Mode, Offer, QuantityBasis, Strategy, SupplierTerms
+from tandem.connector.planning import Held, HoldKind, LineToPlan, Plan, PlanningInput
+from tandem.connector.routing import ChoiceRules, LineFacts, ModeRules
 
 _ids = count(1)
 

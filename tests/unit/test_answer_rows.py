@@ -8,10 +8,10 @@ from datetime import date
 
 import pytest
 
-from connector.configuration.answers import SftpAnswers
-from connector.services.answer_rows import AnswerFile, UnreadableFile, read_answer_file
-from connector.services.shipments import ShippedLine
-from connector.services.supplier_answers import Confirm, Refuse, Ship
+from tandem.connector.configuration.answers import SftpAnswers
+from tandem.connector.services.answer_rows import AnswerFile, UnreadableFile, read_answer_file
+from tandem.connector.services.shipments import ShippedLine
+from tandem.connector.services.supplier_answers import Confirm, Refuse, Ship
 
 
 def read(text: str | bytes, **settings: object) -> AnswerFile:

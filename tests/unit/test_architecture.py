@@ -33,7 +33,9 @@ def test_no_core_module_imports_an_adapter() -> None:
     assert len(core) > 40  # the walk found the core
     offenders = {
         str(path.relative_to(CONNECTOR.parent)): sorted(
-            m for m in imported_modules(path) if m == "adapters" or m.startswith("adapters.")
+            m
+            for m in imported_modules(path)
+            if m == "tandem.adapters" or m.startswith("tandem.adapters.")
         )
         for path in core
     }

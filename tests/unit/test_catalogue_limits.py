@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from connector.catalogue.readers import read_table
-from connector.catalogue.rows import check_rows
-from connector.configuration.model import CatalogueConfig
-from connector.errors import InputError
+from tandem.connector.catalogue.readers import read_table
+from tandem.connector.catalogue.rows import check_rows
+from tandem.connector.configuration.model import CatalogueConfig
+from tandem.connector.errors import InputError
 
 HEADER = b"supplier_sku,name,cost\n"
 
@@ -116,7 +116,7 @@ def test_a_zip_bomb_spreadsheet_is_refused_quickly(tmp_path: Path) -> None:
 def test_a_huge_field_is_refused_without_reading_the_file_into_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from connector.catalogue import readers
+    from tandem.connector.catalogue import readers
 
     def never(*_: object) -> bytes:
         raise AssertionError("the whole file was read")

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from connector.catalogue.readers import RowProblem, read_table
-from connector.catalogue.rows import CheckedRows, check_rows
-from connector.configuration.model import CatalogueConfig
-from connector.errors import InputError
+from tandem.connector.catalogue.readers import RowProblem, read_table
+from tandem.connector.catalogue.rows import CheckedRows, check_rows
+from tandem.connector.configuration.model import CatalogueConfig
+from tandem.connector.errors import InputError
 
 HEADER = "sku,supplier_sku,name,cost,stock\n"
 

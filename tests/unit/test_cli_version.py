@@ -6,7 +6,7 @@ from importlib.metadata import version
 
 from typer.testing import CliRunner
 
-from connector.cli.app import app
+from tandem.connector.cli.app import app
 
 
 def test_version_prints_the_installed_package_version() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from connector.configuration import load_config
-from connector.errors import ConfigError
+from tandem.connector.configuration import load_config
+from tandem.connector.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "tandem.yaml"
 
@@ -108,7 +108,7 @@ def test_missing_file_and_wrong_top_level(tmp_path: Path) -> None:
 
 
 def test_config_check_exits_2_with_messages_and_no_traceback(tmp_path: Path) -> None:
-    from connector.cli import app
+    from tandem.connector.cli import app
 
     path = write(tmp_path, "rules:\n  default_mode: sometimes\n")
     result = CliRunner().invoke(app, ["config", "check", "--config", str(path)])
@@ -258,7 +258,7 @@ suppliers:
     catalogue: {path: feeds/bloom.csv}
 """,
     )
-    from connector.cli import app
+    from tandem.connector.cli import app
 
     result = CliRunner().invoke(app, ["config", "check", "--config", str(path)])
     assert result.exit_code == 2
@@ -331,7 +331,7 @@ stores:
 
 
 def test_a_dumped_one_shop_configuration_loads_again_with_its_shop_changed() -> None:
-    from connector.configuration import TandemConfig
+    from tandem.connector.configuration import TandemConfig
 
     first = TandemConfig.model_validate({"store": {"platform": "file"}})
     data = first.model_dump()

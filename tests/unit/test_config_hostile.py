@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from connector.configuration import load_config
-from connector.errors import ConfigError
+from tandem.connector.configuration import load_config
+from tandem.connector.errors import ConfigError
 
 
 def problems(path: Path) -> list[str]:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from connector.configuration import TandemConfig
-from connector.configuration.feeds import UrlFeed, feed_label
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.feeds import UrlFeed, feed_label
 
 
 def config(catalogue: dict[str, Any], **top: Any) -> TandemConfig:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from connector.domain import ExceptionKind, Mode, PriorHandling, PriorPO
-from connector.fences import Fence, FenceRules, OrderRecord, line_fence, order_reasons
-from connector.planning import Held, HoldKind, LineStatus, plan
+from tandem.connector.domain import ExceptionKind, Mode, PriorHandling, PriorPO
+from tandem.connector.fences import Fence, FenceRules, OrderRecord, line_fence, order_reasons
+from tandem.connector.planning import Held, HoldKind, LineStatus, plan
 from tests.unit.builders import line, offer, planning_input, terms
 
 RULES = FenceRules(po_prefix="PO-", status_tag="tandem:{status}", database_id="db-one")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.file import read_orders_file
-from connector.errors import InputError
+from tandem.adapters.file import read_orders_file
+from tandem.connector.errors import InputError
 
 
 def write(tmp_path: Path, data: object) -> Path:

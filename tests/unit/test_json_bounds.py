@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters.file import read_orders_file
-from connector.catalogue.readers import read_table
-from connector.catalogue.rows import check_rows
-from connector.configuration.model import CatalogueConfig
-from connector.errors import InputError
-from connector.jsonsafe import JsonDepthError, depth, loads_bounded
+from tandem.adapters.file import read_orders_file
+from tandem.connector.catalogue.readers import read_table
+from tandem.connector.catalogue.rows import check_rows
+from tandem.connector.configuration.model import CatalogueConfig
+from tandem.connector.errors import InputError
+from tandem.connector.jsonsafe import JsonDepthError, depth, loads_bounded
 
 DEEP = "[" * 100_000 + "]" * 100_000
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from connector import leases
+from tandem.connector import leases
 
 
 def finished_pid() -> int:

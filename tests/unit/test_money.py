@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.suppliers import money as supplier_money
-from connector.cli import output
-from connector.money import money
-from connector.web.dashboard import web
+from tandem.adapters.suppliers import money as supplier_money
+from tandem.connector.cli import output
+from tandem.connector.money import money
+from tandem.connector.web.dashboard import web
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from connector.domain import ExceptionKind, Mode, QuantityBasis
-from connector.planning import Held, HoldKind, LineStatus, OpenPOLine, plan
+from tandem.connector.domain import ExceptionKind, Mode, QuantityBasis
+from tandem.connector.planning import Held, HoldKind, LineStatus, OpenPOLine, plan
 from tests.unit.builders import (
     apply_in_memory,
     facts,

@@ -16,8 +16,8 @@ from dataclasses import replace
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from connector.domain import ExceptionKind, Mode, QuantityBasis, Strategy
-from connector.planning import Held, HoldKind, LineToPlan, PlanningInput, plan
+from tandem.connector.domain import ExceptionKind, Mode, QuantityBasis, Strategy
+from tandem.connector.planning import Held, HoldKind, LineToPlan, PlanningInput, plan
 from tests.unit.builders import (
     apply_in_memory,
     facts,

@@ -13,7 +13,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-from connector.platforms import Capability, can, platform, registered
+from tandem.connector.platforms import Capability, can, platform, registered
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = (ROOT / "connector" / "demo", ROOT / "connector" / "cli" / "demo_cmd.py")
@@ -37,7 +37,7 @@ def docstrings(tree: ast.AST) -> set[int]:
 
 def named_platforms(path: Path, root: Path = ROOT) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    adapters = {f"adapters.{name}" for name in registered()}
+    adapters = {f"tandem.adapters.{name}" for name in registered()}
     words = [name for name in registered() if name != "file"]
     skip = docstrings(tree)
     found = []
@@ -67,18 +67,18 @@ def test_the_check_sees_a_core_module_that_names_a_platform(tmp_path: Path) -> N
     module = tmp_path / "leaky.py"
     module.write_text(
         '"""Shopify in a docstring is fine."""\n'
-        "from adapters.shopify.client import ShopifyClient\n"
+        "from tandem.adapters.shopify.client import ShopifyClient\n"
         'if config.store.platform == "shopify":\n    pass\n',
         encoding="utf-8",
     )
     assert named_platforms(module, tmp_path) == [
-        "leaky.py:2: imports adapters.shopify.client",
+        "leaky.py:2: imports tandem.adapters.shopify.client",
         "leaky.py:3: names shopify",
     ]
 
 
 def test_the_configured_platform_comes_from_the_registry(tmp_path: Path) -> None:
-    from connector.configuration import load_config
+    from tandem.connector.configuration import load_config
 
     path = tmp_path / "tandem.yaml"
     path.write_text("store:\n  platform: file\n", encoding="utf-8")
@@ -89,8 +89,8 @@ def test_the_configured_platform_comes_from_the_registry(tmp_path: Path) -> None
 
 
 def test_an_unknown_platform_is_one_line_naming_the_installed_ones(tmp_path: Path) -> None:
-    from connector.configuration import load_config
-    from connector.errors import ConfigError
+    from tandem.connector.configuration import load_config
+    from tandem.connector.errors import ConfigError
 
     path = tmp_path / "tandem.yaml"
     path.write_text("store:\n  platform: magento\n", encoding="utf-8")

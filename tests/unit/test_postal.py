@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from connector.channels import Party
-from connector.postal import postal_lines
+from tandem.connector.channels import Party
+from tandem.connector.postal import postal_lines
 
 
 def test_japan_in_japanese_goes_from_the_postal_code_down_to_the_name():

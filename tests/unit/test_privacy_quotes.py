@@ -3,7 +3,7 @@ only where asked, and thousands of people at once."""
 
 from __future__ import annotations
 
-from connector.services.privacy_quotes import ERASED, Quotes
+from tandem.connector.services.privacy_quotes import ERASED, Quotes
 
 
 def test_strong_values_are_erased_whole_and_in_any_case() -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from adapters.suppliers.email.reply_message import parse_reply
-from connector.configuration.answers import SupplierReplies
-from connector.services.email_replies import speaks_for
-from connector.services.reply_reading import PoLine, Reply, read_reply
-from connector.services.supplier_answers import Confirm, Refuse, Ship
+from tandem.adapters.suppliers.email.reply_message import parse_reply
+from tandem.connector.configuration.answers import SupplierReplies
+from tandem.connector.services.email_replies import speaks_for
+from tandem.connector.services.reply_reading import PoLine, Reply, read_reply
+from tandem.connector.services.supplier_answers import Confirm, Refuse, Ship
 from tests.conftest import make_config
 
 LINES = [PoLine("ROSE", "BL-ROSE"), PoLine("TULIP", "BL-TULIP")]

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from connector.domain import ExceptionKind, Mode, Strategy
-from connector.routing import ChoiceRules, ModeRules, choose_suppliers, decide_mode
+from tandem.connector.domain import ExceptionKind, Mode, Strategy
+from tandem.connector.routing import ChoiceRules, ModeRules, choose_suppliers, decide_mode
 from tests.unit.builders import MODE_TAGS, facts, offer, terms
 
 RULES = ModeRules(default_mode=Mode.STOCK, tag_modes=MODE_TAGS)

@@ -9,9 +9,9 @@ import asyncio
 from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from connector.daemon.jobs import Jobs
-from connector.daemon.runner import schedule
-from connector.store import Database
+from tandem.connector.daemon.jobs import Jobs
+from tandem.connector.daemon.runner import schedule
+from tandem.connector.store import Database
 from tests.conftest import make_config
 
 

@@ -8,9 +8,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from connector.configuration import TandemConfig
-from connector.store import Database
-from connector.web.dashboard import dashboard_routes
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.store import Database
+from tandem.connector.web.dashboard import dashboard_routes
 from tests.web.support import PASSWORD, csrf_of, dashboard_config
 
 

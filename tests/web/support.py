@@ -14,20 +14,20 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from connector import outbox
-from connector.channels import (
+from tandem.connector import outbox
+from tandem.connector.channels import (
     LookupUnsupported,
     PermanentError,
     PurchaseOrderDocument,
     SendResult,
 )
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.services.dispatch import dispatch
-from connector.services.plan import run_planner
-from connector.services.shipments import record_shipment
-from connector.store import Database
-from connector.web.dashboard.passwords import hash_password
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.services.dispatch import dispatch
+from tandem.connector.services.plan import run_planner
+from tandem.connector.services.shipments import record_shipment
+from tandem.connector.store import Database
+from tandem.connector.web.dashboard.passwords import hash_password
 from tests.store.helpers import config, ingest, offers, order
 
 PASSWORD = "correct horse battery"

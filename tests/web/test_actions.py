@@ -13,15 +13,15 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.testclient import TestClient
 
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.errors import ConflictError
-from connector.store import Database
-from connector.store import schema as t
-from connector.store.exceptions import resolve
-from connector.web.dashboard.actions import ExceptionActions
-from connector.web.dashboard.queries import exceptions_queue
-from connector.web.dashboard.web import Dashboard
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.errors import ConflictError
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.store.exceptions import resolve
+from tandem.connector.web.dashboard.actions import ExceptionActions
+from tandem.connector.web.dashboard.queries import exceptions_queue
+from tandem.connector.web.dashboard.web import Dashboard
 from tests.store.helpers import offers
 from tests.web.conftest import log_in
 from tests.web.support import csrf_of, held_send, seed

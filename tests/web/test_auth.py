@@ -10,13 +10,13 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from connector.cli.dashboard_cmd import app as dashboard_cli
-from connector.clock import utcnow
-from connector.store import Database
-from connector.web.app import create_app
-from connector.web.dashboard import dashboard_routes
-from connector.web.dashboard.passwords import MIN_ITERATIONS, hash_password, verify_password
-from connector.web.dashboard.session import COOKIE, Session, SessionCodec
+from tandem.connector.cli.dashboard_cmd import app as dashboard_cli
+from tandem.connector.clock import utcnow
+from tandem.connector.store import Database
+from tandem.connector.web.app import create_app
+from tandem.connector.web.dashboard import dashboard_routes
+from tandem.connector.web.dashboard.passwords import MIN_ITERATIONS, hash_password, verify_password
+from tandem.connector.web.dashboard.session import COOKIE, Session, SessionCodec
 from tests.web.conftest import log_in
 from tests.web.support import PASSWORD, csrf_of, dashboard_config
 

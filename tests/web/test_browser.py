@@ -20,13 +20,13 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
-from connector.catalogue.importer import import_catalogue
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.store import Database
-from connector.store import schema as t
-from connector.web.app import create_app
-from connector.web.dashboard.passwords import hash_password
+from tandem.connector.catalogue.importer import import_catalogue
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.web.app import create_app
+from tandem.connector.web.dashboard.passwords import hash_password
 from tests.web.support import PASSWORD, dashboard_config, held_send, seed
 
 # Debian's package; TANDEM_TEST_CHROMIUM names another build (e.g. Ubuntu's chromium-browser).

@@ -12,12 +12,12 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from connector.configuration import TandemConfig
-from connector.store import Database
-from connector.web.dashboard import auth, dashboard_routes
-from connector.web.dashboard.passwords import hash_password, verify_password
-from connector.web.dashboard.session import COOKIE
-from connector.web.dashboard.throttle import LoginLimits
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.store import Database
+from tandem.connector.web.dashboard import auth, dashboard_routes
+from tandem.connector.web.dashboard.passwords import hash_password, verify_password
+from tandem.connector.web.dashboard.session import COOKIE
+from tandem.connector.web.dashboard.throttle import LoginLimits
 from tests.web.conftest import log_in
 from tests.web.support import PASSWORD, csrf_of, dashboard_config
 

@@ -14,15 +14,15 @@ from sqlalchemy import event, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from connector.catalogue.importer import import_catalogue
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.services.ingest import ingest_orders
-from connector.services.plan import run_planner
-from connector.services.shipments import ShippedLine, record_shipment
-from connector.store import Database
-from connector.store import schema as t
-from connector.web.dashboard import dashboard_routes
+from tandem.connector.catalogue.importer import import_catalogue
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.services.ingest import ingest_orders
+from tandem.connector.services.plan import run_planner
+from tandem.connector.services.shipments import ShippedLine, record_shipment
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
+from tandem.connector.web.dashboard import dashboard_routes
 from tests.store.helpers import ingest, offers, order, shops_served
 from tests.web.conftest import log_in
 from tests.web.support import B2B, DROP, dashboard_config, held_send, seed

@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.services.dispatch import dispatch
-from connector.services.plan import run_planner
-from connector.services.receive import receive
-from connector.services.shipments import ShippedLine, record_shipment
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.services.dispatch import dispatch
+from tandem.connector.services.plan import run_planner
+from tandem.connector.services.receive import receive
+from tandem.connector.services.shipments import ShippedLine, record_shipment
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.store.helpers import ingest, offers, order
 from tests.web.support import B2B, DROP, FakeSupplier, seed
 

@@ -12,11 +12,11 @@ from typing import Any
 import yaml
 from typer.testing import CliRunner
 
-from adapters.suppliers import make_channel
-from connector.cli import app
-from connector.configuration import TandemConfig
-from connector.store import Database
-from connector.sync import SyncReport, store_pass
+from tandem.adapters.suppliers import make_channel
+from tandem.connector.cli import app
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.store import Database
+from tandem.connector.sync import SyncReport, store_pass
 from tests.standins.woocommerce import WooCommerceStandin
 
 SECRET = "wc-webhook-secret"

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from adapters.suppliers import make_channel
-from connector.configuration import load_config
-from connector.store import Database, open_database
-from connector.store import schema as t
-from connector.sync import store_pass
-from connector.web import create_app
+from tandem.adapters.suppliers import make_channel
+from tandem.connector.configuration import load_config
+from tandem.connector.store import Database, open_database
+from tandem.connector.store import schema as t
+from tandem.connector.sync import store_pass
+from tandem.connector.web import create_app
 from tests.standins.woocommerce import WooCommerceStandin
 from tests.suppliers.email.support import Recorder, smtp_server
 from tests.woocommerce.support import (

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from adapters.woocommerce.mapper import MappingError, ProductFacts, map_order
-from connector.domain import Mode
-from connector.routing import LineFacts, ModeRules, decide_mode
+from tandem.adapters.woocommerce.mapper import MappingError, ProductFacts, map_order
+from tandem.connector.domain import Mode
+from tandem.connector.routing import LineFacts, ModeRules, decide_mode
 
 RECORDED = Path(__file__).parents[1] / "standins" / "recorded"
 

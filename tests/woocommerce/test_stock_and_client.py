@@ -9,13 +9,18 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from adapters.woocommerce.client import AuthError, Unavailable, WooCommerceClient, WooCommerceError
-from adapters.woocommerce.storefront import WooCommerceStorefront
-from connector.catalogue.importer import import_catalogue
-from connector.clock import utcnow
-from connector.configuration import load_config
-from connector.store import open_database
-from connector.store import schema as t
+from tandem.adapters.woocommerce.client import (
+    AuthError,
+    Unavailable,
+    WooCommerceClient,
+    WooCommerceError,
+)
+from tandem.adapters.woocommerce.storefront import WooCommerceStorefront
+from tandem.connector.catalogue.importer import import_catalogue
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import load_config
+from tandem.connector.store import open_database
+from tandem.connector.store import schema as t
 from tests.standins.woocommerce import WooCommerceStandin
 from tests.woocommerce.support import config_data, write_config
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from connector.configuration import load_config
-from connector.store import Database, open_database
-from connector.store import schema as t
-from connector.web import create_app
+from tandem.connector.configuration import load_config
+from tandem.connector.store import Database, open_database
+from tandem.connector.store import schema as t
+from tandem.connector.web import create_app
 from tests.standins.woocommerce import WooCommerceStandin
 from tests.woocommerce.support import OLD_SECRET, SECRET, config_data, write_config
 
@@ -118,7 +118,7 @@ def test_the_ping_woocommerce_sends_when_a_webhook_is_created_is_answered_and_no
 
 
 def test_the_door_knows_the_ping_from_a_delivery() -> None:
-    from adapters.woocommerce.webhooks import is_ping
+    from tandem.adapters.woocommerce.webhooks import is_ping
 
     body, headers = WooCommerceStandin.ping_request(webhook_id=31)
     assert is_ping({k.lower(): v for k, v in headers.items()}, body)

@@ -7,8 +7,8 @@ connections; `PermanentError` for SMTP 5xx and untrusted certificates; `EmailSet
 `lookup`, since SMTP cannot tell whether an earlier attempt arrived.
 """
 
-from adapters.suppliers.email.channel import EmailChannel
-from adapters.suppliers.email.errors import EmailSetupError
-from adapters.suppliers.email.message import message_id
+from tandem.adapters.suppliers.email.channel import EmailChannel
+from tandem.adapters.suppliers.email.errors import EmailSetupError
+from tandem.adapters.suppliers.email.message import message_id
 
 __all__ = ["EmailChannel", "EmailSetupError", "message_id"]

@@ -33,12 +33,12 @@ from typing import NoReturn
 
 import aiosmtplib
 
-from adapters.suppliers import csvfile
-from adapters.suppliers.email import message, render
-from adapters.suppliers.email.errors import EmailSetupError
-from adapters.suppliers.email.sent_folder import SentFolder
-from connector import transmission
-from connector.channels import (
+from tandem.adapters.suppliers import csvfile
+from tandem.adapters.suppliers.email import message, render
+from tandem.adapters.suppliers.email.errors import EmailSetupError
+from tandem.adapters.suppliers.email.sent_folder import SentFolder
+from tandem.connector import transmission
+from tandem.connector.channels import (
     ChannelError,
     LookupUnsupported,
     PermanentError,
@@ -46,8 +46,8 @@ from connector.channels import (
     SendResult,
     TransientError,
 )
-from connector.configuration.model import SmtpConfig, SupplierConfig
-from connector.configuration.transports import EmailTransport
+from tandem.connector.configuration.model import SmtpConfig, SupplierConfig
+from tandem.connector.configuration.transports import EmailTransport
 
 
 class EmailChannel:

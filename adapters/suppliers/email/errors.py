@@ -7,7 +7,7 @@ render), so retrying cannot help and a person must fix the configuration.
 
 from __future__ import annotations
 
-from connector.channels import PermanentError
+from tandem.connector.channels import PermanentError
 
 
 class EmailSetupError(PermanentError):

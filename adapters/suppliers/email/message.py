@@ -17,11 +17,11 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
-from adapters.suppliers import csvfile
-from adapters.suppliers.email import pdf, render
-from connector.channels import PurchaseOrderDocument
-from connector.configuration.model import SupplierConfig
-from connector.configuration.transports import EmailTransport
+from tandem.adapters.suppliers import csvfile
+from tandem.adapters.suppliers.email import pdf, render
+from tandem.connector.channels import PurchaseOrderDocument
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.configuration.transports import EmailTransport
 
 # RFC 5322 dot-atom text: what may stand on either side of the @ of a Message-ID.
 _NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]")

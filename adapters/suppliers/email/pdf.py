@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 import segno
 from fpdf.enums import WrapMode
 
-from adapters.suppliers.email.fonts import fallback_fonts, unicode_font
-from adapters.suppliers.email.sheet import PAD_X, Sheet, latin1
-from adapters.suppliers.money import money
-from connector.channels import DocumentChange, Party, PurchaseOrderDocument
-from connector.postal import postal_lines
+from tandem.adapters.suppliers.email.fonts import fallback_fonts, unicode_font
+from tandem.adapters.suppliers.email.sheet import PAD_X, Sheet, latin1
+from tandem.adapters.suppliers.money import money
+from tandem.connector.channels import DocumentChange, Party, PurchaseOrderDocument
+from tandem.connector.postal import postal_lines
 
 __all__ = ["TITLES", "latin1", "render_pdf", "unicode_font"]
 

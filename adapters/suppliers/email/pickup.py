@@ -12,10 +12,10 @@ import os
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
-from adapters.suppliers.email import message
-from adapters.suppliers.email.channel import EmailChannel
-from connector import transmission
-from connector.channels import PurchaseOrderDocument, SendResult, TransientError
+from tandem.adapters.suppliers.email import message
+from tandem.adapters.suppliers.email.channel import EmailChannel
+from tandem.connector import transmission
+from tandem.connector.channels import PurchaseOrderDocument, SendResult, TransientError
 
 
 class PickupChannel:

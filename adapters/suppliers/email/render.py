@@ -14,11 +14,11 @@ from typing import Any
 
 import jinja2
 
-from adapters.suppliers.email.errors import EmailSetupError
-from adapters.suppliers.money import money
-from connector.channels import PurchaseOrderDocument
-from connector.configuration.model import SupplierConfig
-from connector.configuration.transports import EmailTemplates
+from tandem.adapters.suppliers.email.errors import EmailSetupError
+from tandem.adapters.suppliers.money import money
+from tandem.connector.channels import PurchaseOrderDocument
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.configuration.transports import EmailTemplates
 
 DEFAULT_SUBJECTS = {
     "order": "Purchase order {{ po.number }} from {{ buyer_name }}",
@@ -73,7 +73,7 @@ class _Template:
 
 def _environment(*, html: bool) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("adapters.suppliers.email", "templates"),
+        loader=jinja2.PackageLoader("tandem.adapters.suppliers.email", "templates"),
         autoescape=html,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -25,13 +25,13 @@ from datetime import datetime
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from adapters.suppliers.email.reply_message import parse_headers_only, parse_reply
-from connector.channels import ChannelError, PermanentError, TransientError
-from connector.configuration import TandemConfig
-from connector.configuration.answers import InboxConfig
-from connector.services.email_replies import process_reply, record_failure, was_done
-from connector.services.reply_reading import Reply
-from connector.store import Database
+from tandem.adapters.suppliers.email.reply_message import parse_headers_only, parse_reply
+from tandem.connector.channels import ChannelError, PermanentError, TransientError
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.answers import InboxConfig
+from tandem.connector.services.email_replies import process_reply, record_failure, was_done
+from tandem.connector.services.reply_reading import Reply
+from tandem.connector.store import Database
 
 log = logging.getLogger("tandem.inbox")
 PROCESSED = b"$TandemProcessed"

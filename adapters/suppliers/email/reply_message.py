@@ -23,7 +23,7 @@ from email.message import EmailMessage, Message
 from email.utils import parseaddr
 from html.parser import HTMLParser
 
-from connector.services.reply_reading import Attachment, Reply
+from tandem.connector.services.reply_reading import Attachment, Reply
 
 MAX_TEXT = 100_000
 MAX_ATTACHMENTS = 10

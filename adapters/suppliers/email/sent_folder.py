@@ -25,8 +25,8 @@ from typing import NoReturn, TypeVar
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
-from connector.channels import ChannelError, PermanentError, TransientError
-from connector.configuration.transports import SentLookup
+from tandem.connector.channels import ChannelError, PermanentError, TransientError
+from tandem.connector.configuration.transports import SentLookup
 
 T = TypeVar("T")
 KEY_HEADER = "X-Tandem-Key"

@@ -20,7 +20,7 @@ from fpdf import FPDF
 from fpdf.errors import FPDFException
 from fpdf.fonts import FontFace, TTFFont
 
-from adapters.suppliers.email.fonts import Face
+from tandem.adapters.suppliers.email.fonts import Face
 
 BODY_SIZE = 9.0  # points, table text
 SMALLEST = 5.5  # points: a code is printed no smaller than this

@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 
-from adapters.suppliers.rest.http import Request, SupplierHttp
-from adapters.suppliers.rest.render import Renderer, default_body, to_json
-from adapters.suppliers.rest.responses import (
+from tandem.adapters.suppliers.rest.http import Request, SupplierHttp
+from tandem.adapters.suppliers.rest.render import Renderer, default_body, to_json
+from tandem.adapters.suppliers.rest.responses import (
     first,
     get_path,
     is_empty,
@@ -28,16 +28,16 @@ from adapters.suppliers.rest.responses import (
     parse_body,
     status_update,
 )
-from connector import transmission
-from connector.channels import (
+from tandem.connector import transmission
+from tandem.connector.channels import (
     LookupUnsupported,
     PermanentError,
     PurchaseOrderDocument,
     SendResult,
     StatusUpdate,
 )
-from connector.configuration.model import SupplierConfig
-from connector.configuration.transports import RestEndpoint, RestTransport
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.configuration.transports import RestEndpoint, RestTransport
 
 _ENDPOINT_FOR_KIND = {"order": "create", "change": "change", "cancel": "cancel"}
 _BODY_METHODS = {"POST", "PUT", "PATCH"}

@@ -16,9 +16,9 @@ from functools import cache
 import httpx
 from pydantic import SecretStr
 
-from adapters.suppliers.rest.responses import error_text, retry_after
-from connector.channels import PermanentError, TransientError
-from connector.configuration.transports import RestTransport
+from tandem.adapters.suppliers.rest.responses import error_text, retry_after
+from tandem.connector.channels import PermanentError, TransientError
+from tandem.connector.configuration.transports import RestTransport
 
 
 @cache

@@ -27,9 +27,9 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from adapters.suppliers.money import money
-from connector.channels import PermanentError, PurchaseOrderDocument
-from connector.configuration.model import SupplierConfig
+from tandem.adapters.suppliers.money import money
+from tandem.connector.channels import PermanentError, PurchaseOrderDocument
+from tandem.connector.configuration.model import SupplierConfig
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
 

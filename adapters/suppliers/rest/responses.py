@@ -15,8 +15,8 @@ from typing import Any, cast, get_args
 
 import httpx
 
-from connector.channels import StatusUpdate
-from connector.configuration.transports import TandemStatus
+from tandem.connector.channels import StatusUpdate
+from tandem.connector.configuration.transports import TandemStatus
 
 ERROR_TEXT_LIMIT = 500
 TANDEM_STATUSES = frozenset(get_args(TandemStatus))

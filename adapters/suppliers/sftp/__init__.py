@@ -1,5 +1,5 @@
 """Purchase orders dropped as CSV files on a supplier's SFTP server."""
 
-from adapters.suppliers.sftp.channel import SftpChannel
+from tandem.adapters.suppliers.sftp.channel import SftpChannel
 
 __all__ = ["SftpChannel"]

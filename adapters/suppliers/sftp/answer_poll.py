@@ -1,5 +1,5 @@
 """One poll of every SFTP supplier's answer folder: each new file read and applied once
-(connector.services.answer_files), then moved to the processed folder.
+(tandem.connector.services.answer_files), then moved to the processed folder.
 
 One SFTP session per supplier and poll. A file is moved only after its answers and its record
 are committed; a file whose download fails stays for the next poll. A supplier whose server
@@ -12,16 +12,16 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from adapters.suppliers.sftp.answers import AnswerFolder, FileTooLarge
-from adapters.suppliers.sftp.channel import SftpChannel
-from connector.channels import ChannelError, TransientError
-from connector.configuration import TandemConfig
-from connector.configuration.answers import SftpAnswers
-from connector.configuration.model import SupplierConfig
-from connector.configuration.transports import SftpTransport
-from connector.health import Failure
-from connector.services.answer_files import apply_answer_file, digest, file_unread
-from connector.store import Database
+from tandem.adapters.suppliers.sftp.answers import AnswerFolder, FileTooLarge
+from tandem.adapters.suppliers.sftp.channel import SftpChannel
+from tandem.connector.channels import ChannelError, TransientError
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.answers import SftpAnswers
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.configuration.transports import SftpTransport
+from tandem.connector.health import Failure
+from tandem.connector.services.answer_files import apply_answer_file, digest, file_unread
+from tandem.connector.store import Database
 
 
 @dataclass

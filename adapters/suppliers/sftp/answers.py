@@ -18,8 +18,8 @@ from fnmatch import fnmatchcase
 
 import asyncssh
 
-from connector.channels import PermanentError
-from connector.configuration.answers import SftpAnswers
+from tandem.connector.channels import PermanentError
+from tandem.connector.configuration.answers import SftpAnswers
 
 
 @dataclass(frozen=True)

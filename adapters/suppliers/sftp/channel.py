@@ -25,17 +25,17 @@ from typing import Any, TypeVar
 
 import asyncssh
 
-from adapters.suppliers.csvfile import check_columns, render_csv
-from adapters.suppliers.sftp.options import ssh_options
-from connector import transmission
-from connector.channels import (
+from tandem.adapters.suppliers.csvfile import check_columns, render_csv
+from tandem.adapters.suppliers.sftp.options import ssh_options
+from tandem.connector import transmission
+from tandem.connector.channels import (
     PermanentError,
     PurchaseOrderDocument,
     SendResult,
     TransientError,
 )
-from connector.configuration.model import SupplierConfig
-from connector.configuration.transports import SftpTransport
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.configuration.transports import SftpTransport
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from connector.store.schema import metadata
+from tandem.connector.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import connector.store.types
+import tandem.connector.store.types
 
 ${imports if imports else ""}
 revision: str = ${repr(up_revision)}

@@ -13,13 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from connector.configuration import TandemConfig
-from connector.store import Database
-from connector.web.dashboard.actions import action_routes
-from connector.web.dashboard.auth import auth_routes
-from connector.web.dashboard.pages import page_routes
-from connector.web.dashboard.passwords import hash_password, verify_password
-from connector.web.dashboard.web import Dashboard
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.store import Database
+from tandem.connector.web.dashboard.actions import action_routes
+from tandem.connector.web.dashboard.auth import auth_routes
+from tandem.connector.web.dashboard.pages import page_routes
+from tandem.connector.web.dashboard.passwords import hash_password, verify_password
+from tandem.connector.web.dashboard.web import Dashboard
 
 STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "dashboard.css"
 

@@ -20,17 +20,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from connector.clock import utcnow
-from connector.errors import ConflictError, TandemError
-from connector.services import po_actions
-from connector.services.plan import run_planner
-from connector.store import schema as t
-from connector.store.events import Event, record
-from connector.store.exceptions import AnswerNeeded, resolve, resolve_by_hand
-from connector.web.dashboard.pages import actions_for, number
-from connector.web.dashboard.queries import exceptions_queue, order_lines
-from connector.web.dashboard.session import Session
-from connector.web.dashboard.web import Dashboard, safe_next
+from tandem.connector.clock import utcnow
+from tandem.connector.errors import ConflictError, TandemError
+from tandem.connector.services import po_actions
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import schema as t
+from tandem.connector.store.events import Event, record
+from tandem.connector.store.exceptions import AnswerNeeded, resolve, resolve_by_hand
+from tandem.connector.web.dashboard.pages import actions_for, number
+from tandem.connector.web.dashboard.queries import exceptions_queue, order_lines
+from tandem.connector.web.dashboard.session import Session
+from tandem.connector.web.dashboard.web import Dashboard, safe_next
 
 Item = dict[str, Any]
 Handler = Callable[[Item, str, FormData], str]

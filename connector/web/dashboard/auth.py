@@ -16,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from connector.clock import utcnow
-from connector.web.dashboard.passwords import verify_password
-from connector.web.dashboard.session import Session
-from connector.web.dashboard.throttle import Busy, HashSlots, LoginLimits
-from connector.web.dashboard.web import Dashboard, read_form, safe_next
+from tandem.connector.clock import utcnow
+from tandem.connector.web.dashboard.passwords import verify_password
+from tandem.connector.web.dashboard.session import Session
+from tandem.connector.web.dashboard.throttle import Busy, HashSlots, LoginLimits
+from tandem.connector.web.dashboard.web import Dashboard, read_form, safe_next
 
 log = logging.getLogger("tandem.web.dashboard")
 

@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from connector.clock import utcnow
-from connector.domain import PLANNING_EXCEPTIONS, SEND_FAILURES, ExceptionKind, POStatus
-from connector.errors import NotFound
-from connector.store.views import show_po
-from connector.web.dashboard.po_queries import list_po_rows, po_extras, supplier_summaries
-from connector.web.dashboard.queries import (
+from tandem.connector.clock import utcnow
+from tandem.connector.domain import PLANNING_EXCEPTIONS, SEND_FAILURES, ExceptionKind, POStatus
+from tandem.connector.errors import NotFound
+from tandem.connector.store.views import show_po
+from tandem.connector.web.dashboard.po_queries import list_po_rows, po_extras, supplier_summaries
+from tandem.connector.web.dashboard.queries import (
     PER_PAGE,
     count_exceptions,
     exceptions_queue,
@@ -22,8 +22,8 @@ from connector.web.dashboard.queries import (
     order_detail,
     overview,
 )
-from connector.web.dashboard.session import Session
-from connector.web.dashboard.web import Dashboard
+from tandem.connector.web.dashboard.session import Session
+from tandem.connector.web.dashboard.web import Dashboard
 
 PLANNING_KINDS = frozenset(k.value for k in PLANNING_EXCEPTIONS)
 CANCEL_KINDS = SEND_FAILURES | {

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
-from connector import outbox
-from connector.configuration import TandemConfig
-from connector.domain import OPEN_PO_STATUSES, SEND_FAILURES, POStatus
-from connector.store import schema as t
-from connector.store.views import po_ref
-from connector.web.dashboard.queries import PER_PAGE, counts, counts_by_id
+from tandem.connector import outbox
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.domain import OPEN_PO_STATUSES, SEND_FAILURES, POStatus
+from tandem.connector.store import schema as t
+from tandem.connector.store.views import po_ref
+from tandem.connector.web.dashboard.queries import PER_PAGE, counts, counts_by_id
 
 
 def list_po_rows(

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
-from connector import outbox
-from connector.domain import OPEN_PO_STATUSES, POStatus
-from connector.planning import LineStatus
-from connector.store import schema as t
-from connector.store.planning_input import chunks
-from connector.store.views import list_exceptions, po_ref
+from tandem.connector import outbox
+from tandem.connector.domain import OPEN_PO_STATUSES, POStatus
+from tandem.connector.planning import LineStatus
+from tandem.connector.store import schema as t
+from tandem.connector.store.planning_input import chunks
+from tandem.connector.store.views import list_exceptions, po_ref
 
 PER_PAGE = 50
 WAITING_FOR_GOODS = sorted({s.value for s in OPEN_PO_STATUSES} | {POStatus.DRAFT.value})

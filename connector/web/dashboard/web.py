@@ -25,11 +25,11 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from connector.clock import utcnow
-from connector.configuration import TandemConfig
-from connector.money import money
-from connector.store import Database, dashboard_sessions
-from connector.web.dashboard.session import Session, SessionCodec
+from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.money import money
+from tandem.connector.store import Database, dashboard_sessions
+from tandem.connector.web.dashboard.session import Session, SessionCodec
 
 log = logging.getLogger("tandem.web.dashboard")
 

@@ -20,10 +20,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from pypdf import PdfReader
 
-from adapters.suppliers.email import EmailChannel
-from connector.channels import DocumentChange, DocumentLine, Party, PurchaseOrderDocument
-from connector.configuration.model import SmtpConfig, SupplierConfig
-from connector.configuration.transports import EmailTransport
+from tandem.adapters.suppliers.email import EmailChannel
+from tandem.connector.channels import DocumentChange, DocumentLine, Party, PurchaseOrderDocument
+from tandem.connector.configuration.model import SmtpConfig, SupplierConfig
+from tandem.connector.configuration.transports import EmailTransport
 
 FROM = "Tandem Shop purchasing <po@shop.example>"
 TO = ["orders@acme.example", "desk@acme.example"]

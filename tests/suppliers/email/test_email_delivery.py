@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.suppliers.email import EmailSetupError, pdf
-from connector.channels import LookupUnsupported, PermanentError
-from connector.postal import postal_lines
+from tandem.adapters.suppliers.email import EmailSetupError, pdf
+from tandem.connector.channels import LookupUnsupported, PermanentError
+from tandem.connector.postal import postal_lines
 from tests.suppliers.email.support import (
     CC,
     CUSTOMER,

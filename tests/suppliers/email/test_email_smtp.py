@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from connector.channels import PermanentError, TransientError
+from tandem.connector.channels import PermanentError, TransientError
 from tests.suppliers.email import support
 from tests.suppliers.email.support import (
     CC,

@@ -11,8 +11,8 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from adapters.suppliers.email.pickup import PickupChannel
-from connector.cli.app import app
+from tandem.adapters.suppliers.email.pickup import PickupChannel
+from tandem.connector.cli.app import app
 from tests.suppliers.email.support import back_to_back, change_of, channel
 
 

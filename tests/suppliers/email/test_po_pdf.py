@@ -14,9 +14,9 @@ import pytest
 import segno
 from pypdf import PdfReader
 
-from adapters.suppliers.email import pdf
-from adapters.suppliers.email.fonts import fallback_fonts
-from connector.channels import DocumentLine, Party, PurchaseOrderDocument
+from tandem.adapters.suppliers.email import pdf
+from tandem.adapters.suppliers.email.fonts import fallback_fonts
+from tandem.connector.channels import DocumentLine, Party, PurchaseOrderDocument
 from tests.suppliers.email.support import back_to_back, change_of, drop_ship
 
 LONG = "ACME-GARDEN-SPADE-XL-2026-BLACK"
@@ -223,7 +223,7 @@ def test_the_core_font_fallback_still_prints_the_link_and_code(monkeypatch) -> N
 
 
 def test_thai_names_and_emoji_a_customer_typed_are_printed() -> None:
-    from adapters.suppliers.email.fonts import SYMBOL_FONTS
+    from tandem.adapters.suppliers.email.fonts import SYMBOL_FONTS
 
     if not any(p.is_file() for p in SYMBOL_FONTS) and not os.environ.get("CI"):
         pytest.skip("fonts-symbola and fonts-noto-core are not installed")

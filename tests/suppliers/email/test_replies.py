@@ -15,14 +15,14 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 
-from adapters.suppliers.email.replies import read_inbox
-from connector.configuration import TandemConfig
-from connector.daemon.jobs import Jobs
-from connector.daemon.runner import schedule
-from connector.services import email_replies
-from connector.services.plan import run_planner
-from connector.store import Database
-from connector.store import schema as t
+from tandem.adapters.suppliers.email.replies import read_inbox
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.daemon.jobs import Jobs
+from tandem.connector.daemon.runner import schedule
+from tandem.connector.services import email_replies
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.conftest import make_config
 from tests.store.helpers import T0, config, ingest, offers, order
 from tests.store.test_shipments import SHOPIFY, outbox_keys, po_status

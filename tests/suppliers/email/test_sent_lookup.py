@@ -17,20 +17,20 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select
 
-from adapters.suppliers import make_channel
-from adapters.suppliers.email import EmailChannel, message_id
-from connector import leases, transmission
-from connector.channels import (
+from tandem.adapters.suppliers import make_channel
+from tandem.adapters.suppliers.email import EmailChannel, message_id
+from tandem.connector import leases, transmission
+from tandem.connector.channels import (
     Channel,
     LookupUnsupported,
     PurchaseOrderDocument,
     SendResult,
     TransientError,
 )
-from connector.configuration import TandemConfig
-from connector.services.dispatch import DispatchReport, dispatch
-from connector.store import Database
-from connector.store import schema as t
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.services.dispatch import DispatchReport, dispatch
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.store.dispatch_support import open_exceptions, released, statuses
 from tests.store.helpers import T0
 from tests.suppliers.email.support import Recorder, back_to_back, channel, smtp_server

@@ -8,16 +8,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from adapters.suppliers.rest import RestChannel
-from connector.channels import (
+from tandem.adapters.suppliers.rest import RestChannel
+from tandem.connector.channels import (
     DocumentChange,
     DocumentKind,
     DocumentLine,
     Party,
     PurchaseOrderDocument,
 )
-from connector.configuration.model import SupplierConfig
-from connector.configuration.transports import RestTransport
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.configuration.transports import RestTransport
 
 T = TypeVar("T")
 
@@ -103,7 +103,7 @@ def load_printful(tmp_path: Path, base_url: str | None = None) -> SupplierConfig
     """The shipped Printful profile pasted into a tandem.yaml, loaded the way Tandem does."""
     import shutil
 
-    from connector.configuration import load_config
+    from tandem.connector.configuration import load_config
 
     snippet = (CONFIG / "suppliers" / "printful.yaml").read_text(encoding="utf-8")
     if base_url is not None:

@@ -10,9 +10,9 @@ import httpx
 import pytest
 import respx
 
-from adapters.suppliers.rest import RestChannel
-from connector.channels import PermanentError
-from connector.domain import Mode
+from tandem.adapters.suppliers.rest import RestChannel
+from tandem.connector.channels import PermanentError
+from tandem.connector.domain import Mode
 from tests.suppliers.rest.documents import CUSTOMER, document, load_printful, rest
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from connector.channels import PermanentError, TransientError
+from tandem.connector.channels import PermanentError, TransientError
 from tests.suppliers.rest.documents import BASE, channel, document, run
 
 

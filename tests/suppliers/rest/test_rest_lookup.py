@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from connector.channels import LookupUnsupported, PermanentError, TransientError
+from tandem.connector.channels import LookupUnsupported, PermanentError, TransientError
 from tests.suppliers.rest.documents import BASE, channel, document, run
 
 LOOKUP = {"method": "GET", "path": "/orders?external_id={{ po.number }}"}

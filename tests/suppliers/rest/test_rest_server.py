@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.suppliers.rest import RestChannel
-from connector.channels import (
+from tandem.adapters.suppliers.rest import RestChannel
+from tandem.connector.channels import (
     PermanentError,
     PurchaseOrderDocument,
     SendResult,

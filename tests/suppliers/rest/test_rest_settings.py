@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from connector.configuration import load_config
-from connector.configuration.transports import RestTransport
-from connector.errors import ConfigError
+from tandem.connector.configuration import load_config
+from tandem.connector.configuration.transports import RestTransport
+from tandem.connector.errors import ConfigError
 
 PROFILE = """\
 suppliers:

@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from adapters.suppliers.sftp.answer_poll import AnswersReport, read_sftp_answers
-from connector.configuration import TandemConfig
-from connector.services.plan import run_planner
-from connector.store import Database
-from connector.store import schema as t
+from tandem.adapters.suppliers.sftp.answer_poll import AnswersReport, read_sftp_answers
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.conftest import make_config
 from tests.store.helpers import T0, config, ingest, offers, order
 from tests.store.test_shipments import SHOPIFY, outbox_keys, po_status
@@ -292,8 +292,8 @@ def test_the_daemon_job_reads_the_folder_and_the_schedule_has_it(
 ) -> None:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from connector.daemon.jobs import Jobs
-    from connector.daemon.runner import schedule
+    from tandem.connector.daemon.jobs import Jobs
+    from tandem.connector.daemon.runner import schedule
 
     number = bloom_po(db)
     root = tmp_path / "server"

@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 
 import pytest
 
-from adapters.suppliers.csvfile import render_csv
-from adapters.suppliers.sftp import SftpChannel
-from connector.channels import PermanentError, TransientError
-from connector.configuration.model import SupplierConfig
-from connector.configuration.transports import SftpTransport
+from tandem.adapters.suppliers.csvfile import render_csv
+from tandem.adapters.suppliers.sftp import SftpChannel
+from tandem.connector.channels import PermanentError, TransientError
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.configuration.transports import SftpTransport
 from tests.suppliers.rest.documents import document
 from tests.suppliers.sftp.support import (
     CLIENT_KEY,

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from adapters.suppliers import make_channel
-from connector.channels import Channel, PurchaseOrderDocument, SendResult
-from connector.configuration import TandemConfig
-from connector.configuration.model import SupplierConfig
-from connector.services.dispatch import DispatchReport, dispatch
-from connector.services.plan import run_planner
-from connector.store import Database
-from connector.store import schema as t
+from tandem.adapters.suppliers import make_channel
+from tandem.connector.channels import Channel, PurchaseOrderDocument, SendResult
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.configuration.model import SupplierConfig
+from tandem.connector.services.dispatch import DispatchReport, dispatch
+from tandem.connector.services.plan import run_planner
+from tandem.connector.store import Database
+from tandem.connector.store import schema as t
 from tests.conftest import make_config
 from tests.store.helpers import T0, address, ingest, offers, order
 from tests.suppliers.sftp.support import PASSWORD, USER, known_hosts, sftp_server

@@ -9,10 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from adapters.feeds import make_feed
-from connector.catalogue.feeds import FeedReport, refresh_feed
-from connector.configuration import TandemConfig
-from connector.store import Database, open_database
+from tandem.adapters.feeds import make_feed
+from tandem.connector.catalogue.feeds import FeedReport, refresh_feed
+from tandem.connector.configuration import TandemConfig
+from tandem.connector.store import Database, open_database
 from tests.conftest import make_config
 from tests.store.helpers import T0
 from tests.suppliers.sftp.support import OTHER_HOST_KEY, PASSWORD, USER, known_hosts, sftp_server

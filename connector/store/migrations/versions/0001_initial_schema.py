@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import connector.store.types
+import tandem.connector.store.types
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -32,18 +32,18 @@ def upgrade() -> None:
         sa.Column("shop", sa.String(length=255), nullable=False),
         sa.Column("external_id", sa.String(length=255), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("created_at", connector.store.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
         sa.Column("financial_status", sa.String(length=40), nullable=True),
-        sa.Column("cancelled_at", connector.store.types.UTCDateTime(), nullable=True),
-        sa.Column("eligible_at", connector.store.types.UTCDateTime(), nullable=True),
+        sa.Column("cancelled_at", tandem.connector.store.types.UTCDateTime(), nullable=True),
+        sa.Column("eligible_at", tandem.connector.store.types.UTCDateTime(), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=True),
         sa.Column("tags", sa.JSON(), nullable=False),
         sa.Column("customer", sa.JSON(), nullable=False),
         sa.Column("shipping_address", sa.JSON(), nullable=True),
         sa.Column("address_key", sa.String(length=32), nullable=True),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("ingested_at", connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("ingested_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
         sa.UniqueConstraint("shop", "external_id", name=op.f("uq_orders_shop_external_id")),
     )
@@ -56,14 +56,14 @@ def upgrade() -> None:
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("rows", sa.Integer(), nullable=False),
-        sa.Column("imported_at", connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("imported_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_imports")),
     )
     op.create_table(
         "stock_levels",
         sa.Column("sku", sa.String(length=255), nullable=False),
         sa.Column("on_hand", sa.Integer(), nullable=False),
-        sa.Column("updated_at", connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("sku", name=op.f("pk_stock_levels")),
     )
     op.create_table(
@@ -72,8 +72,10 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("mode", sa.String(length=20), nullable=False),
-        sa.Column("catalogue_switched_at", connector.store.types.UTCDateTime(), nullable=True),
-        sa.Column("updated_at", connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column(
+            "catalogue_switched_at", tandem.connector.store.types.UTCDateTime(), nullable=True
+        ),
+        sa.Column("updated_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_suppliers")),
     )
     op.create_table(
@@ -86,8 +88,8 @@ def upgrade() -> None:
         sa.Column("rows_imported", sa.Integer(), nullable=False),
         sa.Column("rows_rejected", sa.Integer(), nullable=False),
         sa.Column("problems", sa.JSON(), nullable=False),
-        sa.Column("started_at", connector.store.types.UTCDateTime(), nullable=False),
-        sa.Column("finished_at", connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("started_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("finished_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["supplier_id"],
             ["suppliers.id"],
@@ -105,7 +107,7 @@ def upgrade() -> None:
         sa.Column("sku", sa.String(length=255), nullable=False),
         sa.Column("supplier_sku", sa.String(length=255), nullable=False),
         sa.Column("name", sa.String(length=500), nullable=False),
-        sa.Column("cost", connector.store.types.Money(), nullable=False),
+        sa.Column("cost", tandem.connector.store.types.Money(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("stock", sa.Integer(), nullable=True),
         sa.Column("lead_time_days", sa.Integer(), nullable=True),
@@ -131,7 +133,7 @@ def upgrade() -> None:
         sa.Column("sku", sa.String(length=255), nullable=True),
         sa.Column("title", sa.String(length=500), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
-        sa.Column("price", connector.store.types.Money(), nullable=True),
+        sa.Column("price", tandem.connector.store.types.Money(), nullable=True),
         sa.Column("properties", sa.JSON(), nullable=False),
         sa.Column("product_tags", sa.JSON(), nullable=False),
         sa.Column("product_mode", sa.String(length=100), nullable=True),
@@ -144,7 +146,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=24), nullable=False),
         sa.Column("needs_planning", sa.Boolean(), nullable=False),
         sa.Column("supplier_override", sa.String(length=64), nullable=True),
-        sa.Column("planned_at", connector.store.types.UTCDateTime(), nullable=True),
+        sa.Column("planned_at", tandem.connector.store.types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["order_id"],
             ["orders.id"],
@@ -173,14 +175,14 @@ def upgrade() -> None:
         sa.Column("order_id", sa.Integer(), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
-        sa.Column("opened_at", connector.store.types.UTCDateTime(), nullable=False),
-        sa.Column("released_at", connector.store.types.UTCDateTime(), nullable=True),
+        sa.Column("opened_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("released_at", tandem.connector.store.types.UTCDateTime(), nullable=True),
         sa.Column("release_reason", sa.String(length=200), nullable=True),
-        sa.Column("cancelled_at", connector.store.types.UTCDateTime(), nullable=True),
-        sa.Column("closed_at", connector.store.types.UTCDateTime(), nullable=True),
+        sa.Column("cancelled_at", tandem.connector.store.types.UTCDateTime(), nullable=True),
+        sa.Column("closed_at", tandem.connector.store.types.UTCDateTime(), nullable=True),
         sa.Column("supplier_reference", sa.String(length=200), nullable=True),
-        sa.Column("expected_at", connector.store.types.UTCDateTime(), nullable=True),
-        sa.Column("updated_at", connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("expected_at", tandem.connector.store.types.UTCDateTime(), nullable=True),
+        sa.Column("updated_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_purchase_orders_order_id_orders")
         ),
@@ -203,7 +205,7 @@ def upgrade() -> None:
     op.create_table(
         "events",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("at", tandem.connector.store.types.UTCDateTime(), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=True),
         sa.Column("po_id", sa.Integer(), nullable=True),
@@ -237,9 +239,9 @@ def upgrade() -> None:
         sa.Column("supplier_id", sa.String(length=64), nullable=True),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
-        sa.Column("created_at", connector.store.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", connector.store.types.UTCDateTime(), nullable=False),
-        sa.Column("resolved_at", connector.store.types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("resolved_at", tandem.connector.store.types.UTCDateTime(), nullable=True),
         sa.Column("resolved_by", sa.String(length=200), nullable=True),
         sa.Column("resolution", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -282,14 +284,14 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("next_attempt_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
         sa.Column("lease_owner", sa.String(length=100), nullable=True),
-        sa.Column("lease_expires_at", connector.store.types.UTCDateTime(), nullable=True),
+        sa.Column("lease_expires_at", tandem.connector.store.types.UTCDateTime(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("po_id", sa.Integer(), nullable=True),
         sa.Column("supplier_id", sa.String(length=64), nullable=True),
-        sa.Column("created_at", connector.store.types.UTCDateTime(), nullable=False),
-        sa.Column("completed_at", connector.store.types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("completed_at", tandem.connector.store.types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["po_id"],
             ["purchase_orders.id"],
@@ -309,7 +311,7 @@ def upgrade() -> None:
         sa.Column("sku", sa.String(length=255), nullable=False),
         sa.Column("supplier_sku", sa.String(length=255), nullable=False),
         sa.Column("name", sa.String(length=500), nullable=False),
-        sa.Column("unit_cost", connector.store.types.Money(), nullable=False),
+        sa.Column("unit_cost", tandem.connector.store.types.Money(), nullable=False),
         sa.Column("pack_size", sa.Integer(), nullable=False),
         sa.Column("min_quantity", sa.Integer(), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
@@ -333,7 +335,7 @@ def upgrade() -> None:
         sa.Column("po_line_id", sa.Integer(), nullable=True),
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("received", sa.Integer(), nullable=False),
-        sa.Column("created_at", connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["order_line_id"],
             ["order_lines.id"],
@@ -364,7 +366,7 @@ def upgrade() -> None:
         sa.Column("old_quantity", sa.Integer(), nullable=True),
         sa.Column("new_quantity", sa.Integer(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("created_at", connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["po_id"], ["purchase_orders.id"], name=op.f("fk_po_changes_po_id_purchase_orders")
         ),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import connector.store.types
+import tandem.connector.store.types
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -23,8 +23,8 @@ def upgrade() -> None:
     op.create_table(
         "shop_cursors",
         sa.Column("shop", sa.String(length=255), nullable=False),
-        sa.Column("polled_until", connector.store.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("polled_until", tandem.connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("shop", name=op.f("pk_shop_cursors")),
     )
     op.create_table(
@@ -40,8 +40,8 @@ def upgrade() -> None:
         sa.Column("pushed_quantity", sa.Integer(), nullable=True),
         sa.Column("pending_quantity", sa.Integer(), nullable=True),
         sa.Column("continue_selling", sa.Boolean(), nullable=False),
-        sa.Column("looked_up_at", connector.store.types.UTCDateTime(), nullable=False),
-        sa.Column("pushed_at", connector.store.types.UTCDateTime(), nullable=True),
+        sa.Column("looked_up_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("pushed_at", tandem.connector.store.types.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("shop", "sku", name=op.f("pk_shop_inventory")),
     )
     op.create_table(
@@ -51,9 +51,9 @@ def upgrade() -> None:
         sa.Column("shop", sa.String(length=255), nullable=False),
         sa.Column("topic", sa.String(length=100), nullable=False),
         sa.Column("resource_id", sa.String(length=255), nullable=True),
-        sa.Column("triggered_at", connector.store.types.UTCDateTime(), nullable=True),
-        sa.Column("received_at", connector.store.types.UTCDateTime(), nullable=False),
-        sa.Column("processed_at", connector.store.types.UTCDateTime(), nullable=True),
+        sa.Column("triggered_at", tandem.connector.store.types.UTCDateTime(), nullable=True),
+        sa.Column("received_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("processed_at", tandem.connector.store.types.UTCDateTime(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
@@ -70,8 +70,8 @@ def upgrade() -> None:
         sa.Column("carrier", sa.String(length=100), nullable=True),
         sa.Column("tracking_urls", sa.JSON(), nullable=False),
         sa.Column("lines", sa.JSON(), nullable=False),
-        sa.Column("shipped_at", connector.store.types.UTCDateTime(), nullable=False),
-        sa.Column("created_at", connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("shipped_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["po_id"], ["purchase_orders.id"], name=op.f("fk_shipments_po_id_purchase_orders")
         ),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import connector.store.types
+import tandem.connector.store.types
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -23,7 +23,7 @@ def upgrade() -> None:
         "po_orders",
         sa.Column("po_id", sa.Integer(), nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=False),
-        sa.Column("linked_at", connector.store.types.UTCDateTime(), nullable=False),
+        sa.Column("linked_at", tandem.connector.store.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["order_id"],
             ["orders.id"],

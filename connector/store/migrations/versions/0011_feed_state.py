@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from connector.store.types import UTCDateTime
+from tandem.connector.store.types import UTCDateTime
 
 revision: str = "0011"
 down_revision: str | None = "0010"

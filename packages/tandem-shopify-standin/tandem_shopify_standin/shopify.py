@@ -28,10 +28,10 @@ from typing import Any
 
 import httpx
 
-from connector.demo.standin import definitions, webhooks
-from connector.demo.standin.apps import Apps
-from connector.demo.standin.schema import API_VERSION, SchemaSource, schema_source
-from connector.demo.standin.server import (
+from tandem_shopify_standin import definitions, webhooks
+from tandem_shopify_standin.apps import Apps
+from tandem_shopify_standin.schema import API_VERSION, SchemaSource, schema_source
+from tandem_shopify_standin.server import (
     INVALID_TOKEN,
     Engine,
     RequestRecord,
@@ -40,7 +40,7 @@ from connector.demo.standin.server import (
     build_app,
     throttled_body,
 )
-from connector.demo.standin.store import Store, VariantIds, WallClock, gid_number
+from tandem_shopify_standin.store import Store, VariantIds, WallClock, gid_number
 
 __all__ = ["DEFAULTS", "INVALID_TOKEN", "RequestRecord", "ShopifyStandin", "VariantIds"]
 

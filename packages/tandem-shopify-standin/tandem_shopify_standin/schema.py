@@ -1,11 +1,8 @@
 """Which Admin API schema the stand-in serves, built once per file and process.
 
-The real 2026-07 schema is used when it can be found:
-
-1. the file named by the environment variable `TANDEM_SHOPIFY_SCHEMA`, else
-2. `../shared/shopify/admin-2026-07.graphql` next to this repository's checkout.
-
-Otherwise (an installed `tandem demo` on a fresh machine) the stand-in serves the packaged
+The real 2026-07 schema is used when the environment variable `TANDEM_SHOPIFY_SCHEMA` names it
+(Tandem's tests set it to the copy beside their checkout); the stand-in looks for nothing outside
+its own package. Otherwise (`tandem demo` on a fresh machine) it serves the packaged
 `demo_schema.graphql`: a small hand-written subset with exactly the types, fields and
 arguments Tandem's documents use, each with the same name and type as in the real schema
 (tests/demo/test_demo_schema.py holds it to that).
@@ -24,11 +21,6 @@ API_VERSION = "2026-07"
 ENV_VAR = "TANDEM_SHOPIFY_SCHEMA"
 DEMO_SCHEMA_PATH = Path(__file__).resolve().with_name("demo_schema.graphql")
 
-_REPO = Path(__file__).resolve().parents[3]
-SHARED = _REPO.parent / "shared"
-# Where the real schema lives beside a checkout (`shared/` is a sibling of the repository).
-SCHEMA_PATH = SHARED / "shopify" / f"admin-{API_VERSION}.graphql"
-
 SchemaSource = Literal["real", "demo"]
 
 _lock = threading.Lock()
@@ -38,9 +30,7 @@ _schemas: dict[Path, GraphQLSchema] = {}
 def real_schema_path() -> Path | None:
     """The real Admin API schema, if this machine has it.
 
-    `TANDEM_SHOPIFY_SCHEMA` wins when set (and must then name an existing file); the checkout's
-    `../shared` copy counts only when this module runs from a checkout (a `pyproject.toml`
-    beside `connector/`), never from an installed package.
+    Named by `TANDEM_SHOPIFY_SCHEMA`, which must then be an existing file.
     """
     named = os.environ.get(ENV_VAR, "").strip()
     if named:
@@ -48,8 +38,6 @@ def real_schema_path() -> Path | None:
         if not path.is_file():
             raise FileNotFoundError(f"{ENV_VAR} names {path}, which is not a file")
         return None if path == DEMO_SCHEMA_PATH else path
-    if (_REPO / "pyproject.toml").is_file() and SCHEMA_PATH.is_file():
-        return SCHEMA_PATH
     return None
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from connector.demo.standin.resolvers import (
+from tandem_shopify_standin.resolvers import (
     RESOLVERS,
     Context,
     Info,
@@ -23,7 +23,7 @@ from connector.demo.standin.resolvers import (
     searched,
     top_level_error,
 )
-from connector.demo.standin.store import gid_number
+from tandem_shopify_standin.store import gid_number
 
 
 def _id_number(record: dict[str, Any]) -> int:

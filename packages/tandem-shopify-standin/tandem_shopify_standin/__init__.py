@@ -6,7 +6,7 @@ machine, see `schema.py`), charges Shopify's calculated query cost against a lea
 executes queries and mutations against an in-memory shop. See `shopify.py`.
 """
 
-from connector.demo.standin.schema import (
+from tandem_shopify_standin.schema import (
     API_VERSION,
     DEMO_SCHEMA_PATH,
     load_schema,
@@ -14,9 +14,9 @@ from connector.demo.standin.schema import (
     schema_path,
     schema_source,
 )
-from connector.demo.standin.server import INVALID_TOKEN, RequestRecord
-from connector.demo.standin.shopify import DEFAULTS, ShopifyStandin
-from connector.demo.standin.store import VariantIds
+from tandem_shopify_standin.server import INVALID_TOKEN, RequestRecord
+from tandem_shopify_standin.shopify import DEFAULTS, ShopifyStandin
+from tandem_shopify_standin.store import VariantIds
 
 __all__ = [
     "API_VERSION",

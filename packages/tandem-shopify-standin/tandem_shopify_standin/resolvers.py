@@ -26,8 +26,8 @@ from graphql import (
     is_scalar_type,
 )
 
-from connector.demo.standin.search import Search
-from connector.demo.standin.store import Store, gid_number, gid_parts
+from tandem_shopify_standin.search import Search
+from tandem_shopify_standin.store import Store, gid_number, gid_parts
 
 # What graphql-core passes resolvers (its context is a `Context`).
 Info: TypeAlias = "GraphQLResolveInfo[Any]"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from connector.demo.standin.store import Store, gid_number
+from tandem_shopify_standin.store import Store, gid_number
 
 
 def topic_header(topic: str) -> str:

@@ -13,8 +13,8 @@ from typing import Any
 from graphql import VariableNode
 from graphql.execution.values import get_directive_values
 
-from connector.demo.standin.resolvers import Context, Info, resolver, top_level_error
-from connector.demo.standin.store import Store, gid_parts, normalise_tags, split_tags
+from tandem_shopify_standin.resolvers import Context, Info, resolver, top_level_error
+from tandem_shopify_standin.store import Store, gid_parts, normalise_tags, split_tags
 
 TAGGABLE = ("Order", "Product", "Customer")
 RESERVED_NAMESPACES = ("shopify_standard", "protected", "shopify-l10n-fields")

@@ -22,16 +22,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-import connector.demo.standin.definitions
-import connector.demo.standin.mutations
-import connector.demo.standin.queries  # noqa: F401  (registers the read resolvers)
-from connector.demo.standin.apps import Apps, app_routes
-from connector.demo.standin.cost import MAX_QUERY_COST, Bucket, QueryCost
-from connector.demo.standin.errors import parse_error, validation_errors, variable_errors
-from connector.demo.standin.resolvers import Context, resolve_field, resolve_type
-from connector.demo.standin.schema import API_VERSION, load_schema
-from connector.demo.standin.schema import schema_path as select_schema
-from connector.demo.standin.store import Store
+import tandem_shopify_standin.definitions
+import tandem_shopify_standin.mutations
+import tandem_shopify_standin.queries  # noqa: F401  (registers the read resolvers)
+from tandem_shopify_standin.apps import Apps, app_routes
+from tandem_shopify_standin.cost import MAX_QUERY_COST, Bucket, QueryCost
+from tandem_shopify_standin.errors import parse_error, validation_errors, variable_errors
+from tandem_shopify_standin.resolvers import Context, resolve_field, resolve_type
+from tandem_shopify_standin.schema import API_VERSION, load_schema
+from tandem_shopify_standin.schema import schema_path as select_schema
+from tandem_shopify_standin.store import Store
 
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
 # What Shopify's X-Shopify-API-Deprecated-Reason header says of a request that uses a

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from connector.demo.standin.resolvers import Context, Info, check_id, resolver
-from connector.demo.standin.store import Store
+from tandem_shopify_standin.resolvers import Context, Info, check_id, resolver
+from tandem_shopify_standin.store import Store
 
 # What Shopify allows per owner type (its help pages say 20; the code is its enum's).
 PINNED_LIMIT = 20
