@@ -1,10 +1,9 @@
 """Tandem's entry point (`tandem`, or `python -m tandem.connector`): the command line, ended quietly
 when Ctrl-C comes before a command has started.
 
-Loading the command line takes a moment (Typer, Rich; each command imports what it uses
-itself), and a Ctrl-C meanwhile would end in a traceback; so this module imports nothing of
-Tandem until it is inside the `try`. Once a command runs, Typer answers Ctrl-C itself (exit
-code 130).
+Loading the command line takes a moment (SQLAlchemy, pydantic, Typer), and a Ctrl-C meanwhile
+would end in a traceback; so this module imports nothing of Tandem until it is inside the
+`try`. Once a command runs, Typer answers Ctrl-C itself (exit code 130).
 """
 
 from __future__ import annotations

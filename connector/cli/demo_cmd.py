@@ -8,28 +8,29 @@ are "shipped" by the demo suppliers a little later, so fulfillments with trackin
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import random
 import secrets
 import socket
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.markup import escape
+from sqlalchemy import select
 
 from tandem.connector.__main__ import INTERRUPTED
 from tandem.connector.cli import options
 from tandem.connector.cli.common import console, errors, fail, reported
 from tandem.connector.clock import utcnow
+from tandem.connector.configuration import TandemConfig, load_config
+from tandem.connector.daemon import process
 from tandem.connector.errors import TandemError
-
-# The demo's parts are imported when it runs (issue 14: `tandem --help` needs none of them).
-if TYPE_CHECKING:
-    from tandem.connector.configuration import TandemConfig
-    from tandem.connector.daemon import process
-    from tandem.connector.store import Database
+from tandem.connector.store import Database, open_database
+from tandem.connector.store import schema as t
 
 SHIP_AFTER_SECONDS = 20
 
@@ -37,8 +38,6 @@ SHIP_AFTER_SECONDS = 20
 def write_config(
     folder: Path, store_url: str, token: str, smtp_port: int, port: int
 ) -> tuple[Path, str]:
-    import yaml
-
     from tandem.connector.demo.catalogue import SUPPLIERS, write_catalogues
     from tandem.connector.web.dashboard.passwords import hash_password
 
@@ -96,8 +95,6 @@ def write_config(
 
 async def order_stream(shop: Any, url: str, secret: str, rng: random.Random, every: float) -> None:
     """A new paid order every `every` seconds (roughly), announced by its webhook."""
-    import asyncio
-
     from tandem.connector.demo.catalogue import random_order
 
     while True:
@@ -119,13 +116,8 @@ async def supplier_shipping(
     """Demo suppliers ship drop-ship POs `after` seconds after receiving them, looking every
     `every` seconds. A shipment that cannot be recorded is logged once per PO and tried again
     each round (the database may only have been busy)."""
-    import asyncio
-
-    from sqlalchemy import select
-
     from tandem.connector.daemon.logs import get_logger
     from tandem.connector.services.shipments import record_shipment
-    from tandem.connector.store import schema as t
 
     log = get_logger("tandem.demo")
     po = t.purchase_orders
@@ -163,8 +155,6 @@ def demo_command(
     seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same shop).")] = None,
 ) -> None:
     """Run the whole of Tandem locally: a demo store, a supplier mailbox and `tandem run`."""
-    from tandem.connector.daemon import process
-
     missing = missing_demo_parts()
     if missing:
         fail(
@@ -209,15 +199,10 @@ def run_demo(
 ) -> process.Stopped:
     """Start the demo store and the mailbox (`running` stops them on the way out), then
     Tandem on `sock`, until it stops."""
-    import asyncio
-
-    from tandem.connector.configuration import load_config
-    from tandem.connector.daemon import process
     from tandem.connector.daemon.logs import setup_logging
     from tandem.connector.daemon.runner import run_daemon
     from tandem.connector.demo.catalogue import seed_store
     from tandem.connector.demo.mailbox import Mailbox
-    from tandem.connector.store import open_database
     from tandem_shopify_standin import ShopifyStandin
 
     folder.mkdir(parents=True, exist_ok=True)

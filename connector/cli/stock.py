@@ -19,6 +19,7 @@ from tandem.connector.cli.common import (
     reported,
 )
 from tandem.connector.clock import utcnow
+from tandem.connector.services.stock import import_stock
 
 app = typer.Typer(help="Warehouse stock levels.", no_args_is_help=True)
 
@@ -30,8 +31,6 @@ def import_levels(
     as_json: JsonOption = False,
 ) -> None:
     """Replace the warehouse stock levels with a CSV snapshot."""
-    from tandem.connector.services.stock import import_stock
-
     config = get_config(config_path)
     db = get_database(config)
     with reported():
