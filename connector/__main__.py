@@ -1,9 +1,10 @@
 """Tandem's entry point (`tandem`, or `python -m tandem.connector`): the command line, ended quietly
 when Ctrl-C comes before a command has started.
 
-Loading the command line takes a moment (SQLAlchemy, pydantic, Typer), and a Ctrl-C meanwhile
-would end in a traceback; so this module imports nothing of Tandem until it is inside the
-`try`. Once a command runs, Typer answers Ctrl-C itself (exit code 130).
+Loading the command line takes a moment (Typer, Rich; each command imports what it uses
+itself), and a Ctrl-C meanwhile would end in a traceback; so this module imports nothing of
+Tandem until it is inside the `try`. Once a command runs, Typer turns Ctrl-C into exit code 130
+without a word; this module then says the one line, whenever the key was pressed.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import sys
 import warnings
 
-# Also the line `tandem demo` prints when Ctrl-C comes before Tandem itself answers it.
 INTERRUPTED = "tandem: stopped by Ctrl-C"
+INTERRUPTED_CODE = 130
 
 
 def main() -> None:
@@ -26,6 +27,10 @@ def main() -> None:
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
         raise SystemExit(130) from None
+    except SystemExit as exit:
+        if exit.code == INTERRUPTED_CODE:
+            print(INTERRUPTED, file=sys.stderr)
+        raise
 
 
 if __name__ == "__main__":

@@ -19,20 +19,20 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from pydantic import SecretStr
-from sqlalchemy import Connection
-
-from tandem.connector.domain import Order
 from tandem.connector.errors import TandemError
-from tandem.connector.health import Failure
-from tandem.connector.services.ingest import IngestReport
 
+# Only types: the command line loads the registry for `tandem --help`, which needs none of it.
 if TYPE_CHECKING:
     import httpx
     import typer
+    from pydantic import SecretStr
+    from sqlalchemy import Connection
 
     from tandem.connector.configuration import TandemConfig
     from tandem.connector.configuration.model import StoreConfig
+    from tandem.connector.domain import Order
+    from tandem.connector.health import Failure
+    from tandem.connector.services.ingest import IngestReport
     from tandem.connector.services.polling import OrdersReport
     from tandem.connector.services.stock_push import StockPlan
     from tandem.connector.store import Database
@@ -49,12 +49,18 @@ class Capability(StrEnum):
     CLAIM = "claim"  # the shop records which Tandem database serves it
 
 
+def _nothing_ingested() -> IngestReport:
+    from tandem.connector.services.ingest import IngestReport
+
+    return IngestReport()
+
+
 @dataclass
 class OrdersRead:
     """Orders a poll or the stored webhook deliveries brought in, and the ones that could not be
     read (each naming the order and why)."""
 
-    ingest: IngestReport = field(default_factory=IngestReport)
+    ingest: IngestReport = field(default_factory=_nothing_ingested)
     problems: list[str] = field(default_factory=list)  # orders not read; the others were
     failures: list[str] = field(default_factory=list)  # what could not be read at all
     # The checks this read ran (tandem.connector.health), and those failing now.

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from tandem.adapters.file.storefront import store_orders_file
 from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
@@ -28,6 +27,8 @@ def import_orders(
     config_path: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Store the orders of a JSON file; the same file again changes nothing."""
+    from tandem.adapters.file.storefront import store_orders_file
+
     config = get_config(config_path)
     db = get_database(config)
     with reported():

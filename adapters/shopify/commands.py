@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tandem.adapters.shopify.connect_cmd import connect
-from tandem.adapters.shopify.definitions import Definition, define_purchase_orders
-from tandem.adapters.shopify.sync import make_client
-from tandem.adapters.shopify.webhooks import Registration, register_webhooks
 from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
@@ -20,6 +16,12 @@ from tandem.connector.cli.common import (
     get_config,
     reported,
 )
+
+# The client (httpx, ShopifyAPI) is imported when a command runs: `tandem --help` lists them
+# without it (issue 14).
+if TYPE_CHECKING:
+    from tandem.adapters.shopify.definitions import Definition
+    from tandem.adapters.shopify.webhooks import Registration
 
 app = typer.Typer(help="Shopify store set-up.", no_args_is_help=True)
 app.command("connect")(connect)
@@ -36,6 +38,12 @@ def register_command(
 ) -> None:
     """Subscribe the shop's order and app webhooks to URL; existing ones are kept. Also
     defines and pins the order metafield Tandem shows its purchase orders in."""
+    import asyncio
+
+    from tandem.adapters.shopify.definitions import define_purchase_orders
+    from tandem.adapters.shopify.sync import make_client
+    from tandem.adapters.shopify.webhooks import register_webhooks
+
     config = get_config(config_path)
     if config.store.platform != "shopify":
         fail("store.platform is not shopify", code=2)

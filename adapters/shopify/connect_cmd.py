@@ -19,29 +19,23 @@ its value. Exit status: 0 connected with every scope needed, 1 refused or scopes
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
-import yaml
-from pydantic import SecretStr
 
-from tandem.adapters.shopify import documents as doc
-from tandem.adapters.shopify import grants
-from tandem.adapters.shopify.auth import AppTokens
-from tandem.adapters.shopify.client import ShopifyClient, shop_host
-from tandem.adapters.shopify.errors import reading
-from tandem.adapters.shopify.grants import Grant
-from tandem.adapters.shopify.oauth import make_state, permission_url, verify_callback
-from tandem.adapters.shopify.scopes import OPTIONAL, missing_scopes, needed_scopes
-from tandem.adapters.shopify.token_store import TokenVault
 from tandem.connector.cli.common import console, fail, get_config, reported
 from tandem.connector.clock import utcnow
-from tandem.connector.configuration import TandemConfig
-from tandem.connector.store import open_database
+
+# The client (httpx, ShopifyAPI) and the rest are imported when the command runs: `tandem
+# --help` lists it without them (issue 14).
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from tandem.adapters.shopify.grants import Grant
+    from tandem.adapters.shopify.token_store import TokenVault
+    from tandem.connector.configuration import TandemConfig
 
 SECRET_ENV = "SHOPIFY_CLIENT_SECRET"
 
@@ -101,6 +95,12 @@ def connect(
 ) -> None:
     """Connect the shop through its app (client id and secret from Shopify's Dev Dashboard),
     check the token works and the scopes Tandem needs, and print the YAML to paste."""
+    import asyncio
+
+    from pydantic import SecretStr
+
+    from tandem.adapters.shopify.scopes import needed_scopes
+
     config = get_config(config_path) if config_path is not None else None
     store = config.store if config is not None else None
     shop_url = _shop_url(
@@ -147,6 +147,9 @@ def _authorization_code(
     callback: str | None,
 ) -> str | None:
     """The code of a genuine callback; None when the merchant still has to approve."""
+    from tandem.adapters.shopify.client import shop_host
+    from tandem.adapters.shopify.oauth import make_state, permission_url, verify_callback
+
     if callback is None:
         redirect = _ask(redirect_url, "--redirect-url", "Redirection URL allowed for the app")
         state = make_state(secret, shop_host(shop_url))
@@ -179,6 +182,16 @@ async def _connect(
     session_token: str | None,
 ) -> tuple[Grant, str]:
     """Get the token (stored when there is a database), then read the shop with it."""
+    import httpx
+    from pydantic import SecretStr
+
+    from tandem.adapters.shopify import documents as doc
+    from tandem.adapters.shopify import grants
+    from tandem.adapters.shopify.auth import AppTokens
+    from tandem.adapters.shopify.client import ShopifyClient, shop_host
+    from tandem.adapters.shopify.errors import reading
+    from tandem.adapters.shopify.token_store import TokenVault
+    from tandem.connector.store import open_database
 
     def vault() -> TokenVault | None:
         if config is None:
@@ -213,6 +226,10 @@ async def _connect(
 def _report(
     grant: Grant, domain: str, shop_url: str, client_id: str, oauth: bool, needed: dict[str, str]
 ) -> None:
+    import yaml
+
+    from tandem.adapters.shopify.scopes import OPTIONAL, missing_scopes
+
     how = "OAuth" if oauth else "client credentials"
     if grant.expires_at is None:
         lasts = "the token lasts until the app is uninstalled"

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tandem.adapters.woocommerce.client import WooCommerceClient
-from tandem.adapters.woocommerce.subscriptions import Registration, register_webhooks
 from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
@@ -19,6 +16,10 @@ from tandem.connector.cli.common import (
     one_shop,
     reported,
 )
+
+# The client (httpx) is imported when a command runs (issue 14).
+if TYPE_CHECKING:
+    from tandem.adapters.woocommerce.subscriptions import Registration
 
 app = typer.Typer(help="WooCommerce store set-up.", no_args_is_help=True)
 webhooks = typer.Typer(help="Webhook subscriptions.", no_args_is_help=True)
@@ -35,6 +36,11 @@ def register_command(
 ) -> None:
     """Subscribe the site's order.created and order.updated webhooks to URL, signed with the
     store's webhook_secret; webhooks already delivering there are kept."""
+    import asyncio
+
+    from tandem.adapters.woocommerce.client import WooCommerceClient
+    from tandem.adapters.woocommerce.subscriptions import register_webhooks
+
     config = one_shop(get_config(config_path), shop)
     store = config.store
     if store.platform != "woocommerce":

@@ -3,10 +3,9 @@ purpose, seeing first what would be ordered."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict
 from datetime import datetime, time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -27,14 +26,15 @@ from tandem.connector.cli.common import (
     reported,
 )
 from tandem.connector.clock import utcnow
-from tandem.connector.configuration import TandemConfig
-from tandem.connector.domain import Order
 from tandem.connector.platforms import Capability, storefront
-from tandem.connector.services.backfill import BackfillReport, backfill
-from tandem.connector.services.polling import unreadable
-from tandem.connector.store import Database
-from tandem.connector.store.exceptions import NewException
-from tandem.connector.sync import SyncReport, sync_inputs
+
+# What the command does is imported when it runs (issue 14: `tandem --help` needs none of it).
+if TYPE_CHECKING:
+    from tandem.connector.configuration import TandemConfig
+    from tandem.connector.domain import Order
+    from tandem.connector.services.backfill import BackfillReport
+    from tandem.connector.store import Database
+    from tandem.connector.store.exceptions import NewException
 
 
 def parse_since(value: str, timezone: str) -> datetime:
@@ -64,6 +64,10 @@ def read_orders(
 ) -> tuple[str, list[Order], list[NewException], list[str]]:
     """(shop, orders updated since `since`, exceptions for the unreadable, problems); a dry
     run checks that this database serves the shop without marking the shop as its own."""
+    import asyncio
+
+    from tandem.connector.services.polling import unreadable
+
     shop = storefront(config)
 
     async def fetch() -> tuple[list[Order], list[tuple[str, str]]]:
@@ -91,6 +95,9 @@ def backfill_command(
 
     Changed catalogues and stock files are imported first, as `tandem sync` does; with
     --dry-run the orders, the plan and its PO lines are then shown and rolled back."""
+    from tandem.connector.services.backfill import backfill
+    from tandem.connector.sync import SyncReport, sync_inputs
+
     whole = get_config(config_path)
     config = one_shop(whole, shop_name)
     start = parse_since(since, config.timezone)

@@ -6,14 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tandem.connector.catalogue import ImportReport, import_catalogue, search_offers
-from tandem.connector.catalogue import Progress as ProgressCallback
 from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
@@ -27,8 +24,14 @@ from tandem.connector.cli.common import (
     reported,
 )
 from tandem.connector.clock import utcnow
-from tandem.connector.domain import Offer
 from tandem.connector.money import money
+
+# The importer (polars, calamine) is imported when a command runs: `tandem --help` needs none
+# of it (issue 14).
+if TYPE_CHECKING:
+    from tandem.connector.catalogue import ImportReport
+    from tandem.connector.catalogue import Progress as ProgressCallback
+    from tandem.connector.domain import Offer
 
 app = typer.Typer(help="Supplier catalogues.", no_args_is_help=True)
 
@@ -41,6 +44,8 @@ def progress_bar(label: str) -> Iterator[ProgressCallback | None]:
     if not is_terminal():
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -112,6 +117,8 @@ def import_command(
     as_json: JsonOption = False,
 ) -> None:
     """Replace a supplier's catalogue; rejected rows are listed (exit code 1)."""
+    from tandem.connector.catalogue import import_catalogue
+
     config = get_config(config_path)
     db = get_database(config)
     with reported(), progress_bar(f"importing {supplier}") as progress:
@@ -132,6 +139,8 @@ def search_command(
     as_json: JsonOption = False,
 ) -> None:
     """Find offers by SKU or name across the imported catalogues."""
+    from tandem.connector.catalogue import search_offers
+
     config = get_config(config_path)
     db = get_database(config)
     with db.read() as conn:

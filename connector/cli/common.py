@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -12,17 +11,19 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from sqlalchemy.exc import DBAPIError, StatementError
 
 from tandem.connector.clock import utcnow
-from tandem.connector.configuration import TandemConfig, load_config
 from tandem.connector.errors import ConfigError, TandemError
-from tandem.connector.store import Database, identity, open_database
-from tandem.connector.store.db import database_error_message
+
+# The configuration, the database and what a command does are imported by the commands that
+# use them: `tandem --help` loads every command module and needs none of it (issue 14).
+if TYPE_CHECKING:
+    from tandem.connector.configuration import TandemConfig
+    from tandem.connector.store import Database
 
 # Written to a pipe or a file, output is as wide as it needs: no cell cut short or wrapped
 # (a SKU cut short is another SKU). On a terminal, Rich fits it to the terminal.
@@ -64,6 +65,8 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def get_config(path: Path) -> TandemConfig:
+    from tandem.connector.configuration import load_config
+
     try:
         config = load_config(path)
     except ConfigError as exc:
@@ -84,6 +87,10 @@ def get_config(path: Path) -> TandemConfig:
 def reported() -> Iterator[None]:
     """Turn Tandem's errors into a message and exit code 1 (config errors: 2). A database
     error is one line, without the statement or its parameters (customers' names)."""
+    from sqlalchemy.exc import DBAPIError, StatementError
+
+    from tandem.connector.store.db import database_error_message
+
     try:
         yield
     except ConfigError as exc:
@@ -99,6 +106,8 @@ def reported() -> Iterator[None]:
 def get_database(config: TandemConfig) -> Database:
     """The configuration's database, up to date, after checking that it serves the
     configured shop (recording it on the first run; `connector.store.identity`)."""
+    from tandem.connector.store import identity, open_database
+
     with reported():
         db = open_database(config.database_url)
         with db.write() as conn:
@@ -151,6 +160,8 @@ def check_shop(config: TandemConfig, db: Database, *, adopt: bool = False) -> No
     so there): refuse with one line when another database does. When the shop cannot be asked
     now, carry on: each job asks again before it touches the shop. A platform that keeps no
     such record on the shop has nothing to ask."""
+    import asyncio
+
     from tandem.connector.platforms import Capability, storefront
     from tandem.connector.store.identity import IdentityError
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import make_url
 
 from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
@@ -18,9 +17,10 @@ from tandem.connector.cli.common import (
     get_config,
     print_json,
 )
-from tandem.connector.configuration import TandemConfig
-from tandem.connector.configuration.fields import format_duration
 from tandem.connector.errors import TandemError
+
+if TYPE_CHECKING:
+    from tandem.connector.configuration import TandemConfig
 
 app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 
@@ -79,6 +79,8 @@ def summary(path: Path, config: TandemConfig) -> dict[str, Any]:
 
 def suppliers(config: TandemConfig) -> list[dict[str, Any]]:
     """Each supplier as the check shows it: modes, priority, transport, release, catalogue."""
+    from tandem.connector.configuration.fields import format_duration
+
     found = []
     for s in config.suppliers:
         policy = s.release.policy(config.timezone)
@@ -139,6 +141,8 @@ def missing_files(config: TandemConfig) -> list[str]:
 def database_of(url: str) -> str:
     """Where the state is kept: the SQLite file (new or existing), or the URL without its
     password."""
+    from sqlalchemy import make_url
+
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         path = Path(parsed.database)

@@ -8,7 +8,6 @@ import sys
 import typer
 
 from tandem.connector.cli.common import fail
-from tandem.connector.web.dashboard.passwords import hash_password
 
 app = typer.Typer(help="The operations dashboard.", no_args_is_help=True)
 
@@ -31,6 +30,8 @@ def _read_password() -> str:
 @app.command("hash-password")
 def hash_password_command() -> None:
     """Read a password (hidden prompt, or stdin when piped) and print its hash."""
+    from tandem.connector.web.dashboard.passwords import hash_password
+
     password = _read_password()
     if not password:
         fail("the password is empty")

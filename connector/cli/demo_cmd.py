@@ -8,29 +8,28 @@ are "shipped" by the demo suppliers a little later, so fulfillments with trackin
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib.util
 import random
 import secrets
 import socket
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.markup import escape
-from sqlalchemy import select
 
-from tandem.connector.__main__ import INTERRUPTED
+from tandem.connector.__main__ import INTERRUPTED_CODE
 from tandem.connector.cli import options
-from tandem.connector.cli.common import console, errors, fail, reported
+from tandem.connector.cli.common import console, fail, reported
 from tandem.connector.clock import utcnow
-from tandem.connector.configuration import TandemConfig, load_config
-from tandem.connector.daemon import process
 from tandem.connector.errors import TandemError
-from tandem.connector.store import Database, open_database
-from tandem.connector.store import schema as t
+
+# The demo's parts are imported when it runs (issue 14: `tandem --help` needs none of them).
+if TYPE_CHECKING:
+    from tandem.connector.configuration import TandemConfig
+    from tandem.connector.daemon import process
+    from tandem.connector.store import Database
 
 SHIP_AFTER_SECONDS = 20
 
@@ -38,6 +37,8 @@ SHIP_AFTER_SECONDS = 20
 def write_config(
     folder: Path, store_url: str, token: str, smtp_port: int, port: int
 ) -> tuple[Path, str]:
+    import yaml
+
     from tandem.connector.demo.catalogue import SUPPLIERS, write_catalogues
     from tandem.connector.web.dashboard.passwords import hash_password
 
@@ -95,6 +96,8 @@ def write_config(
 
 async def order_stream(shop: Any, url: str, secret: str, rng: random.Random, every: float) -> None:
     """A new paid order every `every` seconds (roughly), announced by its webhook."""
+    import asyncio
+
     from tandem.connector.demo.catalogue import random_order
 
     while True:
@@ -116,8 +119,13 @@ async def supplier_shipping(
     """Demo suppliers ship drop-ship POs `after` seconds after receiving them, looking every
     `every` seconds. A shipment that cannot be recorded is logged once per PO and tried again
     each round (the database may only have been busy)."""
+    import asyncio
+
+    from sqlalchemy import select
+
     from tandem.connector.daemon.logs import get_logger
     from tandem.connector.services.shipments import record_shipment
+    from tandem.connector.store import schema as t
 
     log = get_logger("tandem.demo")
     po = t.purchase_orders
@@ -165,18 +173,21 @@ def demo_command(
             ),
             code=2,
         )
-    with reported():
-        # First, so a port in use is said at once, before the demo store starts.
-        sock = process.listen("127.0.0.1", port)
     try:
+        # Everything from here, imports included, stops on Ctrl-C with one line: the demo's
+        # parts load in the first second, when an impatient user is likeliest to press it.
+        from tandem.connector.daemon import process
+
+        with reported():
+            # First, so a port in use is said at once, before the demo store starts.
+            sock = process.listen("127.0.0.1", port)
         with contextlib.ExitStack() as running:
             running.callback(sock.close)
             stopped = run_demo(sock, folder.resolve(), every, random.Random(seed), running)
     except KeyboardInterrupt:
         # Ctrl-C before the daemon answers it itself (then it stops cleanly, exit code 0):
-        # what had started is stopped by now, and a traceback would tell the user nothing.
-        errors.print(INTERRUPTED, highlight=False, markup=False)
-        raise typer.Exit(130) from None
+        # what had started is stopped by now, and `tandem` says so in one line.
+        raise typer.Exit(INTERRUPTED_CODE) from None
     raise typer.Exit(process.end(stopped))
 
 
@@ -199,10 +210,15 @@ def run_demo(
 ) -> process.Stopped:
     """Start the demo store and the mailbox (`running` stops them on the way out), then
     Tandem on `sock`, until it stops."""
+    import asyncio
+
+    from tandem.connector.configuration import load_config
+    from tandem.connector.daemon import process
     from tandem.connector.daemon.logs import setup_logging
     from tandem.connector.daemon.runner import run_daemon
     from tandem.connector.demo.catalogue import seed_store
     from tandem.connector.demo.mailbox import Mailbox
+    from tandem.connector.store import open_database
     from tandem_shopify_standin import ShopifyStandin
 
     folder.mkdir(parents=True, exist_ok=True)

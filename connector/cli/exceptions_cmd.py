@@ -20,9 +20,6 @@ from tandem.connector.cli.common import (
 )
 from tandem.connector.cli.output import exceptions_table
 from tandem.connector.clock import utcnow
-from tandem.connector.services.plan_anyway import plan_anyway
-from tandem.connector.store.exceptions import resolve_by_hand
-from tandem.connector.store.views import list_exceptions
 
 # How a send held in doubt is answered from the command line.
 ANSWERS = "`tandem po arrived {po}` (it did) or `tandem po resend {po}` (it did not)"
@@ -38,6 +35,8 @@ def list_command(
     kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
 ) -> None:
     """List open exceptions with the reason in plain words."""
+    from tandem.connector.store.views import list_exceptions
+
     config = get_config(config_path)
     db = get_database(config)
     with db.read() as conn:
@@ -55,6 +54,8 @@ def resolve_command(
     config_path: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Mark an exception resolved, with who and what."""
+    from tandem.connector.store.exceptions import resolve_by_hand
+
     config = get_config(config_path)
     db = get_database(config)
     with reported(), db.write() as conn:
@@ -72,6 +73,8 @@ def plan_anyway_command(
     config_path: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Order a line the shop says was handled elsewhere, deliberately, and plan it now."""
+    from tandem.connector.services.plan_anyway import plan_anyway
+
     config = get_config(config_path)
     db = get_database(config)
     with reported():

@@ -7,10 +7,11 @@ from typing import Any
 from rich.table import Table
 
 from tandem.connector.money import money
-from tandem.connector.services.release import describe_address
 
 
 def ship_to_text(po: dict[str, Any]) -> str:
+    from tandem.connector.services.release import describe_address
+
     if po["mode"] == "drop_ship":
         return f"{po['order'] or ''} {describe_address(po['ship_to'])}".strip()
     company = (po["ship_to"] or {}).get("company")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,9 +21,12 @@ from tandem.connector.cli.common import (
 )
 from tandem.connector.cli.output import po_table
 from tandem.connector.clock import utcnow
-from tandem.connector.services.plan import PlanSummary, run_planner
-from tandem.connector.store.views import list_exceptions, list_pos
-from tandem.connector.sync import SyncReport, sync_once
+
+# The planner and the main job are imported when a command runs (issue 14: `tandem --help`
+# needs neither).
+if TYPE_CHECKING:
+    from tandem.connector.services.plan import PlanSummary
+    from tandem.connector.sync import SyncReport
 
 
 def _print_summary(summary: PlanSummary, dry_run: bool = False) -> None:
@@ -52,6 +55,8 @@ def plan_command(
     as_json: JsonOption = False,
 ) -> None:
     """Plan changed order lines into draft POs and release the drafts that are due."""
+    from tandem.connector.services.plan import run_planner
+
     config = get_config(config_path)
     db = get_database(config)
     with reported():
@@ -64,6 +69,9 @@ def plan_command(
 
 def sync_command(config_path: ConfigOption = DEFAULT_CONFIG, as_json: JsonOption = False) -> None:
     """Run the main job once: import changed inputs and orders, plan, release, report."""
+    from tandem.connector.store.views import list_exceptions, list_pos
+    from tandem.connector.sync import sync_once
+
     config = get_config(config_path)
     db = get_database(config)
     with reported():

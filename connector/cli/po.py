@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from sqlalchemy import Connection, select
 
 from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
@@ -22,15 +21,13 @@ from tandem.connector.cli.common import (
 )
 from tandem.connector.cli.output import po_lines_table, po_table, ship_to_text
 from tandem.connector.clock import utcnow
-from tandem.connector.configuration import TandemConfig
-from tandem.connector.domain import POStatus
 from tandem.connector.money import money
-from tandem.connector.services import po_actions
-from tandem.connector.services.receive import receive
-from tandem.connector.services.release import release_due
-from tandem.connector.services.shipments import ShippedLine, record_shipment
-from tandem.connector.store import schema as t
-from tandem.connector.store.views import find_po, list_pos, show_po
+
+# What the commands do is imported by each (issue 14: `tandem --help` needs none of it).
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from tandem.connector.configuration import TandemConfig
 
 app = typer.Typer(help="Purchase orders.", no_args_is_help=True)
 
@@ -45,6 +42,9 @@ def list_command(
     supplier: Annotated[str | None, typer.Option(help="Only this supplier's POs.")] = None,
 ) -> None:
     """List purchase orders with their lines and the orders they serve."""
+    from tandem.connector.domain import POStatus
+    from tandem.connector.store.views import list_pos
+
     config = get_config(config_path)
     if status is not None and status not in {s.value for s in POStatus}:
         statuses = ", ".join(s.value for s in POStatus)
@@ -63,6 +63,10 @@ def list_command(
 def check_supplier(conn: Connection, config: TandemConfig, supplier: str) -> None:
     """Stop with one line when `supplier` is no supplier Tandem knows: not configured, and no
     POs kept from when it was."""
+    from sqlalchemy import select
+
+    from tandem.connector.store import schema as t
+
     configured = [s.id for s in config.suppliers]
     if supplier in configured:
         return
@@ -78,6 +82,8 @@ def show_command(
     po: PoArgument, config_path: ConfigOption = DEFAULT_CONFIG, as_json: JsonOption = False
 ) -> None:
     """One PO: lines, orders served, changes and its timeline."""
+    from tandem.connector.store.views import show_po
+
     config = get_config(config_path)
     db = get_database(config)
     with reported(), db.read() as conn:
@@ -113,6 +119,8 @@ def receive_command(
     config_path: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Record goods arriving at the warehouse; the oldest waiting orders get them first."""
+    from tandem.connector.services.receive import receive
+
     config = get_config(config_path)
     db = get_database(config)
     with reported():
@@ -129,6 +137,9 @@ def receive_command(
 @app.command("release")
 def release_command(po: PoArgument, config_path: ConfigOption = DEFAULT_CONFIG) -> None:
     """Release a draft now, without waiting for its supplier's cut-off or minimum."""
+    from tandem.connector.services.release import release_due
+    from tandem.connector.store.views import find_po
+
     config = get_config(config_path)
     db = get_database(config)
     with reported(), db.write() as conn:
@@ -160,6 +171,8 @@ def ship_command(
     config_path: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Record a shipment with tracking; without --sku the whole rest of the PO shipped."""
+    from tandem.connector.services.shipments import ShippedLine, record_shipment
+
     config = get_config(config_path)
     skus, quantities = sku or [], quantity or []
     if len(skus) != len(quantities):
@@ -188,6 +201,8 @@ def ship_command(
 @app.command("resend")
 def resend_command(po: PoArgument, config_path: ConfigOption = DEFAULT_CONFIG) -> None:
     """Send again what did not reach the supplier (same Message-ID / Idempotency-Key)."""
+    from tandem.connector.services import po_actions
+
     config = get_config(config_path)
     db = get_database(config)
     with reported():
@@ -204,6 +219,8 @@ def arrived_command(
     config_path: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Record a revision held in doubt (or passed on another way) as received by the supplier."""
+    from tandem.connector.services import po_actions
+
     config = get_config(config_path)
     db = get_database(config)
     with reported():
@@ -216,6 +233,8 @@ def arrived_command(
 @app.command("cancel")
 def cancel_command(po: PoArgument, config_path: ConfigOption = DEFAULT_CONFIG) -> None:
     """Cancel a PO: its orders are planned again; a supplier who has it is told."""
+    from tandem.connector.services import po_actions
+
     config = get_config(config_path)
     db = get_database(config)
     with reported():

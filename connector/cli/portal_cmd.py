@@ -8,10 +8,9 @@ supplier's. Changing `portal.secret` revokes all links at once.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Connection, select
 
 from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
@@ -23,12 +22,12 @@ from tandem.connector.cli.common import (
 )
 from tandem.connector.cli.common import get_database as open_db
 from tandem.connector.clock import utcnow
-from tandem.connector.configuration import TandemConfig
-from tandem.connector.portal import portal_enabled, portal_link, supplier_portal_link
-from tandem.connector.portal.tokens import after_revocation, revoke
-from tandem.connector.store import schema as t
-from tandem.connector.store.events import Event, record
-from tandem.connector.store.views import find_po
+
+# The portal and the database are imported when a command runs (issue 14).
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from tandem.connector.configuration import TandemConfig
 
 app = typer.Typer(help="The supplier portal's links.", no_args_is_help=True)
 
@@ -39,6 +38,8 @@ SupplierOption = Annotated[
 
 
 def _check(config: TandemConfig, supplier_id: str) -> None:
+    from tandem.connector.portal import portal_enabled
+
     if config.supplier(supplier_id) is None:
         fail(f"no supplier {supplier_id!r} in the configuration")
     if not portal_enabled(config, supplier_id):
@@ -55,6 +56,9 @@ def link_command(
     config_path: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Print a PO's portal link (or, with --supplier, its bulk shipments link)."""
+    from tandem.connector.portal import portal_link, supplier_portal_link
+    from tandem.connector.store.views import find_po
+
     config = get_config(config_path)
     if (po is None) == (supplier is None):
         fail("name a PO or a --supplier", code=2)
@@ -78,6 +82,11 @@ def revoke_command(
     config_path: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Stop every link made so far to a PO (or all of a supplier's links)."""
+    from tandem.connector.portal import portal_link
+    from tandem.connector.portal.tokens import after_revocation, revoke
+    from tandem.connector.store.events import Event, record
+    from tandem.connector.store.views import find_po
+
     config = get_config(config_path)
     if (po is None) == (supplier is None):
         fail("name a PO or a --supplier", code=2)
@@ -104,5 +113,9 @@ def revoke_command(
 
 
 def _owner(conn: Connection, po_id: int) -> str:
+    from sqlalchemy import select
+
+    from tandem.connector.store import schema as t
+
     po = t.purchase_orders
     return str(conn.execute(select(po.c.supplier_id).where(po.c.id == po_id)).scalar_one())

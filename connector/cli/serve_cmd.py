@@ -3,7 +3,6 @@ pass over the shop without polling."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
@@ -22,6 +21,8 @@ def serve_command(
 ) -> None:
     """Receive the shop's webhooks at /webhooks/{platform} (and serve the dashboard): each new
     order is read, planned and written back right after the answer."""
+    import asyncio
+
     import uvicorn
 
     from tandem.adapters.suppliers import make_channel

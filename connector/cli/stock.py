@@ -19,7 +19,6 @@ from tandem.connector.cli.common import (
     reported,
 )
 from tandem.connector.clock import utcnow
-from tandem.connector.services.stock import import_stock
 
 app = typer.Typer(help="Warehouse stock levels.", no_args_is_help=True)
 
@@ -31,6 +30,8 @@ def import_levels(
     as_json: JsonOption = False,
 ) -> None:
     """Replace the warehouse stock levels with a CSV snapshot."""
+    from tandem.connector.services.stock import import_stock
+
     config = get_config(config_path)
     db = get_database(config)
     with reported():

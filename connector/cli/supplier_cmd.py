@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import select
 
-from tandem.adapters.suppliers import make_channel
-from tandem.connector.catalogue import find_supplier
-from tandem.connector.channels import DocumentLine, PurchaseOrderDocument, SendResult
 from tandem.connector.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
@@ -24,8 +19,9 @@ from tandem.connector.cli.common import (
     reported,
 )
 from tandem.connector.clock import utcnow
-from tandem.connector.services.po_document import blind_ship, buyer
-from tandem.connector.store import schema as t
+
+if TYPE_CHECKING:
+    from tandem.connector.channels import SendResult
 
 app = typer.Typer(help="Suppliers.", no_args_is_help=True)
 
@@ -37,6 +33,17 @@ def test_command(
     as_json: JsonOption = False,
 ) -> None:
     """Send a test message (email) or make a harmless call (API, SFTP) to check the set-up."""
+    # The channels (SMTP, SFTP, HTTP, the PDF) are imported when a test is sent (issue 14).
+    import asyncio
+
+    from sqlalchemy import select
+
+    from tandem.adapters.suppliers import make_channel
+    from tandem.connector.catalogue import find_supplier
+    from tandem.connector.channels import DocumentLine, PurchaseOrderDocument
+    from tandem.connector.services.po_document import blind_ship, buyer
+    from tandem.connector.store import schema as t
+
     config = get_config(config_path)
     db = get_database(config)
     now = utcnow()

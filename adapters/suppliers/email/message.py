@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
 from tandem.adapters.suppliers import csvfile
-from tandem.adapters.suppliers.email import pdf, render
+from tandem.adapters.suppliers.email import render
 from tandem.connector.channels import PurchaseOrderDocument
 from tandem.connector.configuration.model import SupplierConfig
 from tandem.connector.configuration.transports import EmailTransport
@@ -90,6 +90,10 @@ def compose(
     blind = document.blind_ship
     attachments: list[tuple[str, bytes, str, str]] = []
     if transport.attach_pdf:
+        # The PDF library (fpdf2, fontTools) only here: `tandem config check` builds every
+        # channel and sends nothing (issue 14).
+        from tandem.adapters.suppliers.email import pdf
+
         content = pdf.render_pdf(document, supplier_name=supplier.name, blind=blind)
         attachments.append((file_name(document, "pdf"), content, "application", "pdf"))
     # A cancellation has nothing to import: a CSV of its lines could be read as an order.
