@@ -129,8 +129,10 @@ def import_catalogue(
             .where(t.suppliers.c.id == supplier_id)
             .values(catalogue_switched_at=now)
         )
-        # New costs, stock or SKUs may change what serves waiting lines and lines on drafts.
-        replan_for_suppliers(conn, [supplier_id])
+        # New costs, stock or SKUs may change what serves waiting lines and lines on drafts;
+        # the same offers change nothing (the import that wrote them replanned).
+        if report.changes.written:
+            replan_for_suppliers(conn, [supplier_id])
     report.rows_imported = offers.height
     report.seconds = time.perf_counter() - started
     return report

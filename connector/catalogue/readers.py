@@ -107,7 +107,9 @@ def read_table(path: Path, options: CatalogueConfig, data: bytes | None = None) 
         table = _read_sheet(path, data, options)
     else:
         table = _read_json(path, data, options)
-    return _without_long_values(_without_nul(table), options.max_field_bytes)
+    if kind != "csv" or b"\x00" in data:  # a CSV file without a NUL byte has none in a cell
+        table = _without_nul(table)
+    return _without_long_values(table, options.max_field_bytes)
 
 
 def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
@@ -220,14 +222,14 @@ def _read_csv(path: Path, data: bytes, options: CatalogueConfig) -> Table:
     # Empty lines above the header and quoted values spanning lines (in the header too) move
     # every later row down; count them so positions are the lines an editor shows.
     first = 2 + _blank_lines_on_top(source) + sum(c.count("\n") for c in frame.columns)
-    breaks = pl.sum_horizontal(
-        pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in frame.columns
-    )
-    frame = frame.with_columns(
-        (pl.int_range(pl.len(), dtype=pl.Int64) + first + breaks.cum_sum().shift(1, fill_value=0))
-        .cast(pl.Int64)
-        .alias(POSITION)
-    )
+    broken = [c for c in frame.columns if frame[c].str.contains("\n", literal=True).any()]
+    position = pl.int_range(pl.len(), dtype=pl.Int64) + first
+    if broken:
+        breaks = pl.sum_horizontal(
+            pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in broken
+        )
+        position = position + breaks.cum_sum().shift(1, fill_value=0)
+    frame = frame.with_columns(position.cast(pl.Int64).alias(POSITION))
     return Table(_select(frame, headers), "line", headers)
 
 

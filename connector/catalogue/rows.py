@@ -49,33 +49,49 @@ def check_rows(table: Table, *, default_currency: str, decimal_comma: bool = Fal
     lazy = table.frame.lazy().select(POSITION, *(_trimmed(c) for c in fields))
     # A row with nothing in any mapped column is a blank line, not a bad row.
     lazy = lazy.filter(pl.any_horizontal(pl.col(f"raw_{c}").is_not_null() for c in fields))
-    lazy = lazy.with_columns(_derived(table, default_currency, decimal_comma))
-    frame = lazy.with_columns(_reason(table)).collect()
+    trimmed = lazy.with_columns(_plain(table, decimal_comma).alias("_plain")).collect()
+    # Rows whose numbers are written plainly ("12.50", "7"), nearly all of them, are read with
+    # casts; the others with the rules for signs, grouping and decimal places (a few regular
+    # expressions a cell, which would take most of the time over half a million rows).
+    plain = (
+        trimmed.lazy()
+        .filter("_plain")
+        .with_columns(_derived(table, default_currency, decimal_comma, plain=True))
+    )
+    if not trimmed["_plain"].all():
+        other = trimmed.lazy().filter(~pl.col("_plain"))
+        plain = pl.concat(
+            [plain, other.with_columns(_derived(table, default_currency, decimal_comma))]
+        ).sort(POSITION)
+    del trimmed
+    kept = (POSITION, "reason", "raw_supplier_sku", *OFFER_COLUMNS)
+    frame = plain.with_columns(_reason(table)).select(kept).collect()
 
     good = frame.filter(pl.col("reason").is_null())
+    bad = [frame.filter(pl.col("reason").is_not_null())]
     # Of several good rows for one supplier SKU the first is kept.
     duplicate = ~pl.col("supplier_sku").is_first_distinct()
-    first = pl.col(POSITION).first().over("supplier_sku")
-    good = good.with_columns(
-        pl.when(duplicate)
-        .then(
-            pl.concat_str(
-                pl.lit("supplier SKU "),
-                _shown(pl.col("raw_supplier_sku")),
-                pl.lit(f" already on {table.unit} "),
-                first.cast(pl.String),
+    if good.select(duplicate.any()).item():
+        first = pl.col(POSITION).first().over("supplier_sku")
+        good = good.with_columns(
+            pl.when(duplicate)
+            .then(
+                pl.concat_str(
+                    pl.lit("supplier SKU "),
+                    _shown(pl.col("raw_supplier_sku")),
+                    pl.lit(f" already on {table.unit} "),
+                    first.cast(pl.String),
+                )
             )
+            .alias("reason")
         )
-        .alias("reason")
-    )
-    bad = pl.concat(
-        [frame.filter(pl.col("reason").is_not_null()), good.filter(pl.col("reason").is_not_null())]
-    ).sort(POSITION)
+        bad.append(good.filter(pl.col("reason").is_not_null()))
+        good = good.filter(pl.col("reason").is_null())
     problems = [
         RowProblem(f"{table.unit} {position}", reason)
-        for position, reason in bad.select(POSITION, "reason").iter_rows()
+        for position, reason in pl.concat(bad).sort(POSITION).select(POSITION, "reason").iter_rows()
     ]
-    offers = good.filter(pl.col("reason").is_null()).select(OFFER_COLUMNS)
+    offers = good.select(OFFER_COLUMNS)
     if table.rejected:
         problems = sorted([*table.rejected, *problems], key=_place)
     return CheckedRows(offers, problems, frame.height + len(table.rejected))
@@ -106,7 +122,27 @@ def _numeric_text(value: pl.Expr, decimal_comma: bool) -> pl.Expr:
     return pl.when(grouped).then(value.str.replace_all(",", "", literal=True)).otherwise(value)
 
 
-def _derived(table: Table, default_currency: str, decimal_comma: bool) -> list[pl.Expr]:
+def _plain(table: Table, decimal_comma: bool) -> pl.Expr:
+    """True where every number of the row is plain: the cost as digits with at most 6 decimal
+    places, whole numbers as polars casts them (digits, perhaps a sign); what `_derived` reads
+    the same with `plain` as without."""
+    point = "," if decimal_comma else r"\."
+    checks = [
+        _raw(table, "cost").str.contains(rf"^[0-9]{{1,{MAX_COST_DIGITS}}}({point}[0-9]{{0,6}})?$")
+    ]
+    for name in WHOLE_FIELDS:
+        if name in table.headers:
+            raw = pl.col(f"raw_{name}")
+            number = raw.cast(pl.Int64, strict=False)
+            checks.append(raw.is_null() | number.is_between(-(10**18), 10**18))
+    return pl.all_horizontal(checks).fill_null(False)
+
+
+def _derived(
+    table: Table, default_currency: str, decimal_comma: bool, *, plain: bool = False
+) -> list[pl.Expr]:
+    """The offer's columns and the flags `_reason` reads; with `plain`, for rows `_plain` is
+    true of."""
     supplier_sku = _raw(table, "supplier_sku")
     columns = [
         supplier_sku.alias("supplier_sku"),
@@ -116,6 +152,24 @@ def _derived(table: Table, default_currency: str, decimal_comma: bool) -> list[p
             "currency"
         ),
     ]
+    if plain:
+        parts = _raw(table, "cost").str.split_exact("," if decimal_comma else ".", 1)
+        fraction = parts.struct.field("field_1").fill_null("").str.pad_end(6, "0")
+        columns += [
+            pl.lit(True).alias("_cost_number"),
+            *(pl.lit(False).alias(f"_cost_{flag}") for flag in ("negative", "precision", "large")),
+            (
+                parts.struct.field("field_0").cast(pl.Int64) * 1_000_000 + fraction.cast(pl.Int64)
+            ).alias("cost_micros"),
+        ]
+        for name, minimum in WHOLE_FIELDS.items():
+            number = _raw(table, name).cast(pl.Int64, strict=False)
+            columns += [
+                pl.lit(True).alias(f"_{name}_whole"),
+                pl.lit(False).alias(f"_{name}_large"),
+                number.fill_null(pl.lit(None if minimum == 0 else minimum, pl.Int64)).alias(name),
+            ]
+        return columns
     cost = _numeric_text(_raw(table, "cost"), decimal_comma)
     whole = cost.str.extract(_NUMBER, 2).fill_null("")
     fraction = cost.str.extract(_NUMBER, 3).fill_null("").str.strip_chars_end("0")
