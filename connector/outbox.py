@@ -42,6 +42,8 @@ from sqlalchemy import Connection, and_, case, func, literal, not_, or_, select
 
 from tandem.connector import leases
 from tandem.connector.store import schema as t
+from tandem.connector.store.bulk import insert_rows
+from tandem.connector.store.keys import among, batches
 
 PENDING, IN_PROGRESS, DONE, DEAD = "pending", "in_progress", "done", "dead"
 HELD, WITHDRAWN = "held", "withdrawn"
@@ -113,12 +115,10 @@ def enqueue(
         return 0
     keys = [e.dedupe_key for e in effects]
     known: set[str] = set()
-    for start in range(0, len(keys), 900):
+    for part in batches(conn, keys):
         known.update(
             conn.execute(
-                select(t.outbox.c.dedupe_key).where(
-                    t.outbox.c.dedupe_key.in_(keys[start : start + 900])
-                )
+                select(t.outbox.c.dedupe_key).where(among(conn, t.outbox.c.dedupe_key, part))
             ).scalars()
         )
     rows = []
@@ -141,8 +141,7 @@ def enqueue(
                 "created_at": now,
             }
         )
-    if rows:
-        conn.execute(t.outbox.insert(), rows)
+    insert_rows(conn, t.outbox, rows)
     return len(rows)
 
 

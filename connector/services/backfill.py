@@ -26,7 +26,7 @@ from tandem.connector.services.suppliers import sync_suppliers
 from tandem.connector.store import Database
 from tandem.connector.store import schema as t
 from tandem.connector.store.exceptions import NewException, raise_exceptions
-from tandem.connector.store.planning_input import chunks
+from tandem.connector.store.keys import chunks
 
 
 @dataclass

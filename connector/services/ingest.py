@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 
 from tandem.connector.domain import Order, OrderLine, PriorHandling
 from tandem.connector.store import schema as t
+from tandem.connector.store.bulk import insert_rows
 
 CHUNK = 500
 
@@ -168,19 +169,18 @@ def _insert(
         eligible = now if _is_eligible(order, statuses) else None
         row = _order_row(order, content_hash(order), eligible)
         rows.append({**row, "shop": shop, "external_id": order.id, "ingested_at": now})
-    result = conn.execute(
-        t.orders.insert().returning(t.orders.c.id, sort_by_parameter_order=True), rows
-    )
-    ids = [r.id for r in result]
+    stored = insert_rows(conn, t.orders, rows, returning=("id", "external_id"))
+    id_of = {r.external_id: r.id for r in stored}
+    ids = [id_of[order.id] for order in orders]
     line_rows = [
         {**_line_row(line, position), "order_id": order_id}
         for order_id, order in zip(ids, orders, strict=True)
         for position, line in enumerate(order.lines)
     ]
-    if line_rows:
-        conn.execute(t.order_lines.insert(), line_rows)
-    conn.execute(
-        t.events.insert(),
+    insert_rows(conn, t.order_lines, line_rows)
+    insert_rows(
+        conn,
+        t.events,
         [
             {
                 "at": now,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, func, select
 
 from tandem.connector.configuration import TandemConfig
 from tandem.connector.domain import ExceptionKind, Mode
@@ -28,6 +28,7 @@ from tandem.connector.services.store_updates import (
 from tandem.connector.services.suppliers import replan_waiting, supplier_terms, sync_suppliers
 from tandem.connector.store import Database
 from tandem.connector.store import schema as t
+from tandem.connector.store.bulk import update_rows
 from tandem.connector.store.events import Event, record
 from tandem.connector.store.exceptions import (
     NewException,
@@ -252,26 +253,19 @@ def apply_plan(
 def _record_decisions(conn: Connection, result: Plan, now: datetime) -> None:
     if not result.decisions:
         return
-    conn.execute(
-        update(t.order_lines)
-        .where(t.order_lines.c.id == bindparam("d_id"))
-        .values(
-            mode=bindparam("d_mode"),
-            mode_source=bindparam("d_source"),
-            mode_fallback=bindparam("d_fallback"),
-            needed=bindparam("d_needed"),
-            status=bindparam("d_status"),
-            needs_planning=False,
-            planned_at=now,
-        ),
+    update_rows(
+        conn,
+        t.order_lines,
         [
             {
-                "d_id": d.line_id,
-                "d_mode": d.mode.value,
-                "d_source": d.mode_source[:300],
-                "d_fallback": d.fallback,
-                "d_needed": d.needed,
-                "d_status": d.status.value,
+                "id": d.line_id,
+                "mode": d.mode.value,
+                "mode_source": d.mode_source[:300],
+                "mode_fallback": d.fallback,
+                "needed": d.needed,
+                "status": d.status.value,
+                "needs_planning": False,
+                "planned_at": now,
             }
             for d in result.decisions
         ],

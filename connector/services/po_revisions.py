@@ -26,7 +26,7 @@ from tandem.connector.domain import ExceptionKind
 from tandem.connector.outbox import CHANGE, SEND, Effect, revision_of
 from tandem.connector.store import schema as t
 from tandem.connector.store.exceptions import resolve, resolve_sends, send_exception_key
-from tandem.connector.store.planning_input import chunks
+from tandem.connector.store.keys import among, batches
 
 
 def outbox_key(po_id: int, revision: int) -> str:
@@ -42,11 +42,11 @@ def contents(
     names of the orders served. A cancellation keeps the orders and lists no lines."""
     pl, a, ol, o = t.po_lines, t.allocations, t.order_lines, t.orders
     found: dict[int, dict[str, Any]] = {po_id: {"lines": [], "orders": []} for po_id in po_ids}
-    for part in chunks(sorted(found)):
+    for part in batches(conn, sorted(found)):
         if not cancelled:
             for r in conn.execute(
                 select(pl)
-                .where(pl.c.po_id.in_(part), pl.c.quantity > 0)
+                .where(among(conn, pl.c.po_id, part), pl.c.quantity > 0)
                 .order_by(pl.c.po_id, pl.c.id)
             ):
                 found[r.po_id]["lines"].append(
@@ -65,7 +65,7 @@ def contents(
             .join(a, a.c.po_line_id == pl.c.id)
             .join(ol, ol.c.id == a.c.order_line_id)
             .join(o, o.c.id == ol.c.order_id)
-            .where(pl.c.po_id.in_(part))
+            .where(among(conn, pl.c.po_id, part))
             .distinct()
             .order_by(pl.c.po_id, o.c.name, o.c.shop)
         ):

@@ -40,7 +40,7 @@ from tandem.connector.services.privacy_quotes import ERASED, Quotes, erase_quote
 from tandem.connector.store import schema as t
 from tandem.connector.store.events import Event, record
 from tandem.connector.store.exceptions import NewException, raise_exceptions
-from tandem.connector.store.planning_input import chunks
+from tandem.connector.store.keys import chunks
 
 BATCH = 500
 WHO = "privacy request"

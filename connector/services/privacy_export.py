@@ -30,7 +30,7 @@ from tandem.connector.services.privacy import (
 from tandem.connector.services.privacy_quotes import quoting_rows
 from tandem.connector.store import Database
 from tandem.connector.store import schema as t
-from tandem.connector.store.planning_input import chunks
+from tandem.connector.store.keys import chunks
 
 
 def _plain(value: Any) -> Any:

@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 
 from tandem.connector.store import schema as t
-from tandem.connector.store.planning_input import chunks
+from tandem.connector.store.keys import chunks
 
 ERASED = "[erased]"
 MIN_LENGTH = 3  # shorter values ("Al", "12") would erase parts of unrelated words

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select
 
 from tandem.connector.configuration import TandemConfig
 from tandem.connector.domain import Address, Mode, POStatus
@@ -23,9 +23,10 @@ from tandem.connector.release import release_reason
 from tandem.connector.services.po_revisions import contents, revision_effect
 from tandem.connector.services.store_updates import queue_status_updates
 from tandem.connector.store import schema as t
+from tandem.connector.store.bulk import update_rows
 from tandem.connector.store.counters import take
 from tandem.connector.store.events import Event, record
-from tandem.connector.store.planning_input import chunks
+from tandem.connector.store.keys import among, batches
 
 
 @dataclass(frozen=True)
@@ -96,27 +97,18 @@ def release_due(
         ship_to = addresses.get(draft.order_id) if draft.mode == Mode.DROP_SHIP else warehouse
         updates.append(
             {
-                "p_id": draft.id,
-                "p_number": number,
-                "p_reason": reason[:200],
-                "p_ship_to": ship_to,
+                "id": draft.id,
+                "number": number,
+                "status": POStatus.RELEASED.value,
+                "revision": 1,
+                "released_at": now,
+                "release_reason": reason[:200],
+                "ship_to": ship_to,
+                "updated_at": now,
             }
         )
         released.append(Released(draft.id, number, draft.supplier_id, reason))
-    conn.execute(
-        update(po)
-        .where(po.c.id == bindparam("p_id"))
-        .values(
-            number=bindparam("p_number"),
-            status=POStatus.RELEASED.value,
-            revision=1,
-            released_at=now,
-            release_reason=bindparam("p_reason"),
-            ship_to=bindparam("p_ship_to"),
-            updated_at=now,
-        ),
-        updates,
-    )
+    update_rows(conn, po, updates)
     content = contents(conn, [r.po_id for r in released])
     enqueue(
         conn,
@@ -131,8 +123,10 @@ def release_due(
 def customer_addresses(conn: Connection, order_ids: list[int]) -> dict[int, Any]:
     o = t.orders
     found: dict[int, Any] = {}
-    for part in chunks(sorted(set(order_ids))):
-        for row in conn.execute(select(o.c.id, o.c.shipping_address).where(o.c.id.in_(part))):
+    for part in batches(conn, sorted(set(order_ids))):
+        for row in conn.execute(
+            select(o.c.id, o.c.shipping_address).where(among(conn, o.c.id, part))
+        ):
             found[row.id] = row.shipping_address
     return found
 
@@ -141,12 +135,12 @@ def _release_events(conn: Connection, released: list[Released]) -> list[Event]:
     by_id = {r.po_id: r for r in released}
     a, pl, ol = t.allocations, t.po_lines, t.order_lines
     per_order: dict[tuple[int, int], list[str]] = defaultdict(list)
-    for part in chunks(sorted(by_id)):
+    for part in batches(conn, sorted(by_id)):
         rows = conn.execute(
             select(pl.c.po_id, ol.c.order_id, pl.c.sku, a.c.quantity)
             .join(a, a.c.po_line_id == pl.c.id)
             .join(ol, ol.c.id == a.c.order_line_id)
-            .where(pl.c.po_id.in_(part))
+            .where(among(conn, pl.c.po_id, part))
             .order_by(a.c.id)
         )
         for row in rows:

@@ -28,7 +28,7 @@ from tandem.connector.services.stock_figures import back_to_back_skus, supplier_
 from tandem.connector.services.store_updates import STOCK
 from tandem.connector.store import Database
 from tandem.connector.store import schema as t
-from tandem.connector.store.planning_input import chunks
+from tandem.connector.store.keys import chunks
 
 # How often a SKU missing from the shop, or not stocked there, is looked up again.
 RECHECK = timedelta(hours=1)

@@ -21,7 +21,7 @@ from tandem.connector.configuration import TandemConfig
 from tandem.connector.outbox import Effect, enqueue
 from tandem.connector.platforms import Capability, shops_that_can
 from tandem.connector.store import schema as t
-from tandem.connector.store.planning_input import chunks
+from tandem.connector.store.keys import among, batches
 
 ORDER_STATUS = "store.order_status"
 FULFILLMENT = "store.fulfillment"
@@ -46,8 +46,10 @@ def _shops_of(conn: Connection, config: TandemConfig, order_ids: Collection[int]
         return dict.fromkeys(order_ids, only)
     o = t.orders
     found: dict[int, str] = {}
-    for part in chunks(sorted(set(order_ids))):
-        for order_id, shop in conn.execute(select(o.c.id, o.c.shop).where(o.c.id.in_(part))):
+    for part in batches(conn, sorted(set(order_ids))):
+        for order_id, shop in conn.execute(
+            select(o.c.id, o.c.shop).where(among(conn, o.c.id, part))
+        ):
             if shop in writing:
                 found[order_id] = shop
     return found
@@ -57,11 +59,11 @@ def link_orders(conn: Connection, po_ids: Collection[int], now: datetime) -> Non
     """Remember every order the numbered POs serve now (`po_orders`), so the order still hears
     of a PO after its lines have left it."""
     a, pl, ol, po, link = t.allocations, t.po_lines, t.order_lines, t.purchase_orders, t.po_orders
-    for part in chunks(sorted(set(po_ids))):
+    for part in batches(conn, sorted(set(po_ids))):
         known = {
             (row.po_id, row.order_id)
             for row in conn.execute(
-                select(link.c.po_id, link.c.order_id).where(link.c.po_id.in_(part))
+                select(link.c.po_id, link.c.order_id).where(among(conn, link.c.po_id, part))
             )
         }
         serving = conn.execute(
@@ -69,7 +71,7 @@ def link_orders(conn: Connection, po_ids: Collection[int], now: datetime) -> Non
             .join(a, a.c.po_line_id == pl.c.id)
             .join(ol, ol.c.id == a.c.order_line_id)
             .join(po, po.c.id == pl.c.po_id)
-            .where(pl.c.po_id.in_(part), po.c.number.is_not(None))
+            .where(among(conn, pl.c.po_id, part), po.c.number.is_not(None))
             .distinct()
         )
         new = [
@@ -85,9 +87,9 @@ def served_orders(conn: Connection, po_ids: Collection[int]) -> dict[int, set[in
     """PO id -> the ids of the orders it serves or served."""
     link = t.po_orders
     served: dict[int, set[int]] = {}
-    for part in chunks(sorted(set(po_ids))):
+    for part in batches(conn, sorted(set(po_ids))):
         for po_id, order_id in conn.execute(
-            select(link.c.po_id, link.c.order_id).where(link.c.po_id.in_(part))
+            select(link.c.po_id, link.c.order_id).where(among(conn, link.c.po_id, part))
         ):
             served.setdefault(po_id, set()).add(order_id)
     return served
@@ -97,12 +99,12 @@ def _units_served(conn: Connection, po_ids: Collection[int]) -> dict[tuple[int, 
     """(PO id, order id) -> store units the PO holds for the order now."""
     a, pl, ol = t.allocations, t.po_lines, t.order_lines
     units: dict[tuple[int, int], int] = {}
-    for part in chunks(sorted(set(po_ids))):
+    for part in batches(conn, sorted(set(po_ids))):
         for po_id, order_id, held in conn.execute(
             select(pl.c.po_id, ol.c.order_id, func.sum(a.c.quantity))
             .join(a, a.c.po_line_id == pl.c.id)
             .join(ol, ol.c.id == a.c.order_line_id)
-            .where(pl.c.po_id.in_(part))
+            .where(among(conn, pl.c.po_id, part))
             .group_by(pl.c.po_id, ol.c.order_id)
         ):
             units[(po_id, order_id)] = int(held or 0)
@@ -112,8 +114,8 @@ def _units_served(conn: Connection, po_ids: Collection[int]) -> dict[tuple[int, 
 def po_ids_of_lines(conn: Connection, po_line_ids: Collection[int]) -> set[int]:
     pl = t.po_lines
     found: set[int] = set()
-    for part in chunks(sorted(set(po_line_ids))):
-        found.update(conn.execute(select(pl.c.po_id).where(pl.c.id.in_(part))).scalars())
+    for part in batches(conn, sorted(set(po_line_ids))):
+        found.update(conn.execute(select(pl.c.po_id).where(among(conn, pl.c.id, part))).scalars())
     return found
 
 

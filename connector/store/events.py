@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from tandem.connector.store import schema as t
+from tandem.connector.store.bulk import insert_rows
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,9 @@ class Event:
 def record(conn: Connection, events: Sequence[Event], now: datetime) -> None:
     if not events:
         return
-    conn.execute(
-        t.events.insert(),
+    insert_rows(
+        conn,
+        t.events,
         [
             {
                 "at": now,

@@ -16,7 +16,8 @@ from sqlalchemy import Connection, select, update
 from tandem.connector.domain import PLANNING_EXCEPTIONS, SEND_FAILURES, ExceptionKind
 from tandem.connector.errors import ConflictError
 from tandem.connector.store import schema as t
-from tandem.connector.store.planning_input import chunks
+from tandem.connector.store.bulk import insert_rows, update_rows
+from tandem.connector.store.keys import among, batches
 
 
 def send_exception_key(kind: ExceptionKind, outbox_key: str) -> str:
@@ -42,14 +43,15 @@ def raise_exceptions(conn: Connection, items: Sequence[NewException], now: datet
     if not items:
         return 0
     open_rows: dict[str, tuple[int | None, str]] = {}  # key -> (id, message)
-    for part in chunks([i.dedupe_key for i in items]):
+    for part in batches(conn, [i.dedupe_key for i in items]):
         for row in conn.execute(
             select(t.exceptions.c.id, t.exceptions.c.dedupe_key, t.exceptions.c.message).where(
-                t.exceptions.c.status == "open", t.exceptions.c.dedupe_key.in_(part)
+                t.exceptions.c.status == "open", among(conn, t.exceptions.c.dedupe_key, part)
             )
         ):
             open_rows[row.dedupe_key] = (row.id, row.message)
     new: list[dict[str, Any]] = []
+    refreshed: dict[int, dict[str, Any]] = {}  # id -> new message (the last one said)
     for item in items:
         found = open_rows.get(item.dedupe_key)
         if found is None:
@@ -70,13 +72,9 @@ def raise_exceptions(conn: Connection, items: Sequence[NewException], now: datet
             )
             open_rows[item.dedupe_key] = (None, item.message)
         elif found[0] is not None and found[1] != item.message:
-            conn.execute(
-                t.exceptions.update()
-                .where(t.exceptions.c.id == found[0])
-                .values(message=item.message, updated_at=now)
-            )
-    if new:
-        conn.execute(t.exceptions.insert(), new)
+            refreshed[found[0]] = {"id": found[0], "message": item.message, "updated_at": now}
+    update_rows(conn, t.exceptions, list(refreshed.values()))
+    insert_rows(conn, t.exceptions, new)
     return len(new)
 
 
@@ -86,12 +84,12 @@ def resolve_planning_exceptions(
     """Close the planner's open exceptions on these lines whose key is not in `keep`."""
     closed = 0
     kinds = [k.value for k in PLANNING_EXCEPTIONS]
-    for part in chunks(sorted(set(line_ids))):
+    for part in batches(conn, sorted(set(line_ids))):
         rows = conn.execute(
             select(t.exceptions.c.id, t.exceptions.c.dedupe_key).where(
                 t.exceptions.c.status == "open",
                 t.exceptions.c.kind.in_(kinds),
-                t.exceptions.c.order_line_id.in_(part),
+                among(conn, t.exceptions.c.order_line_id, part),
             )
         ).all()
         done = [r.id for r in rows if r.dedupe_key not in keep]
@@ -108,7 +106,8 @@ def resolve_sends(
     items: the ones a person or Tandem has just answered, and no other revision's."""
     keys = [send_exception_key(kind, key) for key in outbox_keys for kind in SEND_FAILURES]
     return sum(
-        _close(conn, t.exceptions.c.dedupe_key.in_(part), who, note, now) for part in chunks(keys)
+        _close(conn, among(conn, t.exceptions.c.dedupe_key, part), who, note, now)
+        for part in batches(conn, keys)
     )
 
 
@@ -117,8 +116,8 @@ def resolve_keys(
 ) -> int:
     """Close the open exceptions with these keys (a failing check that passes again)."""
     return sum(
-        _close(conn, t.exceptions.c.dedupe_key.in_(part), who, note, now)
-        for part in chunks(list(dedupe_keys))
+        _close(conn, among(conn, t.exceptions.c.dedupe_key, part), who, note, now)
+        for part in batches(conn, list(dedupe_keys))
     )
 
 

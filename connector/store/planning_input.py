@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select, union_all
 
 from tandem.connector.domain import OPEN_PO_STATUSES, Mode, Offer, POStatus, QuantityBasis
 from tandem.connector.fences import FenceRules
 from tandem.connector.planning import Held, HoldKind, LineToPlan, OpenPOLine
 from tandem.connector.routing import LineFacts
 from tandem.connector.store import schema as t
+from tandem.connector.store.keys import among, batches
 from tandem.connector.store.prior import line_fences
-
-T = TypeVar("T")
-CHUNK = 900  # below SQLite's bound-parameter limit on every version
-
-
-def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _facts(row: Any) -> LineFacts:
@@ -95,7 +88,7 @@ def load_lines(
 def load_held(conn: Connection, line_ids: Sequence[int]) -> dict[int, list[Held]]:
     a, pl, po = t.allocations, t.po_lines, t.purchase_orders
     held: dict[int, list[Held]] = defaultdict(list)
-    for part in chunks(line_ids):
+    for part in batches(conn, line_ids):
         rows = conn.execute(
             select(
                 a.c.id,
@@ -115,7 +108,7 @@ def load_held(conn: Connection, line_ids: Sequence[int]) -> dict[int, list[Held]
             .select_from(
                 a.outerjoin(pl, pl.c.id == a.c.po_line_id).outerjoin(po, po.c.id == pl.c.po_id)
             )
-            .where(a.c.order_line_id.in_(part))
+            .where(among(conn, a.c.order_line_id, part))
             .order_by(a.c.id)
         )
         for r in rows:
@@ -163,10 +156,35 @@ def offer_from_row(r: Any) -> Offer:
 
 def load_offers(conn: Connection, skus: Iterable[str]) -> dict[str, list[Offer]]:
     offers: dict[str, list[Offer]] = defaultdict(list)
-    for part in chunks(sorted(set(skus))):
-        for r in conn.execute(select(t.offers).where(t.offers.c.sku.in_(part))):
+    for part in batches(conn, sorted(set(skus))):
+        for r in conn.execute(select(t.offers).where(among(conn, t.offers.c.sku, part))):
             offers[r.sku].append(offer_from_row(r))
     return offers
+
+
+DEAD = (POStatus.CANCELLED.value, POStatus.REJECTED.value)
+
+
+def _first_po(conn: Connection, *wheres: Iterable[ColumnElement[bool]]) -> int | None:
+    """The lowest PO id among the POs each of `wheres` selects; None when none does."""
+    po = t.purchase_orders
+    firsts = union_all(*(select(func.min(po.c.id).label("first")).where(*w) for w in wheres))
+    found = conn.execute(select(func.min(firsts.subquery().c.first))).scalar()
+    return None if found is None else int(found)
+
+
+def first_counted_po(conn: Connection) -> int | None:
+    """The lowest id of a PO whose lines count against its supplier's stock (see
+    `load_committed`); the POs before it are history, which the planner never reads. Found
+    from drafts and the POs released since each supplier's stock figures, through indexes."""
+    po, s = t.purchase_orders, t.suppliers
+    wheres: list[list[ColumnElement[bool]]] = [[po.c.status == POStatus.DRAFT.value]]
+    for supplier_id, switched in conn.execute(select(s.c.id, s.c.catalogue_switched_at)):
+        since = [po.c.supplier_id == supplier_id, po.c.status.not_in(DEAD)]
+        if switched is not None:
+            since.append(po.c.released_at >= switched)
+        wheres.append(since)
+    return _first_po(conn, *wheres)
 
 
 def load_committed(conn: Connection, skus: Iterable[str]) -> dict[tuple[str, str], int]:
@@ -174,7 +192,10 @@ def load_committed(conn: Connection, skus: Iterable[str]) -> dict[tuple[str, str
     figures were imported: that supplier stock is spoken for."""
     pl, po, s = t.po_lines, t.purchase_orders, t.suppliers
     committed: dict[tuple[str, str], int] = {}
-    for part in chunks(sorted(set(skus))):
+    first = first_counted_po(conn)
+    if first is None:
+        return committed
+    for part in batches(conn, sorted(set(skus))):
         rows = conn.execute(
             select(
                 po.c.supplier_id,
@@ -184,11 +205,12 @@ def load_committed(conn: Connection, skus: Iterable[str]) -> dict[tuple[str, str
             .join(po, po.c.id == pl.c.po_id)
             .join(s, s.c.id == po.c.supplier_id)
             .where(
-                pl.c.sku.in_(part),
+                among(conn, pl.c.sku, part),
+                pl.c.po_id >= first,
                 or_(
                     po.c.status == POStatus.DRAFT.value,
                     and_(
-                        po.c.status.not_in([POStatus.CANCELLED.value, POStatus.REJECTED.value]),
+                        po.c.status.not_in(DEAD),
                         or_(
                             s.c.catalogue_switched_at.is_(None),
                             po.c.released_at >= s.c.catalogue_switched_at,
@@ -208,10 +230,10 @@ def load_free_stock(conn: Connection, skus: Iterable[str]) -> dict[str, int]:
     for orders."""
     a, ol = t.allocations, t.order_lines
     free: dict[str, int] = {}
-    for part in chunks(sorted(set(skus))):
+    for part in batches(conn, sorted(set(skus))):
         for r in conn.execute(
             select(t.stock_levels.c.sku, t.stock_levels.c.on_hand).where(
-                t.stock_levels.c.sku.in_(part)
+                among(conn, t.stock_levels.c.sku, part)
             )
         ):
             free[r.sku] = r.on_hand
@@ -221,7 +243,7 @@ def load_free_stock(conn: Connection, skus: Iterable[str]) -> dict[str, int]:
                 func.sum(case((a.c.po_line_id.is_(None), a.c.quantity), else_=a.c.received)),
             )
             .join(ol, ol.c.id == a.c.order_line_id)
-            .where(ol.c.sku.in_(part))
+            .where(among(conn, ol.c.sku, part))
             .group_by(ol.c.sku)
         )
         for sku, units in reserved:
@@ -233,33 +255,32 @@ def load_open_po_lines(conn: Connection, skus: Iterable[str]) -> dict[str, list[
     """Back-to-back PO lines with units still to arrive that no order line holds (oldest PO
     first). Units already received count as warehouse stock instead."""
     pl, po, a = t.po_lines, t.purchase_orders, t.allocations
-    held = (
-        # Units promised to orders and not yet arrived.
-        select(a.c.po_line_id, func.sum(a.c.quantity - a.c.received).label("units"))
-        .where(a.c.po_line_id.is_not(None))
-        .group_by(a.c.po_line_id)
-        .subquery()
-    )
     result: dict[str, list[OpenPOLine]] = defaultdict(list)
-    for part in chunks(sorted(set(skus))):
+    is_open = [po.c.status.in_([s.value for s in OPEN_PO_STATUSES])]
+    first = _first_po(conn, [*is_open, po.c.mode == Mode.BACK_TO_BACK.value])
+    if first is None:
+        return result
+    # Units promised to orders and not yet arrived, line by line.
+    held = (
+        select(func.coalesce(func.sum(a.c.quantity - a.c.received), 0))
+        .where(a.c.po_line_id == pl.c.id)
+        .scalar_subquery()
+    )
+    for part in batches(conn, sorted(set(skus))):
         rows = conn.execute(
             select(
                 pl.c.id,
                 pl.c.po_id,
                 pl.c.sku,
                 po.c.shop,
-                (
-                    pl.c.quantity * pl.c.pack_size
-                    - pl.c.received_units
-                    - func.coalesce(held.c.units, 0)
-                ).label("free"),
+                (pl.c.quantity * pl.c.pack_size - pl.c.received_units - held).label("free"),
             )
             .join(po, po.c.id == pl.c.po_id)
-            .outerjoin(held, held.c.po_line_id == pl.c.id)
             .where(
-                pl.c.sku.in_(part),
+                among(conn, pl.c.sku, part),
+                pl.c.po_id >= first,
                 po.c.mode == Mode.BACK_TO_BACK.value,
-                po.c.status.in_([s.value for s in OPEN_PO_STATUSES]),
+                *is_open,
             )
             .order_by(po.c.released_at, pl.c.id)
         )

@@ -16,8 +16,7 @@ from sqlalchemy import Connection, select
 from tandem.connector.domain import ExceptionKind, PriorHandling
 from tandem.connector.fences import Fence, FenceRules, OrderRecord, line_fence, order_reasons
 from tandem.connector.store import schema as t
-
-CHUNK = 900  # below SQLite's bound-parameter limit (planning_input.CHUNK, which imports this)
+from tandem.connector.store.keys import among, batches
 
 
 def this_database_id(conn: Connection) -> str | None:
@@ -35,11 +34,11 @@ def our_po_numbers(conn: Connection, order_ids: Collection[int]) -> dict[int, se
     link, po = t.po_orders, t.purchase_orders
     found: dict[int, set[str]] = defaultdict(set)
     ids = sorted(set(order_ids))
-    for part in (ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)):
+    for part in batches(conn, ids):
         for order_id, number in conn.execute(
             select(link.c.order_id, po.c.number)
             .join(po, po.c.id == link.c.po_id)
-            .where(link.c.order_id.in_(part), po.c.number.is_not(None))
+            .where(among(conn, link.c.order_id, part), po.c.number.is_not(None))
         ):
             found[order_id].add(number)
     return found
@@ -62,11 +61,11 @@ def accepted_fences(conn: Connection, line_ids: Collection[int]) -> set[int]:
     e = t.exceptions
     ids = sorted(set(line_ids))
     found: set[int] = set()
-    for part in (ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)):
+    for part in batches(conn, ids):
         found.update(
             conn.execute(
                 select(e.c.order_line_id).where(
-                    e.c.order_line_id.in_(part),
+                    among(conn, e.c.order_line_id, part),
                     e.c.kind == ExceptionKind.HANDLED_ELSEWHERE.value,
                     e.c.status == "resolved",
                     e.c.resolved_by != "tandem",

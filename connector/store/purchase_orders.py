@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from tandem.connector.domain import Mode, Offer, POStatus
 from tandem.connector.store import schema as t
-from tandem.connector.store.planning_input import chunks
+from tandem.connector.store.bulk import insert_rows, update_rows
+from tandem.connector.store.keys import among, batches
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,10 @@ def draft_ids(conn: Connection, specs: Mapping[str, DraftSpec], now: datetime) -
     po = t.purchase_orders
     found: dict[str, int] = {}
     keys = sorted(specs)
-    for part in chunks(keys):
+    for part in batches(conn, keys):
         for row in conn.execute(
             select(po.c.id, po.c.group_key).where(
-                po.c.status == POStatus.DRAFT.value, po.c.group_key.in_(part)
+                po.c.status == POStatus.DRAFT.value, among(conn, po.c.group_key, part)
             )
         ):
             found[row.group_key] = row.id
@@ -62,10 +63,9 @@ def draft_ids(conn: Connection, specs: Mapping[str, DraftSpec], now: datetime) -
             }
             for k in missing
         ]
-        result = conn.execute(
-            po.insert().returning(po.c.id, po.c.group_key, sort_by_parameter_order=True), rows
-        )
-        found.update({r.group_key: r.id for r in result})
+        # One open draft per group (a unique index): the group names the new row.
+        made = insert_rows(conn, po, rows, returning=("id", "group_key"))
+        found.update({r.group_key: r.id for r in made})
     return found
 
 
@@ -76,9 +76,9 @@ def po_line_ids(
     pl = t.po_lines
     found: dict[tuple[int, str], int] = {}
     po_ids = sorted({po_id for po_id, _ in wanted})
-    for part in chunks(po_ids):
+    for part in batches(conn, po_ids):
         for row in conn.execute(
-            select(pl.c.id, pl.c.po_id, pl.c.supplier_sku).where(pl.c.po_id.in_(part))
+            select(pl.c.id, pl.c.po_id, pl.c.supplier_sku).where(among(conn, pl.c.po_id, part))
         ):
             if (row.po_id, row.supplier_sku) in wanted:
                 found[(row.po_id, row.supplier_sku)] = row.id
@@ -98,13 +98,8 @@ def po_line_ids(
             }
             for po_id, sku in missing
         ]
-        result = conn.execute(
-            pl.insert().returning(
-                pl.c.id, pl.c.po_id, pl.c.supplier_sku, sort_by_parameter_order=True
-            ),
-            rows,
-        )
-        found.update({(r.po_id, r.supplier_sku): r.id for r in result})
+        made = insert_rows(conn, pl, rows, returning=("id", "po_id", "supplier_sku"))
+        found.update({(r.po_id, r.supplier_sku): r.id for r in made})
     return found
 
 
@@ -119,10 +114,10 @@ def add_allocations(
     if not wanted:
         return
     existing: dict[tuple[int, int | None], tuple[int, int]] = {}
-    for part in chunks(sorted({line for line, _ in wanted})):
+    for part in batches(conn, sorted({line for line, _ in wanted})):
         for row in conn.execute(
             select(a.c.id, a.c.order_line_id, a.c.po_line_id, a.c.quantity).where(
-                a.c.order_line_id.in_(part)
+                among(conn, a.c.order_line_id, part)
             )
         ):
             existing[(row.order_line_id, row.po_line_id)] = (row.id, row.quantity)
@@ -130,7 +125,7 @@ def add_allocations(
     for key, units in wanted.items():
         if key in existing:
             alloc_id, quantity = existing[key]
-            updates.append({"a_id": alloc_id, "a_quantity": quantity + units})
+            updates.append({"id": alloc_id, "quantity": quantity + units})
         else:
             inserts.append(
                 {
@@ -141,13 +136,8 @@ def add_allocations(
                     "created_at": now,
                 }
             )
-    if inserts:
-        conn.execute(a.insert(), inserts)
-    if updates:
-        conn.execute(
-            update(a).where(a.c.id == bindparam("a_id")).values(quantity=bindparam("a_quantity")),
-            updates,
-        )
+    insert_rows(conn, a, inserts)
+    update_rows(conn, a, updates)
 
 
 def set_allocation(conn: Connection, allocation_id: int, units: int, received: int) -> None:
@@ -190,10 +180,10 @@ def recompute_lines(
     pl, po, a = t.po_lines, t.purchase_orders, t.allocations
     ids = sorted(set(po_line_ids))
     rows: list[Any] = []
-    for part in chunks(ids):
+    for part in batches(conn, ids):
         held = (
             select(a.c.po_line_id, func.sum(a.c.quantity).label("units"))
-            .where(a.c.po_line_id.in_(part))
+            .where(among(conn, a.c.po_line_id, part))
             .group_by(a.c.po_line_id)
             .subquery()
         )
@@ -213,7 +203,7 @@ def recompute_lines(
                 )
                 .join(po, po.c.id == pl.c.po_id)
                 .outerjoin(held, held.c.po_line_id == pl.c.id)
-                .where(pl.c.id.in_(part))
+                .where(among(conn, pl.c.id, part))
             )
         )
     updates: list[dict[str, int]] = []
@@ -227,7 +217,7 @@ def recompute_lines(
             if new == 0:
                 drop.append(r.id)
             elif new != r.quantity:
-                updates.append({"l_id": r.id, "l_quantity": new})
+                updates.append({"id": r.id, "quantity": new})
             continue
         arrived = -(-r.received_units // r.pack_size)
         new = max(new, arrived)
@@ -235,34 +225,30 @@ def recompute_lines(
             POStatus.CANCELLED.value,
             POStatus.REJECTED.value,
         ):
-            updates.append({"l_id": r.id, "l_quantity": new})
+            updates.append({"id": r.id, "quantity": new})
             released.append(
                 LineChange(r.po_id, r.id, r.status, r.sku, r.supplier_sku, r.quantity, new)
             )
-    if updates:
-        conn.execute(
-            update(pl).where(pl.c.id == bindparam("l_id")).values(quantity=bindparam("l_quantity")),
-            updates,
-        )
-    for part in chunks(drop):
-        conn.execute(delete(pl).where(pl.c.id.in_(part)))
+    update_rows(conn, pl, updates)
+    for part in batches(conn, drop):
+        conn.execute(delete(pl).where(among(conn, pl.c.id, part)))
     _drop_empty_drafts(conn, draft_pos, now)
     return released
 
 
 def _drop_empty_drafts(conn: Connection, po_ids: Iterable[int], now: datetime) -> None:
     pl, po = t.po_lines, t.purchase_orders
-    for part in chunks(sorted(po_ids)):
-        still_used = select(pl.c.po_id).where(pl.c.po_id.in_(part)).distinct()
+    for part in batches(conn, sorted(po_ids)):
+        still_used = select(pl.c.po_id).where(among(conn, pl.c.po_id, part)).distinct()
         conn.execute(
             delete(po).where(
-                po.c.id.in_(part),
+                among(conn, po.c.id, part),
                 po.c.status == POStatus.DRAFT.value,
                 po.c.id.not_in(still_used),
             )
         )
         conn.execute(
             update(po)
-            .where(po.c.id.in_(part), po.c.status == POStatus.DRAFT.value)
+            .where(among(conn, po.c.id, part), po.c.status == POStatus.DRAFT.value)
             .values(updated_at=now)
         )

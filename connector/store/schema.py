@@ -192,6 +192,8 @@ purchase_orders = Table(
     Column("sent_at", UTCDateTime),
     Column("confirmed_at", UTCDateTime),
     Index("ix_purchase_orders_status", "status", "supplier_id"),
+    # The POs released since a supplier's stock figures were taken (planning_input).
+    Index("ix_purchase_orders_supplier_released", "supplier_id", "released_at"),
     # One open draft per consolidation group, even with several planners at once.
     Index(
         "uq_purchase_orders_draft_group",
@@ -217,7 +219,8 @@ po_lines = Table(
     Column("received_units", Integer, nullable=False, default=0),  # store units received
     Column("expected_ship_date", Date),  # as the supplier confirmed it
     UniqueConstraint("po_id", "supplier_sku"),
-    Index("ix_po_lines_sku", "sku"),
+    # A SKU's lines of the POs from some id on: the planner reads recent POs' lines only.
+    Index("ix_po_lines_sku_po_id", "sku", "po_id"),
 )
 
 allocations = Table(

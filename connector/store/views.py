@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select
 
 from tandem.connector.errors import NotFound
 from tandem.connector.store import schema as t
-from tandem.connector.store.planning_input import chunks
+from tandem.connector.store.keys import chunks
 
 
 def _po_query() -> Any:

@@ -40,6 +40,13 @@ def test_planner_benchmark_plans_and_a_full_replan_adds_nothing() -> None:
 
 
 @pytest.mark.slow
+def test_growth_benchmark_plans_against_history_and_prints_the_ratios() -> None:
+    out = run("growth.py", "--past", "400", "--catalogue", "3000", "--new", "5", "--runs", "2")
+    assert "sqlite, 0 past orders" in out and "sqlite, 400 past orders" in out
+    assert out.count("of empty") == 4 and "plan with nothing to do: median" in out
+
+
+@pytest.mark.slow
 def test_stock_push_benchmark_reports_calls_points_and_throttling() -> None:
     out = run("stock_push.py", "--variants", "600")
     measured = next(line for line in out.splitlines() if line.startswith("changed feed"))

@@ -14,7 +14,7 @@ from tandem.connector import outbox
 from tandem.connector.domain import OPEN_PO_STATUSES, POStatus
 from tandem.connector.planning import LineStatus
 from tandem.connector.store import schema as t
-from tandem.connector.store.planning_input import chunks
+from tandem.connector.store.keys import chunks
 from tandem.connector.store.views import list_exceptions, po_ref
 
 PER_PAGE = 50
