@@ -2,9 +2,10 @@
 
 On PostgreSQL the rows travel as one JSON document that `json_to_recordset` spreads into typed
 rows, so thousands of rows cost one statement, not one each (executemany), and the driver adapts
-one string instead of every value. SQLite runs in the process: its executemany is already
-cheap. Values go through the columns' own types
-(money, UTC times, JSON) exactly as a plain insert would take them.
+one string instead of every value. SQLite runs in the process, so its executemany is cheap,
+but not SQLAlchemy's work for each row around it: there the rows go to the driver's
+executemany as plain tuples. Either way values go through the columns' own types (money, UTC
+times, JSON) exactly as a plain insert would take them.
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ from sqlalchemy import (
     Dialect,
     Row,
     Table,
-    bindparam,
     text,
-    update,
 )
 
 # Rows per statement on PostgreSQL: big enough to amortise the round trip, small enough to
@@ -50,6 +49,23 @@ def _with_defaults(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[dict
         if c.name not in given and c.default is not None and c.default.is_scalar
     }
     return [{**row, **extra} for row in rows] if extra else [dict(row) for row in rows]
+
+
+def _driver_rows(
+    conn: Connection, columns: Sequence[Column[Any]], rows: Sequence[Mapping[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """The rows as the driver takes them: each value through its column's bind processor
+    (the one a plain insert uses), a batch's repeated time converted once."""
+    dialect = conn.dialect
+    steps: list[tuple[str, Callable[[Any], Any] | None]] = []
+    for c in columns:
+        process = c.type.dialect_impl(dialect).bind_processor(dialect)
+        remembered = _remembering(process) if process and not isinstance(c.type, JSON) else None
+        steps.append((c.name, remembered or process))
+    return [
+        tuple(process(row[name]) if process else row[name] for name, process in steps)
+        for row in rows
+    ]
 
 
 def _json_default(value: Any) -> str:
@@ -135,14 +151,18 @@ def insert_rows(
         return []
     full = _with_defaults(table, rows)
     back = [table.c[name] for name in returning]
-    if conn.dialect.name != "postgresql":
-        if back:
-            return list(conn.execute(table.insert().returning(*back), full))
-        conn.execute(table.insert(), full)
-        return []
     columns = _columns(table, full)
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c.name) for c in columns)
+    if conn.dialect.name != "postgresql":
+        if back:
+            return list(conn.execute(table.insert().returning(*back), full))
+        marks = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})",
+            _driver_rows(conn, columns, full),
+        )
+        return []
     tail = f" RETURNING {', '.join(quote(c.name) for c in back)}" if back else ""
     found: list[Row[Any]] = []
     for start in range(0, len(full), BATCH):
@@ -167,17 +187,15 @@ def update_rows(
         return
     columns = _columns(table, rows)
     values = [c for c in columns if c.name != key]
-    if conn.dialect.name != "postgresql":
-        # Parameter names must differ from column names in an executemany UPDATE.
-        conn.execute(
-            update(table)
-            .where(table.c[key] == bindparam(f"k_{key}"))
-            .values({c.name: bindparam(f"k_{c.name}") for c in values}),
-            [{f"k_{name}": value for name, value in row.items()} for row in rows],
-        )
-        return
     quote = conn.dialect.identifier_preparer.quote
     name = quote(table.name)
+    if conn.dialect.name != "postgresql":
+        sets = ", ".join(f"{quote(c.name)} = ?" for c in values)
+        conn.exec_driver_sql(
+            f"UPDATE {name} SET {sets} WHERE {quote(key)} = ?",
+            _driver_rows(conn, [*values, table.c[key]], rows),
+        )
+        return
     for start in range(0, len(rows), BATCH):
         rs = _recordset(conn, columns, rows[start : start + BATCH])
         sets = ", ".join(f"{quote(c.name)} = {rs.values[c.name]}" for c in values)

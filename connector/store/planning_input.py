@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections import defaultdict, namedtuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+    union_all,
+)
 
 from tandem.connector.domain import OPEN_PO_STATUSES, Mode, Offer, POStatus, QuantityBasis
 from tandem.connector.fences import FenceRules
@@ -28,6 +40,26 @@ def _facts(row: Any) -> LineFacts:
     )
 
 
+# The lines' JSON columns, read as text and decoded once per distinct text (see `_decoder`).
+_JSON_COLUMNS = ("properties", "product_tags", "tags", "customer", "prior_handling")
+
+
+def _decoder() -> Callable[[str | None], Any]:
+    """`json.loads`, once per distinct text: an order's tags, customer and handling come with
+    each of its lines, and most lines' properties and product tags are empty. The values are
+    shared between the lines that have them, which only read them."""
+    seen: dict[str, Any] = {}
+
+    def decode(text: str | None) -> Any:
+        if text is None:
+            return None
+        if text not in seen:
+            seen[text] = json.loads(text)
+        return seen[text]
+
+    return decode
+
+
 def load_lines(
     conn: Connection, everything: bool = False, fences: FenceRules | None = None
 ) -> list[LineToPlan]:
@@ -42,8 +74,8 @@ def load_lines(
             ol.c.sku,
             ol.c.quantity,
             ol.c.removed,
-            ol.c.properties,
-            ol.c.product_tags,
+            cast(ol.c.properties, Text).label("properties"),
+            cast(ol.c.product_tags, Text).label("product_tags"),
             ol.c.product_mode,
             ol.c.supplier_override,
             ol.c.fulfilled_quantity,
@@ -51,10 +83,10 @@ def load_lines(
             o.c.name,
             o.c.cancelled_at,
             o.c.eligible_at,
-            o.c.tags,
-            o.c.customer,
+            cast(o.c.tags, Text).label("tags"),
+            cast(o.c.customer, Text).label("customer"),
             o.c.address_key,
-            o.c.prior_handling,
+            cast(o.c.prior_handling, Text).label("prior_handling"),
             o.c.shop,
         )
         .join(o, o.c.id == ol.c.order_id)
@@ -62,7 +94,13 @@ def load_lines(
     )
     if not everything:
         query = query.where(ol.c.needs_planning.is_(True))
-    rows = conn.execute(query).all()
+    result = conn.execute(query)
+    row = namedtuple("row", list(result.keys()))  # type: ignore[misc]
+    decode = _decoder()
+    rows: list[Any] = [
+        row._make(r)._replace(**{name: decode(getattr(r, name)) for name in _JSON_COLUMNS})
+        for r in result
+    ]
     held = load_held(conn, [r.id for r in rows])
     fenced = line_fences(conn, rows, held, fences) if fences is not None else {}
     return [
