@@ -35,9 +35,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.catalogue_import import reset_postgres  # noqa: E402
-from benchmarks.planner import SUPPLIERS, hot_skus, make_orders, write_catalogues  # noqa: E402
+from benchmarks.planner import (  # noqa: E402
+    SUPPLIERS,
+    config_for,
+    hot_skus,
+    make_orders,
+    write_catalogues,
+)
 from tandem.connector.catalogue import import_catalogue  # noqa: E402
-from tandem.connector.configuration.model import TandemConfig  # noqa: E402
 from tandem.connector.services.ingest import ingest_orders  # noqa: E402
 from tandem.connector.services.plan import run_planner  # noqa: E402
 from tandem.connector.store import Database, open_database  # noqa: E402
@@ -68,26 +73,6 @@ class StatementCount:
 
     def _one(self, *_: Any) -> None:
         self.count += 1
-
-
-def config_for(url: str, paths: dict[str, Path]) -> TandemConfig:
-    return TandemConfig.model_validate(
-        {
-            "database_url": url,
-            "rules": {"default_mode": "stock", "supplier_strategy": "in_stock_first"},
-            "suppliers": [
-                {
-                    "id": sid,
-                    "name": sid.title(),
-                    "mode": mode,
-                    "priority": priority,
-                    "catalogue": {"path": str(paths[sid])},
-                    "release": release,
-                }
-                for sid, mode, priority, release in SUPPLIERS
-            ],
-        }
-    )
 
 
 def past_batches(

@@ -117,14 +117,9 @@ def make_orders(
     return orders
 
 
-def run_once(args: argparse.Namespace, folder: Path) -> dict[str, float]:
-    """One whole run in a fresh database: catalogues, orders, plan, full replan."""
-    rng = random.Random(args.seed)
-    url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
-    if args.database_url:
-        reset_postgres(url)
-    paths = write_catalogues(folder, args.catalogue, rng)
-    config = TandemConfig.model_validate(
+def config_for(url: str, paths: dict[str, Path]) -> TandemConfig:
+    """The benchmark's configuration: its three suppliers, their catalogues at `paths`."""
+    return TandemConfig.model_validate(
         {
             "database_url": url,
             "rules": {"default_mode": "stock", "supplier_strategy": "in_stock_first"},
@@ -141,6 +136,16 @@ def run_once(args: argparse.Namespace, folder: Path) -> dict[str, float]:
             ],
         }
     )
+
+
+def run_once(args: argparse.Namespace, folder: Path) -> dict[str, float]:
+    """One whole run in a fresh database: catalogues, orders, plan, full replan."""
+    rng = random.Random(args.seed)
+    url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
+    if args.database_url:
+        reset_postgres(url)
+    paths = write_catalogues(folder, args.catalogue, rng)
+    config = config_for(url, paths)
     db = open_database(url)
     now = datetime(2026, 11, 22, 12, tzinfo=UTC)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import inspect, select
@@ -16,25 +15,7 @@ from tandem.connector.services.plan import run_planner
 from tandem.connector.store import Database
 from tandem.connector.store import schema as t
 from tests.store.helpers import T0, config, ingest, offers, order
-
-HEADER = "sku,supplier_sku,name,cost,stock\n"
-
-
-def feed(tmp_path: Path, rows: list[str], name: str = "feed.csv") -> Path:
-    path = tmp_path / name
-    path.write_text(HEADER + "".join(f"{row}\n" for row in rows), encoding="utf-8")
-    return path
-
-
-def stored(db: Database, supplier: str = "acme") -> dict[str, tuple[Any, ...]]:
-    o = t.offers
-    with db.read() as conn:
-        rows = conn.execute(
-            select(o.c.supplier_sku, o.c.sku, o.c.name, o.c.cost, o.c.stock).where(
-                o.c.supplier_id == supplier
-            )
-        ).all()
-    return {r.supplier_sku: (r.sku, r.name, r.cost, r.stock) for r in rows}
+from tests.store.test_catalogue_import import feed, stored
 
 
 def test_a_changed_feed_read_back_in_batches_writes_only_its_differences(
@@ -45,14 +26,14 @@ def test_a_changed_feed_read_back_in_batches_writes_only_its_differences(
     offers(db, cfg, "bloom", ("OLIVE", "34"))
     rows = [f"S{i},A-{i:02d},Item {i},{i}.25,{i}" for i in range(10)]
     rows[4] = 'S4,A-04,"Spade, ""heavy""\nlong",4.25,'
-    import_catalogue(db, cfg, "acme", feed(tmp_path, rows), now=T0)
+    import_catalogue(db, cfg, "acme", feed(tmp_path, *rows), now=T0)
     before = stored(db)
     rows[2] = "S2,A-02,Item 2,2.30,2"  # cost
     rows[4] = 'S4,A-04,"Spade, ""heavy""\nlong",4.25,7'  # stock was empty
     rows[7] = "S7-NEW,A-07,Item 7,7.25,7"  # another store SKU
     del rows[9]  # A-09 removed
     rows.append("S10,A-10,Item 10,10,10")  # added
-    report = import_catalogue(db, cfg, "acme", feed(tmp_path, rows, "new.csv"), now=T0)
+    report = import_catalogue(db, cfg, "acme", feed(tmp_path, *rows, name="new.csv"), now=T0)
     assert (report.changes.added, report.changes.changed, report.changes.removed) == (1, 3, 1)
     assert report.changes.skus == {"S2", "S4", "S7", "S7-NEW", "S9", "S10"}
     after = before | {
@@ -68,7 +49,7 @@ def test_a_changed_feed_read_back_in_batches_writes_only_its_differences(
 
 def test_an_unchanged_feed_writes_nothing_and_wakes_no_line(db: Database, tmp_path: Path) -> None:
     cfg = config(suppliers=[{"id": "acme", "name": "Acme", "release": {"min_order_value": 1000}}])
-    path = feed(tmp_path, ["RAKE,AC-1,Rake,4,", "HOE,AC-2,Hoe,3,2"])
+    path = feed(tmp_path, "RAKE,AC-1,Rake,4,", "HOE,AC-2,Hoe,3,2")
     import_catalogue(db, cfg, "acme", path, now=T0)
     ingest(db, order(1, ("RAKE", 1, {"_fulfilment": "back_to_back"})))
     assert run_planner(db, cfg, T0).released == []  # the line waits on a draft
@@ -85,10 +66,10 @@ def test_a_bulk_import_keeps_the_store_sku_index_and_finds_offers_by_it(
 ) -> None:
     rows = [f"SKU-{i % 7},B-{i:04d},Item {i},1,1" for i in range(200, 0, -1)]
     cfg = config()
-    import_catalogue(db, cfg, "acme", feed(tmp_path, rows), now=T0)
+    import_catalogue(db, cfg, "acme", feed(tmp_path, *rows), now=T0)
     rows.reverse()  # every offer changed (a new name): deleted and inserted again
     rows = [row.replace("Item", "Thing") for row in rows]
-    import_catalogue(db, cfg, "acme", feed(tmp_path, rows, "all-new.csv"), now=T0)
+    import_catalogue(db, cfg, "acme", feed(tmp_path, *rows, name="all-new.csv"), now=T0)
     with db.read() as conn:
         indexes = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("offers")}
         assert indexes.get("ix_offers_sku") == ["sku"]
