@@ -6,12 +6,21 @@ for ever. `BoundedH11Protocol` gives every request `header_timeout` seconds to f
 headers (from the connection's start, or the end of the previous response) and closes the
 connection otherwise. The body has its own bound (`connector.web.limits`). Past
 `max_connections` open connections uvicorn answers 503 at once.
+
+Whenever the server closes a connection (an idle keep-alive timed out, headers too slow, an
+answer with `Connection: close`), it closes it gracefully: a bare close with bytes from the
+client unread, or still on their way, makes the kernel reset the connection, and a reset can
+destroy the answer before the client reads it. That is the race of every keep-alive connection
+reused just as the server gives up on it: the client's next delivery crosses the close and ends
+in a reset. So the server sends its FIN first and reads (and drops) whatever arrives until the
+client closes too, for at most `LINGER_SECONDS`: such a client sees a clean close before any
+answer, which tells it the request was never read, so it can send it again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import h11
 import uvicorn
@@ -19,14 +28,48 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from tandem.connector.configuration.model import DaemonConfig
 
+LINGER_SECONDS = 2.0
+
+
+class GracefulTransport:
+    """A connection's transport whose `close` is graceful (see above); the rest is the
+    transport's own."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self.transport = transport
+        self.loop = loop
+        self.draining = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+    def is_closing(self) -> bool:
+        return self.draining or self.transport.is_closing()
+
+    def close(self) -> None:
+        if self.is_closing():
+            return
+        if not self.transport.can_write_eof():  # TLS: no half-close
+            self.transport.close()
+            return
+        self.draining = True
+        self.transport.write_eof()  # the FIN, once everything written is sent
+        self.transport.resume_reading()  # read and drop until the client's FIN
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
 
 class BoundedH11Protocol(H11Protocol):
     header_timeout: float = 10.0  # set per server by `server_config`
     _header_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        graceful = GracefulTransport(transport, self.loop)
+        super().connection_made(cast(asyncio.Transport, graceful))
         self._arm_header_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        if not self.transport.is_closing():  # closing: what still comes is dropped
+            super().data_received(data)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

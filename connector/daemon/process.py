@@ -36,10 +36,11 @@ class Stopped:
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on `host:port` (port 0: any free port)."""
+    """A listening TCP socket on `host:port` (port 0: any free port), with TCP_NODELAY, which
+    the connections it accepts inherit."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        return socket.create_server((host, port), family=family, backlog=2048)
+        sock = socket.create_server((host, port), family=family, backlog=2048)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise TandemError(
@@ -47,6 +48,11 @@ def listen(host: str, port: int) -> socket.socket:
                 " another with --port"
             ) from None
         raise TandemError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    # asyncio sets TCP_NODELAY only on sockets made with proto IPPROTO_TCP, and create_server
+    # makes them with proto 0: without it, each answer's body waits for the client's delayed
+    # ACK of its headers (Nagle), some 40 ms on Linux.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 def run(daemon: Coroutine[Any, Any, Stopped]) -> Stopped:

@@ -7,6 +7,7 @@ lock; on PostgreSQL writers that must not overlap take advisory locks (`lock`).
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from sqlalchemy.pool import NullPool
 from tandem.connector.errors import TandemError, TemporaryError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_SECONDS = 30  # how long a SQLite writer waits for the one before it
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -32,7 +34,7 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -60,8 +62,17 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql":
         try:
+            # No server-side prepared statements: psycopg would prepare a statement run five
+            # times, and PostgreSQL may then plan it once for any parameters. The planner's
+            # statements take hundreds of keys each; a plan made for none of them (or when
+            # the tables were small) turned a 20 ms aggregate into one of seconds.
             return create_engine(
-                url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True
+                url,
+                pool_pre_ping=True,
+                pool_size=5,
+                max_overflow=5,
+                hide_parameters=True,
+                connect_args={"prepare_threshold": None},
             )
         except ImportError as exc:  # the driver is an extra
             raise TandemError(
@@ -112,6 +123,12 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # SQLite lets one writer in at a time, and its busy handler polls, sleeping up to
+        # 100 ms between tries: with many threads waiting, the lock sits free while they
+        # sleep, and each holds a pooled connection meanwhile. So this process's writers take
+        # turns on a lock before they connect, each woken the moment the one before it ends;
+        # other processes (a CLI command beside the daemon) still meet at busy_timeout.
+        self._writer = threading.RLock()
 
     def describe(self) -> str:
         """The database for a message: the SQLite file, or the URL without its password."""
@@ -135,7 +152,7 @@ class Database:
     def write(self, rollback: bool = False) -> Iterator[Connection]:
         """One transaction: committed when the block ends (rolled back with `rollback`, for
         dry runs), rolled back on any error."""
-        with self.connect() as conn:
+        with self._turn(), self.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(tandem_begin="IMMEDIATE")
             transaction = conn.begin()
@@ -148,6 +165,19 @@ class Database:
                 transaction.rollback()
             else:
                 transaction.commit()
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This process's turn to write (SQLite; PostgreSQL takes writers side by side)."""
+        if not self.is_sqlite:
+            yield
+            return
+        if not self._writer.acquire(timeout=BUSY_SECONDS):
+            raise TemporaryError(f"{self.describe()} is busy: no turn to write in {BUSY_SECONDS} s")
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -180,12 +210,31 @@ class Database:
                     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
 
     def upgrade(self) -> None:
+        """Bring the schema to the newest migration. A database already there (every command
+        but the first) is told by one query, without loading Alembic and its scripts."""
+        if self.revision() == newest_revision():
+            return
         from tandem.connector.store.migrate import upgrade
 
         upgrade(self)
 
+    def revision(self) -> str | None:
+        """The migration the schema is at; None before the first."""
+        with self.engine.connect() as conn:
+            try:
+                found = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+            except DBAPIError:  # no such table yet
+                return None
+        return found[0][0] if len(found) == 1 else None
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def newest_revision() -> str:
+    """The newest migration: each is named after its revision (0016_planner_indexes.py holds
+    revision "0016"; tests/store/test_migrations.py holds every file to it)."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("*_*.py"))
 
 
 def open_database(url: str, migrate: bool = True) -> Database:

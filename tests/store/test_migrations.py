@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from tandem.connector.store import Database
+from tandem.connector.store import Database, open_database
+from tandem.connector.store.db import newest_revision
+from tandem.connector.store.migrate import alembic_config, migrate
 from tandem.connector.store.schema import metadata
 
 
@@ -96,3 +101,26 @@ def test_write_backs_from_before_shops_were_told_apart_are_given_their_shop(
     with db.read() as conn:
         shops = dict(conn.execute(select(t.outbox.c.dedupe_key, t.outbox.c.shop)).all())
     assert shops == {"status:1": "north.myshopify.com", "stock:1": "north.myshopify.com"}
+
+
+def test_each_migration_is_named_after_its_revision_and_the_newest_is_alembics_head(
+    db: Database,
+) -> None:
+    """`open_database` skips Alembic when the schema is at `newest_revision()`, which it reads
+    off the file names: they must say what Alembic would."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    for script in scripts.walk_revisions():
+        assert script.path is not None
+        assert Path(script.path).name.split("_", 1)[0] == script.revision, script.path
+    assert newest_revision() == scripts.get_current_head()
+    assert db.revision() == newest_revision()  # the fixture's database is migrated
+
+
+def test_a_database_a_migration_behind_is_brought_up_to_date_when_opened(db: Database) -> None:
+    migrate(db, "-1", down=True)
+    assert db.revision() != newest_revision()
+    opened = open_database(db.url)
+    try:
+        assert opened.revision() == newest_revision()
+    finally:
+        opened.dispose()
