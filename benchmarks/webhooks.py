@@ -18,6 +18,10 @@ Printed per rate:
   timeout (no answer within Shopify's 5 s), refused (no connection), and non-2xx by status;
 - stored: deliveries in the database afterwards, against those sent; every one answered 2xx
   must be there, once;
+- sent late: p99 of how long after it was due each delivery was written (a connection taken
+  or opened, the request handed to the socket), the load generator's own lag, which the ack
+  latency includes; and the machine's CPUs' busy share while the deliveries arrived (near
+  100 %: the figures are the machine's, not Tandem's alone);
 - Tandem's CPU time per delivery (every thread of its process, its jobs' work included), and
   the bucket of its own webhook timing (`tandem_webhook_seconds` on /metrics: the request to
   the answer, the database write included) that holds every delivery.
@@ -177,7 +181,7 @@ def write_config(folder: Path, shop: Shop, database_url: str) -> Path:
 
 def serve_web(config_path: str, port: int) -> None:
     """The web server of `tandem run` alone, without its jobs (`--command web`): the same
-    socket, app and uvicorn settings, each delivery only stored."""
+    socket, app, uvicorn settings and process (`process.run`), each delivery only stored."""
     import uvicorn
 
     from tandem.connector.cli.common import get_config, get_database
@@ -191,7 +195,13 @@ def serve_web(config_path: str, port: int) -> None:
     sock = process.listen("127.0.0.1", port)
     app = create_app(config, get_database(config))
     options = {"log_config": None, "lifespan": "off"}
-    uvicorn.Server(server_config(app, config.daemon, "127.0.0.1", port, **options)).run([sock])
+    server = uvicorn.Server(server_config(app, config.daemon, "127.0.0.1", port, **options))
+
+    async def web() -> process.Stopped:
+        await server.serve([sock])
+        return process.Stopped(0)
+
+    process.run(web())
 
 
 def start_tandem(command: str, config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -240,6 +250,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far (Linux)."""
+    ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
 def handled_within(port: int) -> float:
     """The smallest bucket of Tandem's own webhook timing (tandem_webhook_seconds, from the
     request to the answer, the database write included) that holds every delivery."""
@@ -263,6 +280,7 @@ def stored_ids(database_url: str) -> list[str]:
 @dataclass
 class Outcome:
     latencies: list[float] = field(default_factory=list)  # seconds, answered 2xx
+    late: list[float] = field(default_factory=list)  # seconds from due to written, each
     errors: Counter[str] = field(default_factory=Counter)
     answered: set[str] = field(default_factory=set)  # webhook ids answered 2xx
     connections: int = 0  # opened
@@ -303,9 +321,12 @@ class Pool:
         writer.close()
 
 
-async def exchange(reader: asyncio.StreamReader, writer: Any, request: bytes) -> tuple[int, bool]:
+async def exchange(
+    reader: asyncio.StreamReader, writer: Any, request: bytes, late: list[float], due: float
+) -> tuple[int, bool]:
     """Send one request and read its answer: (status, whether the connection stays open)."""
     writer.write(request)
+    late.append(time.perf_counter() - due)
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
@@ -323,7 +344,8 @@ async def deliver(pool: Pool, webhook_id: str, request: bytes, due: float) -> No
         outcome.errors["refused"] += 1
         return
     try:
-        status, keep = await asyncio.wait_for(exchange(reader, writer, request), SHOPIFY_TIMEOUT)
+        answer = exchange(reader, writer, request, outcome.late, due)
+        status, keep = await asyncio.wait_for(answer, SHOPIFY_TIMEOUT)
     except (ConnectionResetError, BrokenPipeError):
         outcome.errors["reset"] += 1
     except asyncio.IncompleteReadError:
@@ -380,6 +402,8 @@ class Figures:
     connections: int
     idle_closed: int
     cpu_ms: float  # Tandem's CPU time per delivery while they arrived
+    late_p99: float  # ms: the load generator's lag in writing a delivery after it was due
+    machine_busy: float  # share of the machine's CPU time busy while they arrived
     within: float  # seconds: Tandem's own timing of every delivery is within this bucket
 
     @property
@@ -408,9 +432,10 @@ def run(args: argparse.Namespace, rate: int) -> Figures:
             tandem = start_tandem(args.command, write_config(folder, shop, database_url), port, log)
             try:
                 time.sleep(args.settle)  # the first run of every job comes at the start
-                cpu = cpu_seconds(tandem.pid)
+                cpu, machine = cpu_seconds(tandem.pid), machine_cpu()
                 outcome = asyncio.run(load(port, requests, rate, args.connections))
                 cpu = cpu_seconds(tandem.pid) - cpu
+                (busy_end, total_end), (busy_start, total_start) = machine_cpu(), machine
                 within = handled_within(port)
             finally:
                 stop_tandem(tandem)
@@ -436,6 +461,8 @@ def run(args: argparse.Namespace, rate: int) -> Figures:
         connections=outcome.connections,
         idle_closed=outcome.idle_closed,
         cpu_ms=cpu * 1000 / count,
+        late_p99=percentile(sorted(outcome.late), 0.99),
+        machine_busy=(busy_end - busy_start) / max(1, total_end - total_start),
         within=within,
     )
 
@@ -452,6 +479,7 @@ def line(f: Figures) -> str:
         f" errors {errors_text(f.errors)}; stored {f.stored:,} of {f.sent:,}"
         f" (duplicates {f.duplicates}, answered but not stored {f.answered_not_stored});"
         f" {f.connections} connections opened, {f.idle_closed} closed idle by the server;"
+        f" sent late p99 {f.late_p99:.1f} ms; machine CPU {f.machine_busy:.0%} busy;"
         f" Tandem CPU {f.cpu_ms:.1f} ms per delivery, each handled within {f.within:g} s"
     )
 
@@ -505,6 +533,8 @@ def main() -> None:
             f" errors {spread([f.error_count for f in runs], 0, '')}"
             f" [{errors_text(sum((f.errors for f in runs), Counter()))} in all];"
             f" stored {spread([f.stored for f in runs], 0, '')} of {runs[0].sent:,} each;"
+            f" sent late p99 {spread([f.late_p99 for f in runs])};"
+            f" machine CPU {spread([f.machine_busy * 100 for f in runs], 0, ' %')} busy;"
             f" Tandem CPU {spread([f.cpu_ms for f in runs], 1, ' ms')} per delivery;"
             f" every delivery handled within {max(f.within for f in runs):g} s by Tandem's timing"
         )
