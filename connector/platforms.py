@@ -304,26 +304,42 @@ def shops_that_can(config: TandemConfig, capability: Capability) -> set[str]:
 
 def store_delivery(conn: Connection, delivery: Delivery, now: datetime) -> bool:
     """Store a delivery; False when it was stored before (a retry or a duplicate)."""
+    return store_deliveries(conn, [delivery], now)[0]
+
+
+def store_deliveries(conn: Connection, batch: list[Delivery], now: datetime) -> list[bool]:
+    """Store deliveries in one go; for each, False when it was stored before, or earlier in
+    the batch (a retry or a duplicate)."""
     from sqlalchemy import select
 
     from tandem.connector.store import schema as t
 
     deliveries = t.webhook_deliveries
-    seen = conn.execute(
-        select(deliveries.c.id).where(deliveries.c.webhook_id == delivery.webhook_id)
-    ).first()
-    if seen:
-        return False
-    conn.execute(
-        deliveries.insert().values(
-            webhook_id=delivery.webhook_id,
-            shop=delivery.shop,
-            topic=delivery.topic,
-            resource_id=delivery.resource_id,
-            triggered_at=delivery.triggered_at,
-            received_at=now,
-            attempts=0,
-            payload=delivery.payload,
-        )
+    ids = {delivery.webhook_id for delivery in batch}
+    seen = set(
+        conn.execute(
+            select(deliveries.c.webhook_id).where(deliveries.c.webhook_id.in_(ids))
+        ).scalars()
     )
-    return True
+    new: list[bool] = []
+    rows: list[dict[str, Any]] = []
+    for delivery in batch:
+        new.append(delivery.webhook_id not in seen)
+        if not new[-1]:
+            continue
+        seen.add(delivery.webhook_id)
+        rows.append(
+            {
+                "webhook_id": delivery.webhook_id,
+                "shop": delivery.shop,
+                "topic": delivery.topic,
+                "resource_id": delivery.resource_id,
+                "triggered_at": delivery.triggered_at,
+                "received_at": now,
+                "attempts": 0,
+                "payload": delivery.payload,
+            }
+        )
+    if rows:
+        conn.execute(deliveries.insert(), rows)
+    return new

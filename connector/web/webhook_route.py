@@ -1,8 +1,9 @@
 """`POST /webhooks/{platform}`: a delivery for one of the configured shops of that platform.
 
 The route finds the shop the delivery is for (the shop whose webhook secret signed it; the
-one the sender names is tried first), lets that shop's webhook door check it, stores it, and
-answers at once; `on_delivery` runs after the response.
+one the sender names is tried first), lets that shop's webhook door check it, stores it (in
+one transaction with the deliveries arriving meanwhile: `delivery_writer`) and answers;
+`on_delivery` runs after the response.
 """
 
 from __future__ import annotations
@@ -10,25 +11,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 
-from sqlalchemy.exc import IntegrityError
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from tandem.connector.clock import utcnow
 from tandem.connector.configuration import TandemConfig
 from tandem.connector.daemon import metrics
 from tandem.connector.daemon.logs import bound, get_logger
-from tandem.connector.platforms import (
-    Delivery,
-    Storefront,
-    store_delivery,
-    storefront,
-    unsigned_ping,
-)
+from tandem.connector.platforms import Storefront, storefront, unsigned_ping
 from tandem.connector.store import Database
 from tandem.connector.web.bounded import read_bounded, too_large
+from tandem.connector.web.delivery_writer import DeliveryWriter
 
 log = get_logger("tandem.web")
 
@@ -70,12 +63,7 @@ def webhook_endpoint(
     shops = [storefront(shop) for shop in config.shops()]
     max_body = config.daemon.max_webhook_bytes
 
-    def store(delivery: Delivery) -> bool:
-        try:
-            with db.write() as conn:
-                return store_delivery(conn, delivery, utcnow())
-        except IntegrityError:
-            return False  # the same delivery stored a moment ago by a concurrent request
+    writer = DeliveryWriter(db)
 
     async def webhook(request: Request) -> Response:
         platform = request.path_params["platform"]
@@ -117,7 +105,7 @@ def webhook_endpoint(
                 # Several shops of the platform, and only this one's secret fits: the
                 # delivery is this shop's, whatever name the sender gives the shop.
                 delivery = replace(delivery, shop=shop.shop)
-            new = await run_in_threadpool(store, delivery)
+            new = await writer.store(delivery)
             with bound(order=delivery.resource_id, shop=shop.shop):
                 log.info("webhook stored" if new else "webhook already stored")
         task = BackgroundTask(on_delivery) if new and on_delivery else None
