@@ -38,7 +38,6 @@ import email
 import email.policy
 import io
 import logging
-import os
 import random
 import shutil
 import signal
@@ -66,6 +65,7 @@ from starlette.requests import ClientDisconnect
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import tandem_process  # noqa: E402
 from tandem.connector.store import schema as t  # noqa: E402
 from tandem_shopify_standin import ShopifyStandin  # noqa: E402
 
@@ -277,26 +277,9 @@ class Daemon:
         it was started."""
         began = time.time()
         command = [str(TANDEM), "run", "--config", str(self.config), "--port", str(self.port)]
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [*command, "--json-logs"],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"tandem run exited with {self.process.returncode}\n{self.tail()}")
-            try:
-                httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
-            except httpx.HTTPError:
-                time.sleep(0.1)
-                continue
-            self.start_seconds.append(time.time() - began)
-            return began
-        raise SystemExit(f"tandem run did not answer within 60 s\n{self.tail()}")
+        self.process = tandem_process.start([*command, "--json-logs"], self.port, self.log)
+        self.start_seconds.append(time.time() - began)
+        return began
 
     def kill(self) -> None:
         assert self.process is not None
@@ -306,15 +289,10 @@ class Daemon:
 
     def stop(self) -> int:
         assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return -9
+        return tandem_process.stop(self.process)
 
     def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+        return tandem_process.tail(self.log)
 
 
 # -- what Tandem's database says ------------------------------------------------------------

@@ -77,6 +77,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import tandem_process  # noqa: E402
 from tandem.connector.web.dashboard.passwords import ITERATIONS, hash_password  # noqa: E402
 from tandem_shopify_standin import ShopifyStandin  # noqa: E402
 from tandem_shopify_standin.webhooks import sign  # noqa: E402
@@ -767,38 +768,7 @@ def write_setup(
 
 def start_daemon(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     command = [str(TANDEM), "run", "--config", str(config), "--port", str(port), "--json-logs"]
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log.read_text(errors="replace")[-3000:]
-            raise SystemExit(f"tandem run exited with {process.returncode}\n{tail}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"tandem run did not answer within 60 s\n{log.read_text()[-3000:]}")
-
-
-def stop_daemon(process: subprocess.Popen[bytes]) -> int:
-    if process.poll() is not None:
-        return process.returncode
-    process.send_signal(signal.SIGTERM)
-    try:
-        return process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        return process.wait()
+    return tandem_process.start(command, port, log, healthy=True)
 
 
 def log_errors(log: Path) -> Counter[str]:
@@ -888,7 +858,7 @@ def run(args: argparse.Namespace, folder: Path) -> Results:
         health.stop()
         health.memory()
         alive = process.poll() is None
-        code = stop_daemon(process)
+        code = tandem_process.stop(process)
         results = Results(done, health, began, ended, code, alive, log_errors(log), start_hwm)
         if args.keep:
             shutil.copy(log, folder / "tandem-run.log")

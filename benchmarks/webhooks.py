@@ -43,7 +43,6 @@ import logging
 import multiprocessing
 import os
 import re
-import signal
 import socket
 import statistics
 import subprocess
@@ -64,6 +63,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import tandem_process  # noqa: E402
 from benchmarks.catalogue_import import reset_postgres  # noqa: E402
 from tandem_shopify_standin import ShopifyStandin  # noqa: E402
 from tandem_shopify_standin.webhooks import webhook_request  # noqa: E402
@@ -198,6 +198,7 @@ def serve_web(config_path: str, port: int) -> None:
     server = uvicorn.Server(server_config(app, config.daemon, "127.0.0.1", port, **options))
 
     async def web() -> process.Stopped:
+        process.settle_heap()
         await server.serve([sock])
         return process.Stopped(0)
 
@@ -210,38 +211,7 @@ def start_tandem(command: str, config: Path, port: int, log: Path) -> subprocess
     args = [str(TANDEM), command, "--config", str(config), "--port", str(port)]
     if command == "web":
         args = [sys.executable, __file__, "--serve-web", str(config), str(port)]
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            args + (["--json-logs"] if command == "run" else []),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"tandem {command} exited with {process.returncode}\n{tail(log)}")
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"tandem {command} did not answer within 60 s\n{tail(log)}")
-
-
-def stop_tandem(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-3000:] if log.exists() else ""
+    return tandem_process.start(args + (["--json-logs"] if command == "run" else []), port, log)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -438,7 +408,7 @@ def run(args: argparse.Namespace, rate: int) -> Figures:
                 (busy_end, total_end), (busy_start, total_start) = machine_cpu(), machine
                 within = handled_within(port)
             finally:
-                stop_tandem(tandem)
+                tandem_process.stop(tandem, timeout=30)
             if args.keep:
                 kept = ROOT / "build" / f"webhooks-{rate}.log"
                 kept.parent.mkdir(exist_ok=True)

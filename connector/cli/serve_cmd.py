@@ -58,4 +58,5 @@ def serve_command(
     app = create_app(config, db, on_delivery=on_delivery)
     host, port = sock.getsockname()[:2]
     config_ = server_config(app, config.daemon, host, port)
+    process.settle_heap()
     uvicorn.Server(config_).run(sockets=[sock])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import logging
 import os
 import socket
@@ -53,6 +54,15 @@ def listen(host: str, port: int) -> socket.socket:
     # ACK of its headers (Nagle), some 40 ms on Linux.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
+
+
+def settle_heap() -> None:
+    """Put what start-up made (modules, the configuration, the app) out of the garbage
+    collector's way, once the server is ready to serve. Each full collection walks every
+    object still tracked, and with those among them it paused every request in flight for
+    tens of milliseconds, a few times a minute under load."""
+    gc.collect()
+    gc.freeze()
 
 
 def run(daemon: Coroutine[Any, Any, Stopped]) -> Stopped:

@@ -31,6 +31,7 @@ from tandem.connector import outbox
 from tandem.connector.clock import utcnow
 from tandem.connector.configuration import TandemConfig
 from tandem.connector.configuration.transports import SftpTransport
+from tandem.connector.daemon import process
 from tandem.connector.daemon.http import server_config
 from tandem.connector.daemon.jobs import Jobs
 from tandem.connector.daemon.logs import get_logger
@@ -156,6 +157,7 @@ async def run_daemon(config: TandemConfig, db: Database, *, sock: socket.socket)
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
 
+    process.settle_heap()
     scheduler.start()
     serving = asyncio.create_task(asyncio.to_thread(asyncio.run, server.serve(sockets=[sock])))
     log.info("tandem running", host=host, port=port, worker=jobs.worker)
