@@ -141,6 +141,11 @@ def missing_files(config: TandemConfig) -> list[str]:
 def database_of(url: str) -> str:
     """Where the state is kept: the SQLite file (new or existing), or the URL without its
     password."""
+    from tandem.connector.configuration.fields import sqlite_file
+
+    if (database := sqlite_file(url)) is not None:
+        path = Path(database)
+        return f"{path} ({'exists' if path.exists() else 'new: made on the first run'})"
     from sqlalchemy import make_url
 
     parsed = make_url(url)

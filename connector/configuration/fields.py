@@ -11,8 +11,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 
 class Section(BaseModel):
@@ -32,9 +30,45 @@ def _resolve_path(value: Any, info: ValidationInfo) -> Any:
 ConfigPath = Annotated[Path, BeforeValidator(_resolve_path)]
 
 
+# A plain SQLite file URL (sqlite:///file.db, sqlite+pysqlite:////abs/file.db?mode=ro): read
+# here without SQLAlchemy, which a command that never opens the database need not load.
+_SQLITE_FILE = re.compile(
+    r"(?P<scheme>sqlite(?:\+[A-Za-z0-9_]+)?):///(?P<database>[^?#%@]+)(?P<query>\?[^#%]*)?"
+)
+
+
+def _plain_sqlite(url: str) -> re.Match[str] | None:
+    found = _SQLITE_FILE.fullmatch(url)
+    if found is None or found["database"] == ":memory:" or found["database"].startswith("file:"):
+        return None
+    return found
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file a plain SQLite URL names (as written: relative or absolute); None for any
+    other URL, and for a SQLite URL this does not read (which SQLAlchemy then reads)."""
+    found = _plain_sqlite(url)
+    return found["database"] if found else None
+
+
 def sqlite_url_against(url: str, base: Path) -> str:
     """`url` with a relative SQLite file made absolute against `base`; any other URL (an
     absolute file, `:memory:`, a `file:` URI, PostgreSQL, one that cannot be read) as given."""
+    if not url.startswith("sqlite"):
+        return url
+    found = _plain_sqlite(url)
+    if found is None:
+        return _sqlite_url_against(url, base)
+    if Path(found["database"]).expanduser().is_absolute():
+        return url
+    return f"{found['scheme']}:///{base / found['database']}{found['query'] or ''}"
+
+
+def _sqlite_url_against(url: str, base: Path) -> str:
+    """`sqlite_url_against` for the SQLite URLs only SQLAlchemy reads."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except ArgumentError:

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tandem.connector.configuration import load_config
+from tandem.connector.configuration.fields import sqlite_url_against
 from tandem.connector.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "tandem.yaml"
@@ -339,3 +340,40 @@ def test_a_dumped_one_shop_configuration_loads_again_with_its_shop_changed() -> 
     data["store"] = {"platform": "shopify", "shop_url": "north.myshopify.com", "access_token": "a"}
     again = TandemConfig.model_validate(data)
     assert [s.shop_name for s in again.stores] == ["north.myshopify.com"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///tandem.db",
+        "sqlite+pysqlite:///data/tandem.db?timeout=5&mode=ro",
+        "sqlite:////srv/tandem.db",
+        "sqlite:///~/tandem.db",
+        "sqlite:///:memory:",
+        "sqlite://",
+        "sqlite:///file:tandem.db?uri=true",
+        "sqlite:///a%20b.db",
+        "postgresql+psycopg://tandem:secret@db:5432/tandem",
+    ],
+)
+def test_a_database_url_names_the_same_database_as_sqlalchemy_reads_it(
+    url: str, tmp_path: Path
+) -> None:
+    from sqlalchemy import make_url
+
+    resolved = make_url(sqlite_url_against(url, tmp_path))
+    given = make_url(url)
+    database = given.database
+    if (
+        given.get_backend_name() == "sqlite"
+        and database
+        and database != ":memory:"
+        and not database.startswith("file:")
+        and not Path(database).expanduser().is_absolute()
+    ):
+        database = str(tmp_path / database)
+    assert (resolved.drivername, resolved.database, dict(resolved.query)) == (
+        given.drivername,
+        database,
+        dict(given.query),
+    )
