@@ -24,6 +24,7 @@ from tenacity import (
 )
 
 from tandem.adapters.feeds.download import BoundedFile, local_name
+from tandem.adapters.tls import trust_store
 from tandem.connector.catalogue.sources import FeedError, Fetched, Validators
 from tandem.connector.configuration.feeds import UrlFeed, feed_label
 
@@ -85,6 +86,7 @@ class UrlSource:
             timeout=httpx.Timeout(feed.timeout_seconds),
             follow_redirects=True,
             transport=self._transport,
+            verify=trust_store(),
         )
 
     async def _once(

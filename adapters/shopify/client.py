@@ -43,6 +43,7 @@ from tandem.adapters.shopify.errors import (
     Unavailable,
 )
 from tandem.adapters.shopify.throttle import Stats, Throttle
+from tandem.adapters.tls import trust_store
 
 DEFAULT_VERSION = "2026-07"
 USER_AGENT = "Tandem (purchasing connector)"
@@ -86,7 +87,10 @@ class ShopifyClient:
             StaticToken(access_token) if isinstance(access_token, SecretStr) else access_token
         )
         self._http = httpx.AsyncClient(
-            transport=transport, timeout=timeout, headers={"User-Agent": USER_AGENT}
+            transport=transport,
+            timeout=timeout,
+            headers={"User-Agent": USER_AGENT},
+            verify=trust_store(),
         )
         self._throttle = throttle or Throttle(sleep=sleep, clock=clock)
         self._sleep = sleep

@@ -191,6 +191,7 @@ async def _connect(
     from tandem.adapters.shopify.client import ShopifyClient, shop_host
     from tandem.adapters.shopify.errors import reading
     from tandem.adapters.shopify.token_store import TokenVault
+    from tandem.adapters.tls import trust_store
     from tandem.connector.store import open_database
 
     def vault() -> TokenVault | None:
@@ -202,7 +203,7 @@ async def _connect(
 
     tokens = AppTokens(shop_url, client_id, secret, oauth=oauth, vault=vault)
     if oauth:
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with httpx.AsyncClient(timeout=30, verify=trust_store()) as http:
             now = utcnow()
             if session_token is not None:
                 grant = await grants.token_exchange(

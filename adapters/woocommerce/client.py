@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import SecretStr
 
+from tandem.adapters.tls import trust_store
 from tandem.connector.errors import TandemError, TemporaryError
 
 API_PATH = "/wp-json/wc/v3"
@@ -98,6 +99,7 @@ class WooCommerceClient:
             transport=transport,
             timeout=timeout,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            verify=trust_store(),
         )
         self.max_attempts, self._sleep = max_attempts, sleep
         self.requests = 0

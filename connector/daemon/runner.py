@@ -2,7 +2,8 @@
 
 Jobs are rebuilt from the configuration at every start with fixed ids, `coalesce` (a backlog
 of missed runs is one run), `max_instances=1` and a misfire grace of about one interval. A
-webhook wakes the webhook job at once. SIGTERM or SIGINT stops taking work and lets running
+webhook wakes the webhook job at once (deliveries within `WEBHOOK_GAP` of the last wake-up
+share the next run). SIGTERM or SIGINT stops taking work and lets running
 jobs finish for up to `daemon.shutdown_grace` (a second signal cuts the wait short). Outbox
 leases this process holds are then handed back unless a job that sends (dispatch, store
 write-backs, stock push) is still running; jobs still running are left behind (see
@@ -21,7 +22,7 @@ import functools
 import signal
 import socket
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import uvicorn
@@ -45,6 +46,9 @@ log = get_logger("tandem.daemon")
 # the leases back could let another replica send the same message again.
 SENDING_JOBS = frozenset({"dispatch", "store_writes", "stock_push"})
 HAND_BACK_SECONDS = 5.0  # the database may be held by a job left behind
+# A webhook job run costs milliseconds whatever it reads: one run per delivery would spend a
+# core on runs at a few dozen deliveries a second, and slow every answer meanwhile.
+WEBHOOK_GAP = timedelta(seconds=0.25)
 WEB_SHUTDOWN_SECONDS = 5  # open HTTP connections get this long to finish
 
 
@@ -124,11 +128,20 @@ async def run_daemon(config: TandemConfig, db: Database, *, sock: socket.socket)
 
     loop = asyncio.get_running_loop()
 
+    woken: dict[str, datetime] = {}
+
     def wake_webhooks() -> None:
+        """The shop's webhook job runs now, or, when it was woken less than `WEBHOOK_GAP`
+        ago, that long after: the deliveries arriving meanwhile are read in one run."""
+        now = utcnow()
         for shop in () if jobs.stopping else jobs.shops:
             job = scheduler.get_job(jobs.job_name("webhooks", shop))
-            if job is not None:
-                job.modify(next_run_time=utcnow())
+            if job is None:
+                continue
+            at = max(now, woken.get(shop, now - WEBHOOK_GAP) + WEBHOOK_GAP)
+            if job.next_run_time is None or job.next_run_time > at:
+                job.modify(next_run_time=at)
+                woken[shop] = at
 
     async def on_delivery() -> None:  # on the web server's loop: the scheduler lives on ours
         loop.call_soon_threadsafe(wake_webhooks)

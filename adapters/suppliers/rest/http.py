@@ -9,23 +9,15 @@ from __future__ import annotations
 
 import base64
 import logging
-import ssl
 from dataclasses import dataclass
-from functools import cache
 
 import httpx
 from pydantic import SecretStr
 
 from tandem.adapters.suppliers.rest.responses import error_text, retry_after
+from tandem.adapters.tls import trust_store
 from tandem.connector.channels import PermanentError, TransientError
 from tandem.connector.configuration.transports import RestTransport
-
-
-@cache
-def tls_context() -> ssl.SSLContext:
-    """The system's trust store, loaded once: loading it takes ~20 ms, per client."""
-    return ssl.create_default_context()
-
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +73,7 @@ class SupplierHttp:
         timeout = self.transport.timeout_seconds
         try:
             async with httpx.AsyncClient(
-                transport=transport, timeout=timeout, verify=tls_context()
+                transport=transport, timeout=timeout, verify=trust_store()
             ) as client:
                 response = await client.request(
                     request.method, request.url, content=content, headers=headers
