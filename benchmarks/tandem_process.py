@@ -31,7 +31,7 @@ def start(
             stdin=subprocess.DEVNULL,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-    what = " ".join(Path(args[0]).name if i == 0 else a for i, a in enumerate(args[:2]))
+    what = " ".join([Path(args[0]).name, *args[1:2]])  # "tandem run", for the messages
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
